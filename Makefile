@@ -1,0 +1,37 @@
+# The two commands of the README:
+#   make book   the main job: set up, compute what the result store lacks, build the book
+#   make test   set up (browser too), run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.setup-stamp
+PIP    := $(BIN)/pip install --quiet --disable-pip-version-check --find-links /opt/wheels
+
+.PHONY: setup browser book test benchmarks clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements-offline.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[test,browser,distributed]'
+	$(PIP) --no-deps -r requirements-offline.txt
+	$(BIN)/pip check
+	touch $@
+
+# Debian's chromium for the browser tests (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+book: setup
+	$(BIN)/python -m almodules embed --dataset bbc_news --embedder all-minilm-l6-v2
+	$(BIN)/python -m almodules run --dataset bbc_news --embedder all-minilm-l6-v2 --ips typiclust --strategy badge --seed 0
+
+test: setup browser
+	$(BIN)/python -m pytest -q
+
+benchmarks: setup
+	$(BIN)/python benchmarks/embed_throughput.py
+	$(BIN)/python benchmarks/strategies.py
+
+clean:
+	rm -rf _build book/executed

@@ -1,0 +1,149 @@
+"""Command-line interface: ``python -m almodules <command>``.
+
+Listings print a table, or JSON with ``--json`` for scripts. Every command validates its
+arguments before any work starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main", "build_parser"]
+
+
+def _print_records(records: list[dict], as_json: bool, columns: Sequence[str]) -> None:
+    if as_json:
+        json.dump(records, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in records)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in records:
+        print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from .datasets import dataset_records
+
+    _print_records(dataset_records(), args.json, ["name", "title", "n_classes", "budget", "pair", "sources"])
+    return 0
+
+
+def _cmd_embedders(args: argparse.Namespace) -> int:
+    from .embedders import embedder_records
+
+    _print_records(embedder_records(), args.json, ["name", "dim", "pooling", "params_m", "mteb", "offline"])
+    return 0
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    from .embeddings import embed_dataset
+
+    emb = embed_dataset(args.dataset, args.embedder, limit=args.limit, batch_size=args.batch_size,
+                        device=args.device)
+    print(f"{args.dataset} x {args.embedder}: train {emb.train.shape}, test {emb.test.shape} "
+          f"({'cache hit' if emb.from_cache else 'computed'}) -> {emb.path}")
+    return 0
+
+
+def _cmd_strategies(args: argparse.Namespace) -> int:
+    from .strategies import IPS_STRATEGIES, STRATEGIES, strategy_params
+
+    records = [{"name": s.name, "kind": s.kind, "needs_probe": s.needs_probe, "ips": s.name in IPS_STRATEGIES,
+                "params": strategy_params(s), "summary": s.summary} for s in STRATEGIES.values()]
+    _print_records(records, args.json, ["name", "kind", "needs_probe", "ips", "summary"])
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .experiment import RunConfig
+    from .store import ResultStore
+
+    config = RunConfig.create(dataset=args.dataset, embedder=args.embedder, ips=args.ips,
+                              strategy=args.strategy, seed=args.seed, k0=args.k0, budget=args.budget,
+                              cycles=args.cycles, pool_size=args.pool_size)
+    cycles = ResultStore().get_or_run([config], progress=not args.json)
+    columns = ["cycle", "n_labeled", "accuracy", "macro_f1", "fit_s", "infer_s", "select_s"]
+    _print_records(cycles.drop(columns=["selected"]).to_dict("records") if args.json else
+                   cycles[columns].round(4).to_dict("records"), args.json, columns)
+    return 0
+
+
+def _cmd_grid(args: argparse.Namespace) -> int:
+    from .grid import load_grid, run_grid
+
+    configs = load_grid(args.grid)
+    run_grid(configs, executor=args.executor, scheduler=args.scheduler, workers=args.workers)
+    return 0
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    from .notebooks import run_notebooks
+
+    run_notebooks(only=args.only, parameters=dict(args.parameter or []))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m almodules``."""
+    parser = argparse.ArgumentParser(prog="python -m almodules", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("datasets", help="list the dataset registry")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_datasets)
+
+    p = sub.add_parser("embedders", help="list the embedder registry")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_embedders)
+
+    p = sub.add_parser("strategies", help="list the strategy registry")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_strategies)
+
+    p = sub.add_parser("embed", help="compute (or load from the cache) a dataset's embeddings")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--embedder", required=True)
+    p.add_argument("--limit", type=int, default=None, help="embed only the first N rows of each split")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.set_defaults(func=_cmd_embed)
+
+    p = sub.add_parser("run", help="one AL run (from the result store when already computed)")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--embedder", required=True)
+    p.add_argument("--ips", default="random")
+    p.add_argument("--strategy", default="random")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--k0", type=int, default=None)
+    p.add_argument("--budget", type=int, default=None)
+    p.add_argument("--cycles", type=int, default=None)
+    p.add_argument("--pool-size", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="per-cycle records as JSON")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("grid", help="run a grid of configs from a YAML file")
+    p.add_argument("grid")
+    p.add_argument("--executor", default="local", choices=["local", "dask"])
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address (executor dask)")
+    p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    p.set_defaults(func=_cmd_grid)
+
+    p = sub.add_parser("notebooks", help="execute the book's notebooks with papermill")
+    p.add_argument("--only", default=None, help="one notebook, e.g. 02_initial_pool")
+    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"))
+    p.set_defaults(func=_cmd_notebooks)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

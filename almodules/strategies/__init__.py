@@ -1,0 +1,124 @@
+"""Query and initial-pool strategies behind one registry.
+
+Every strategy is a function ``fn(state, b, rng, **params)`` receiving a :class:`PoolState` and
+a seeded ``numpy.random.Generator``. Call them through :func:`select_batch`, which validates the
+request, handles ``b`` at least the number of unlabeled points, and checks the contract on the way
+out: exactly ``min(b, #unlabeled)`` distinct unlabeled pool indices.
+
+The same functions select the initial pool (IPS) when nothing is labeled; only strategies that
+need no probe can do that (:data:`IPS_STRATEGIES`).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from ..validation import check_choice, check_int
+from .badge import badge
+from .base import PoolState, StrategySpec
+from .coreset import coreset
+from .dropquery import dropquery
+from .kmeans import kmeans
+from .probcover import probcover
+from .random_sampling import random_sampling
+from .skactiveml_bridge import contrastive, falcun
+from .typiclust import typiclust
+from .tyrogue import tyrogue
+from .uncertainty import entropy, least_confident, margin
+
+__all__ = [
+    "PoolState", "StrategySpec", "STRATEGIES", "QUERY_STRATEGIES", "IPS_STRATEGIES",
+    "get_strategy", "select_batch", "strategy_params",
+]
+
+STRATEGIES: dict[str, StrategySpec] = {s.name: s for s in [
+    StrategySpec("random", random_sampling, False, "random",
+                 "uniform sample of the unlabeled pool", "settles2009active"),
+    StrategySpec("margin", margin, True, "uncertainty",
+                 "smallest gap between the two most probable classes", "scheffer2001active"),
+    StrategySpec("entropy", entropy, True, "uncertainty",
+                 "highest predictive entropy", "settles2009active"),
+    StrategySpec("least-confident", least_confident, True, "uncertainty",
+                 "lowest probability of the predicted class", "lewis1994sequential"),
+    StrategySpec("badge", badge, True, "hybrid",
+                 "k-means++ seeding on gradient embeddings (p - e_yhat) x", "ash2020badge"),
+    StrategySpec("coreset", coreset, False, "diversity",
+                 "greedy k-centre cover of the pool", "sener2018coreset"),
+    StrategySpec("probcover", probcover, False, "diversity",
+                 "greedy max coverage of delta-balls chosen by cluster purity", "yehuda2022probcover"),
+    StrategySpec("typiclust", typiclust, False, "diversity",
+                 "most typical point of the largest uncovered cluster", "hacohen2022typiclust"),
+    StrategySpec("dropquery", dropquery, True, "hybrid",
+                 "dropout disagreement filter, then k-means on the candidates", "gupte2024dropquery"),
+    StrategySpec("tyrogue", tyrogue, False, "hybrid",
+                 "random pre-filter, k-means with r*b clusters, top-b entropy", "maekawa2024tyrogue",
+                 ips_params={"r": 1}),
+    StrategySpec("falcun", falcun, True, "hybrid",
+                 "FALCUN (scikit-activeml): uncertainty-weighted diverse picks", "gilhuber2024falcun"),
+    StrategySpec("contrastive", contrastive, True, "hybrid",
+                 "contrastive AL (CAL, scikit-activeml): neighbours that disagree", "margatina2021cal"),
+    StrategySpec("kmeans", kmeans, False, "diversity",
+                 "point nearest to each k-means centre", "zhdanov2019diverse"),
+]}
+
+QUERY_STRATEGIES: tuple[str, ...] = tuple(n for n in STRATEGIES if n != "kmeans")
+"""Strategies offered for the AL cycles (k-means is an initial-pool method only)."""
+
+IPS_STRATEGIES: tuple[str, ...] = ("random", "coreset", "typiclust", "probcover", "kmeans", "tyrogue")
+"""Strategies that can select the initial pool (they need no probe)."""
+
+
+def get_strategy(name: str, *, role: str = "strategy") -> StrategySpec:
+    """Look up a strategy; ``role="ips"`` restricts to :data:`IPS_STRATEGIES`."""
+    allowed = IPS_STRATEGIES if role == "ips" else QUERY_STRATEGIES
+    return STRATEGIES[check_choice(role, name, allowed)]
+
+
+def strategy_params(spec: StrategySpec) -> dict:
+    """Keyword parameters of a strategy with their defaults."""
+    return {p.name: p.default for p in inspect.signature(spec.select).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def select_batch(name: str, state: PoolState, b: int, rng: np.random.Generator, *,
+                 role: str = "strategy", **params) -> np.ndarray:
+    """Select ``b`` pool indices to label next with strategy ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`STRATEGIES` (of :data:`IPS_STRATEGIES` when ``role="ips"``).
+    state : PoolState
+    b : int
+        Batch size, at least 1.
+    rng : numpy.random.Generator
+    role : {"strategy", "ips"}
+        ``"ips"`` selects an initial pool: the spec's ``ips_params`` apply under ``params``.
+    **params
+        Strategy-specific keyword parameters (see :func:`strategy_params`).
+
+    Returns
+    -------
+    ndarray of int64
+        ``min(b, #unlabeled)`` distinct indices of unlabeled pool points.
+    """
+    spec = get_strategy(name, role=role)
+    b = check_int("b", b, minimum=1)
+    known = strategy_params(spec)
+    for key in params:
+        check_choice(f"parameter of strategy {name!r}", key, known)
+    if role == "ips":
+        params = {**spec.ips_params, **params}
+    if spec.needs_probe and state.proba is None:
+        raise ValueError(f"strategy {name!r} needs a fitted probe (state.proba); "
+                         f"strategies that need none: {', '.join(IPS_STRATEGIES)}")
+    unlabeled = state.unlabeled_indices()
+    if b >= len(unlabeled):
+        return unlabeled.astype(np.int64)
+    picked = np.asarray(spec.select(state, b, rng, **params), dtype=np.int64)
+    if picked.shape != (b,) or len(np.unique(picked)) != b or state.labeled[picked].any():
+        raise RuntimeError(f"strategy {name!r} broke its contract: expected {b} distinct unlabeled "
+                           f"indices, got {len(picked)} ({len(np.unique(picked))} distinct)")
+    return picked

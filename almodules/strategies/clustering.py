@@ -1,0 +1,79 @@
+"""k-means helpers shared by the clustering-based strategies (TypiClust, DropQuery, TYROGUE, k-means IPS)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans, MiniBatchKMeans
+
+from .distances import sq_dists, sq_norms, chunk_rows
+
+__all__ = ["fit_kmeans", "nearest_distinct"]
+
+
+def fit_kmeans(X: np.ndarray, k: int, seed: int, *, minibatch_above: int = 50,
+               batch_size: int = 4096, n_init: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster ``X`` into ``k`` groups; MiniBatchKMeans above ``minibatch_above`` clusters.
+
+    Returns
+    -------
+    labels : ndarray of shape (n,), int
+    centres : ndarray of shape (k, d), float32
+    """
+    k = int(min(k, X.shape[0]))
+    if k > minibatch_above:
+        model = MiniBatchKMeans(n_clusters=k, random_state=seed, batch_size=max(batch_size, 3 * k),
+                                n_init=n_init)
+    else:
+        model = KMeans(n_clusters=k, random_state=seed, n_init=n_init)
+    labels = model.fit_predict(X)
+    return labels.astype(np.int64), model.cluster_centers_.astype(np.float32)
+
+
+def nearest_distinct(X: np.ndarray, centres: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
+    """For each centre, the index of its nearest row of ``X`` not already taken by another centre.
+
+    Centres are served in order of how close their nearest point is; a centre whose nearest point
+    was taken gets its next nearest one (refill without replacement), so the result has
+    ``min(len(centres), len(candidates))`` distinct indices.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    centres : ndarray of shape (k, d)
+    candidates : ndarray of int, optional
+        Row indices of ``X`` allowed to be picked (all rows when omitted).
+    """
+    candidates = np.arange(X.shape[0]) if candidates is None else np.asarray(candidates)
+    Xc = X[candidates]
+    k = min(len(centres), len(candidates))
+    # Rank a few nearest candidates per centre once; collisions rarely go deeper than that.
+    depth = min(len(candidates), 16)
+    order = np.empty((len(centres), depth), dtype=np.int64)
+    dist = np.empty((len(centres), depth))
+    xn = sq_norms(Xc)
+    cn = sq_norms(centres)
+    step = chunk_rows(len(centres), len(candidates))
+    for s in range(0, len(centres), step):
+        d = sq_dists(centres[s:s + step], Xc, cn[s:s + step], xn)
+        part = np.argpartition(d, depth - 1, axis=1)[:, :depth] if depth < d.shape[1] else \
+            np.tile(np.arange(d.shape[1]), (d.shape[0], 1))
+        pd = np.take_along_axis(d, part, axis=1)
+        o = np.argsort(pd, axis=1, kind="stable")
+        order[s:s + step] = np.take_along_axis(part, o, axis=1)
+        dist[s:s + step] = np.take_along_axis(pd, o, axis=1)
+    taken = np.zeros(len(candidates), dtype=bool)
+    picks: list[int] = []
+    pointer = np.zeros(len(centres), dtype=np.int64)
+    for c in np.argsort(dist[:, 0], kind="stable"):
+        if len(picks) == k:
+            break
+        while pointer[c] < depth and taken[order[c, pointer[c]]]:
+            pointer[c] += 1
+        if pointer[c] < depth:
+            j = order[c, pointer[c]]
+        else:  # every ranked alternative is taken: fall back to the nearest free candidate
+            free = np.flatnonzero(~taken)
+            j = free[np.argmin(sq_dists(centres[c:c + 1], Xc[free], cn[c:c + 1], xn[free])[0])]
+        taken[j] = True
+        picks.append(int(j))
+    return candidates[np.asarray(picks, dtype=np.int64)]
