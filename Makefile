@@ -14,8 +14,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml requirements-offline.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) -e '.[test,browser,distributed]'
-	$(PIP) --no-deps -r requirements-offline.txt
 	$(BIN)/pip check
+	$(PIP) --no-deps -r requirements-offline.txt
 	touch $@
 
 # Debian's chromium for the browser tests (never a downloaded browser build).

@@ -1,0 +1,45 @@
+"""The install story stays consistent: conda mirror, pins, README commands and CI entry point."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _pins(requirements: list[str]) -> dict[str, str]:
+    pins = {}
+    for req in requirements:
+        name, _, version = req.partition("==")
+        assert version, f"{req!r} is not pinned exactly"
+        pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+def test_environment_yml_mirrors_pyproject_pins():
+    project = _pyproject()["project"]
+    expected = _pins(project["dependencies"] + [d for ds in project["optional-dependencies"].values() for d in ds])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    mirrored = _pins([r for r in pip_section if not r.startswith("-")])
+    assert mirrored == expected
+
+
+def test_offline_requirements_are_pinned():
+    lines = [ln.strip() for ln in (ROOT / "requirements-offline.txt").read_text().splitlines()]
+    _pins([ln for ln in lines if ln and not ln.startswith("#")])
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```(?:bash|sh|console)?\n(.*?)```", readme, flags=re.S)
+    commands = [ln.strip().removeprefix("$ ") for b in blocks for ln in b.splitlines()]
+    test_commands = [c for c in commands if c.startswith("make test")]
+    assert test_commands, "the README must give the test command"
+    assert test_commands[0] in (ROOT / ".ci" / "run").read_text()
