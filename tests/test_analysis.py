@@ -1,0 +1,189 @@
+"""almodules.analysis on small hand-computed cycle tables."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from almodules import analysis
+from synthetic_cycles import random_grid, run_rows, table
+
+
+def test_learning_curves_mean_and_sample_std_over_seeds():
+    cycles = table([run_rows([0.5, 0.7], seed=0), run_rows([0.7, 0.9], seed=1)])
+    curves = analysis.learning_curves(cycles)
+    assert list(curves["cycle"]) == [0, 1]
+    assert list(curves["n_labeled"]) == [10, 20]
+    np.testing.assert_allclose(curves["mean"], [0.6, 0.8])
+    np.testing.assert_allclose(curves["std"], [np.sqrt(0.02), np.sqrt(0.02)])
+    assert list(curves["n_seeds"]) == [2, 2]
+
+
+def test_learning_curves_single_seed_has_zero_std_and_keeps_full_pool_runs():
+    cycles = table([run_rows([0.5, 0.7]), run_rows([0.4, 0.6], pool_size=100)])
+    curves = analysis.learning_curves(cycles)
+    assert len(curves) == 4  # pool_size None and 100 are two settings
+    assert (curves["std"] == 0).all() and (curves["n_seeds"] == 1).all()
+
+
+def test_learning_curves_rejects_unknown_metric():
+    with pytest.raises(ValueError, match="metric"):
+        analysis.learning_curves(table([run_rows([0.5])]), metric="auc")
+
+
+def test_area_under_curve_is_trapezoid_over_labels_divided_by_range():
+    cycles = table([run_rows([0.5, 0.7, 0.9]), run_rows([0.3], strategy="margin")])
+    auc = analysis.area_under_curve(cycles).set_index("strategy")["auc"]
+    assert auc["random"] == pytest.approx((0.6 * 10 + 0.8 * 10) / 20)
+    assert auc["margin"] == pytest.approx(0.3)  # a single point is its own AUC
+
+
+def test_ips_difference_curves_pair_per_seed_and_cycle():
+    cycles = table([
+        run_rows([0.6, 0.8], ips="typiclust", seed=0), run_rows([0.5, 0.6], ips="random", seed=0),
+        run_rows([0.7, 0.7], ips="typiclust", seed=1), run_rows([0.5, 0.8], ips="random", seed=1),
+        run_rows([0.9, 0.9], ips="typiclust", seed=2),  # unpaired: dropped
+    ])
+    diff = analysis.ips_difference_curves(cycles)
+    np.testing.assert_allclose(diff["mean"], [0.15, 0.05])
+    np.testing.assert_allclose(diff["std"], [np.std([0.1, 0.2], ddof=1), np.std([0.2, -0.1], ddof=1)])
+    assert list(diff["n_seeds"]) == [2, 2]
+
+
+def test_ips_difference_curves_names_missing_ips():
+    with pytest.raises(ValueError, match="typiclust"):
+        analysis.ips_difference_curves(table([run_rows([0.5, 0.6])]))
+
+
+def _three_strategies():
+    # cycle 0 differs on purpose: it must not count
+    return table([run_rows([0.1, 0.6, 0.8], strategy="a"), run_rows([0.9, 0.5, 0.8], strategy="b"),
+                  run_rows([0.0, 0.7, 0.9], strategy="c")])
+
+
+def test_win_rates_count_wins_and_half_ties_over_paired_cycles():
+    rates = analysis.win_rates(_three_strategies()).set_index(["strategy", "opponent"])
+    assert rates.loc[("a", "b"), "win_rate"] == pytest.approx(0.75)  # win at cycle 1, tie at cycle 2
+    assert rates.loc[("b", "a"), "win_rate"] == pytest.approx(0.25)
+    assert rates.loc[("c", "a"), "win_rate"] == 1.0
+    assert rates.loc[("a", "b"), "comparisons"] == 2 and rates.loc[("a", "b"), "ties"] == 1
+    assert len(rates) == 6
+
+
+def test_win_rates_tie_credit_and_matrix_order():
+    rates = analysis.win_rates(_three_strategies(), tie=0.0)
+    matrix = analysis.win_rate_matrix(rates)
+    assert list(matrix.index) == ["c", "a", "b"] and list(matrix.columns) == ["c", "a", "b"]
+    assert matrix.loc["a", "b"] == pytest.approx(0.5)
+    assert np.isnan(matrix.loc["a", "a"])
+
+
+def test_win_rates_only_compare_same_seed_and_setting():
+    cycles = table([run_rows([0.1, 0.9], strategy="a", seed=0), run_rows([0.1, 0.5], strategy="b", seed=1)])
+    assert analysis.win_rates(cycles).empty
+
+
+def test_win_rates_reject_duplicate_rows():
+    rows = run_rows([0.1, 0.9], strategy="a")
+    with pytest.raises(ValueError, match="duplicate"):
+        analysis.win_rates(table([rows, rows]))
+
+
+def test_top_strategy_frequency_uses_seed_means_and_splits_ties():
+    cycles = table([
+        run_rows([0.0, 0.9, 0.5], strategy="a", seed=0), run_rows([0.0, 0.1, 0.5], strategy="a", seed=1),
+        run_rows([0.0, 0.6, 0.5], strategy="b", seed=0), run_rows([0.0, 0.6, 0.5], strategy="b", seed=1),
+    ])
+    # cycle 1: means a 0.5, b 0.6 -> b, though a won seed 0; cycle 2: tie -> 0.5 each
+    per_cycle = analysis.top_strategy_frequency(cycles).set_index(["cycle", "strategy"])
+    assert per_cycle.loc[(1, "b"), "frequency"] == 1.0 and per_cycle.loc[(1, "a"), "frequency"] == 0.0
+    assert per_cycle.loc[(2, "a"), "frequency"] == 0.5
+    overall = analysis.top_strategy_frequency(cycles, by=("embedder",)).set_index("strategy")
+    assert overall.loc["b", "frequency"] == pytest.approx(0.75) and overall.loc["b", "groups"] == 2
+
+
+def test_top_strategy_frequency_rejects_unknown_by():
+    with pytest.raises(ValueError, match="by"):
+        analysis.top_strategy_frequency(_three_strategies(), by=("colour",))
+
+
+def test_ips_accuracy_and_win_frequency_use_ips_only_runs():
+    runs = [run_rows([acc], ips=ips, k0=k0, dataset=d, seed=s)
+            for d, ips, k0, s, acc in [
+                ("d1", "random", 10, 0, 0.4), ("d1", "random", 10, 1, 0.6), ("d1", "typiclust", 10, 0, 0.7),
+                ("d2", "random", 10, 0, 0.5), ("d2", "typiclust", 10, 0, 0.5),
+                ("d1", "random", 20, 0, 0.8), ("d1", "typiclust", 20, 0, 0.7)]]
+    runs.append(run_rows([0.99, 0.99], ips="random", k0=10, dataset="d1"))  # an AL run: ignored
+    cycles = table(runs)
+    acc = analysis.ips_accuracy(cycles).set_index(["dataset", "ips", "k0"])
+    assert acc.loc[("d1", "random", 10), "mean"] == pytest.approx(0.5)
+    assert acc.loc[("d1", "random", 10), "n_seeds"] == 2
+    wins = analysis.ips_win_frequency(cycles).set_index(["k0", "ips"])
+    assert wins.loc[(10, "typiclust"), "frequency"] == pytest.approx(0.75)  # d1 win + d2 tie, of 2
+    assert wins.loc[(10, "random"), "frequency"] == pytest.approx(0.25)
+    assert wins.loc[(20, "random"), "frequency"] == 1.0 and wins.loc[(20, "random"), "groups"] == 1
+
+
+def test_ips_accuracy_needs_ips_only_runs():
+    with pytest.raises(ValueError, match="cycles=0"):
+        analysis.ips_accuracy(table([run_rows([0.5, 0.6])]))
+
+
+def test_labels_to_target_first_and_interpolated():
+    cycles = table([run_rows([0.5, 0.7, 0.9])])
+    ref = pd.DataFrame({"dataset": ["d"], "embedder": ["e"], "accuracy": [1.0]})
+    first = analysis.labels_to_target(cycles, ref, fractions=(0.5, 0.85, 0.95)).set_index("fraction")
+    assert first.loc[0.5, "labels"] == 10 and first.loc[0.85, "labels"] == 30
+    assert first.loc[0.85, "target"] == pytest.approx(0.85)
+    assert not first.loc[0.95, "reached"] and np.isnan(first.loc[0.95, "labels"])
+    interp = analysis.labels_to_target(cycles, ref, fractions=(0.5, 0.85), method="interpolate")
+    np.testing.assert_allclose(interp["labels"], [10, 27.5])
+
+
+def test_labels_to_target_matches_reference_by_seed_when_given():
+    cycles = table([run_rows([0.5, 0.9], seed=0), run_rows([0.5, 0.9], seed=1)])
+    ref = pd.DataFrame({"dataset": ["d", "d"], "embedder": ["e", "e"], "seed": [0, 1], "accuracy": [1.0, 0.5]})
+    out = analysis.labels_to_target(cycles, ref, fractions=(0.9,)).set_index("seed")
+    assert out.loc[0, "labels"] == 20 and out.loc[1, "labels"] == 10
+
+
+def test_labels_to_target_names_missing_reference():
+    ref = pd.DataFrame({"dataset": ["other"], "embedder": ["e"], "accuracy": [1.0]})
+    with pytest.raises(ValueError, match="fully supervised"):
+        analysis.labels_to_target(table([run_rows([0.5])]), ref)
+
+
+def test_acquisition_latency_skips_initial_pool_selection():
+    cycles = table([run_rows([0.5, 0.6, 0.7], select_s=2.0, strategy="tyrogue"),
+                    run_rows([0.5, 0.6, 0.7], select_s=1.0, strategy="random")])
+    lat = analysis.acquisition_latency(cycles, by=("strategy",)).set_index("strategy")
+    assert lat.loc["tyrogue", "median_s"] == pytest.approx(2.001)
+    assert lat.loc["tyrogue", "n_queries"] == 2 and lat.loc["random", "mean_s"] == pytest.approx(1.001)
+
+
+def test_al_gain_is_paired_auc_difference_to_baseline():
+    cycles = table([run_rows([0.5, 0.7], seed=0), run_rows([0.5, 0.9], strategy="badge", seed=0),
+                    run_rows([0.5, 0.5], seed=1), run_rows([0.5, 0.6], strategy="badge", seed=1)])
+    gain = analysis.al_gain(cycles)
+    assert list(gain["strategy"]) == ["badge"]
+    assert gain["mean"].iloc[0] == pytest.approx((0.1 + 0.05) / 2)
+    assert gain["n_seeds"].iloc[0] == 2
+
+
+def test_gain_quality_correlation_is_spearman_per_strategy():
+    gains = pd.DataFrame({"dataset": ["a", "b", "c", "a"], "embedder": ["e"] * 4, "ips": ["random"] * 4,
+                          "strategy": ["badge"] * 3 + ["margin"], "mean": [0.01, 0.02, 0.05, 0.1]})
+    quality = pd.DataFrame({"dataset": ["a", "b", "c"], "embedder": ["e"] * 3, "probe": [0.5, 0.7, 0.9]})
+    corr = analysis.gain_quality_correlation(gains, quality, "probe").set_index("strategy")
+    assert corr.loc["badge", "spearman"] == pytest.approx(1.0)
+    assert np.isnan(corr.loc["margin", "spearman"]) and corr.loc["margin", "n_points"] == 1
+
+
+def test_grid_round_trip_shapes():
+    cycles = random_grid()
+    curves = analysis.learning_curves(cycles)
+    assert len(curves) == 2 * 2 * 2 * 3 * 6 and (curves["n_seeds"] == 3).all()
+    rates = analysis.win_rates(cycles)
+    pair_sum = rates.set_index(["strategy", "opponent"])["win_rate"]
+    for (a, b), rate in pair_sum.items():
+        assert rate + pair_sum[(b, a)] == pytest.approx(1.0)
+    assert len(analysis.ips_difference_curves(cycles)) == 2 * 2 * 3 * 6
