@@ -1,0 +1,133 @@
+"""almodules.figures: each function returns a figure that shows what it promises."""
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from almodules import analysis, figures
+from synthetic_cycles import random_grid, run_rows, table
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return random_grid()
+
+
+def _legend_names(fig):
+    return [t.name for t in fig.data if t.showlegend is not False]
+
+
+def test_setup_plotly_for_book_registers_an_html_renderer_without_plotlyjs():
+    before = pio.renderers.default
+    try:
+        figures.setup_plotly_for_book()
+        assert pio.renderers.default == "plotly_mimetype+book"
+        bundle = pio.renderers._build_mime_bundle(go.Figure(go.Scatter(x=[1], y=[1])).to_dict(),
+                                                  renderers_string="plotly_mimetype+book")
+        assert "application/vnd.plotly.v1+json" in bundle
+        html = bundle["text/html"]
+        assert "Plotly.newPlot" in html and len(html) < 100_000  # plotly.js itself is not inlined
+    finally:
+        pio.renderers.default = before
+
+
+def test_strategy_colors_are_fixed_distinct_and_random_is_grey():
+    colors = figures.STRATEGY_COLORS
+    assert colors["random"] == "#7F7F7F"
+    assert len(set(colors.values())) == len(colors)
+    assert figures.strategy_color("badge") == colors["badge"]
+    others = ["tyrogue r=1", "tyrogue r=3", "badge"]
+    assert figures.strategy_color("tyrogue r=1", others) != figures.strategy_color("tyrogue r=3", others)
+
+
+def test_learning_curve_figure_has_bands_panels_and_one_legend_entry_per_strategy(grid):
+    curves = analysis.learning_curves(grid[grid["ips"] == "random"])
+    fig = figures.learning_curve_figure(curves)
+    assert isinstance(fig, go.Figure)
+    assert sorted(_legend_names(fig)) == ["badge", "margin", "random"]
+    # 4 panels x 3 strategies x (band + line)
+    assert len(fig.data) == 24
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert len(bands) == 12 and all(t.hoverinfo == "skip" for t in bands)
+    # the same strategy shares its legend group (one click toggles every panel) and its colour
+    margin = [t for t in fig.data if t.name == "margin" and t.mode]
+    assert len({t.legendgroup for t in margin}) == 1 and len({t.line.color for t in margin}) == 1
+    assert len(fig.layout.annotations) == 4  # panel titles
+
+
+def test_learning_curve_figure_distinguishes_ips_by_line_style(grid):
+    fig = figures.learning_curve_figure(analysis.learning_curves(grid[grid["dataset"] == "d1"]))
+    dashes = {t.line.dash for t in fig.data if t.mode}
+    assert dashes == {"solid", "dash"}
+    assert "badge (ips random)" in _legend_names(fig)
+
+
+def test_difference_curve_figure_has_zero_line(grid):
+    fig = figures.difference_curve_figure(analysis.ips_difference_curves(grid))
+    assert any(s.type == "line" and s.y0 == 0 for s in fig.layout.shapes)
+
+
+def test_win_rate_heatmap_shows_values_in_cells_and_hover(grid):
+    m = analysis.win_rate_matrix(analysis.win_rates(grid[grid["ips"] == "random"]))
+    fig = figures.win_rate_heatmap({"random IPS": m, "typiclust IPS": m})
+    heat = [t for t in fig.data if t.type == "heatmap"]
+    assert len(heat) == 2
+    assert "%{z" in heat[0].hovertemplate and "beats" in heat[0].hovertemplate
+    assert heat[0].zmin == 0 and heat[0].zmax == 1
+    np.testing.assert_allclose(np.asarray(heat[0].z, dtype=float), m.to_numpy(), equal_nan=True)
+    assert heat[0].text[0][0] == ""  # diagonal left blank
+
+
+def test_ips_figures(grid):
+    runs = [run_rows([a], ips=i, k0=k, seed=s) for i, k, s, a in
+            [("random", 10, 0, 0.5), ("typiclust", 10, 0, 0.6), ("random", 50, 0, 0.7), ("typiclust", 50, 0, 0.65)]]
+    cycles = table(runs)
+    fig = figures.ips_curve_figure(analysis.ips_accuracy(cycles))
+    assert fig.layout.xaxis.type == "log"
+    bars = figures.ips_win_figure(analysis.ips_win_frequency(cycles))
+    assert [t.name for t in bars.data] == ["random", "typiclust"]
+    assert list(bars.data[1].y) == [1.0, 0.0]
+
+
+def test_top_frequency_figure_stacks_to_one(grid):
+    freq = analysis.top_strategy_frequency(grid, by=("embedder",))
+    fig = figures.top_frequency_figure(freq, "embedder")
+    total = sum(np.asarray(t.y, dtype=float) for t in fig.data)
+    np.testing.assert_allclose(total, 1.0)
+
+
+def test_auc_gain_latency_and_label_figures(grid):
+    auc = analysis.summarise_seeds(analysis.area_under_curve(grid), "auc", [*analysis.SETTING, "ips", "strategy"])
+    assert len(figures.auc_figure(auc).data) == 8  # 4 panels x 2 IPS
+    gains = analysis.al_gain(grid)
+    quality = pd.DataFrame({"dataset": ["d1", "d1", "d2", "d2"], "embedder": ["e1", "e2", "e1", "e2"],
+                            "probe_accuracy": [0.6, 0.7, 0.8, 0.9]})
+    fig = figures.gain_quality_figure(gains[gains["ips"] == "random"].merge(quality), "probe_accuracy")
+    assert [t.name for t in fig.data] == ["margin", "badge"]
+    lat = analysis.acquisition_latency(grid, by=("strategy",))
+    assert figures.latency_figure(lat).data[0].type == "bar"
+    lat_pool = analysis.acquisition_latency(grid.assign(pool_size=100), by=("pool_size", "strategy"))
+    assert figures.latency_figure(lat_pool, x="pool_size", log=True).layout.xaxis.type == "log"
+    ref = pd.DataFrame({"dataset": ["d1", "d2"], "embedder": ["e1", "e1"], "accuracy": [0.9, 0.9]})
+    sub = grid[grid["embedder"] == "e1"]
+    labels = analysis.labels_to_target(sub, ref)
+    summary = analysis.summarise_seeds(labels, "labels", ["dataset", "embedder", "strategy", "fraction"])
+    fig = figures.labels_to_target_figure(summary)
+    assert {t.name for t in fig.data} == {"random", "margin", "badge"}
+
+
+def test_projection_and_table_figures():
+    points = pd.DataFrame({"x": [0, 1, 2, 3.0], "y": [1, 0, 1, 0.0], "label": ["a", "b", "a", "b"],
+                           "dataset": "d", "embedder": ["e1", "e1", "e2", "e2"]})
+    fig = figures.projection_figure(points)
+    assert len(fig.data) == 4 and _legend_names(fig) == ["a", "b"]
+    table_fig = figures.table_figure(pd.DataFrame({"model": ["m1", "m2"], "mteb": [72.314, None]}),
+                                     formats={"mteb": ".2f"})
+    assert list(table_fig.data[0].cells.values[1]) == ["72.31", ""]
+
+
+def test_figures_reject_tables_without_required_columns():
+    with pytest.raises(ValueError, match="mean"):
+        figures.learning_curve_figure(pd.DataFrame({"strategy": ["a"], "n_labeled": [1]}))
