@@ -28,7 +28,8 @@ def _print_records(records: list[dict], as_json: bool, columns: Sequence[str]) -
 def _cmd_datasets(args: argparse.Namespace) -> int:
     from .datasets import dataset_records
 
-    _print_records(dataset_records(), args.json, ["name", "title", "n_classes", "budget", "pair", "sources"])
+    _print_records(dataset_records(), args.json, ["name", "title", "group", "n_classes", "n_train", "n_test",
+                                                  "budget", "pair", "sources", "available"])
     return 0
 
 
