@@ -1,0 +1,223 @@
+"""The result store: round trip, schema, get_or_run computing only what is missing, atomic
+writes, corrupt files detected and recomputed."""
+
+from __future__ import annotations
+
+import json
+import threading
+import warnings
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import almodules.grid as grid
+from almodules.experiment import RunConfig, run_experiment
+from almodules.store import CYCLE_COLUMNS, RUN_COLUMNS, ResultStore
+from engine_fakes import EMBEDDER, blobs, load_blobs, register
+
+BRIEF_CYCLE_COLUMNS = ("config_hash", "dataset", "embedder", "ips", "strategy", "seed", "k0", "budget",
+                       "cycles", "pool_size", "batch_size", "cycle", "n_labeled", "accuracy", "macro_f1",
+                       "fit_s", "infer_s", "select_s", "selected")
+BRIEF_RUN_COLUMNS = ("config_hash", "config", "package_version", "git_commit", "library_versions", "wall_s",
+                     "created_at", "n_pool", "n_test")
+
+
+@pytest.fixture(autouse=True)
+def fakes(monkeypatch, tmp_path):
+    register(monkeypatch)
+    monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the runs the grid executes (in-process with workers=1)."""
+    calls = []
+    real = grid.execute_run
+
+    def counting(config, inputs, **kw):
+        calls.append(config.config_hash)
+        return real(config, inputs, **kw)
+
+    monkeypatch.setattr(grid, "execute_run", counting)
+    return calls
+
+
+def config(**kw):
+    return RunConfig.create(**{"dataset": "blobs", "embedder": EMBEDDER, "cycles": 3, "budget": 16, **kw})
+
+
+def result(cfg):
+    data, emb = blobs(cfg.dataset)
+    return run_experiment(cfg, emb, data, blas_threads=1)
+
+
+def get_or_run(store, configs):
+    return store.get_or_run(configs, workers=1, progress=False, loader=load_blobs)
+
+
+def test_default_root_is_the_results_dir(tmp_path):
+    assert ResultStore().root == tmp_path / "results"
+
+
+def test_round_trip_schema_and_layout(tmp_path):
+    store = ResultStore(tmp_path / "store")
+    cfg = config(strategy="margin")
+    res = result(cfg)
+    path = store.write(res)
+    h = cfg.config_hash
+    assert path == tmp_path / "store" / "runs" / h[:2] / f"{h}.parquet"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+    assert store.has(cfg) and store.has(h) and len(store) == 1
+
+    cycles = store.cycles()
+    assert tuple(cycles.columns) == CYCLE_COLUMNS == BRIEF_CYCLE_COLUMNS
+    assert len(cycles) == 4 and (cycles["config_hash"] == h).all()
+    for row, expected in zip(cycles.to_dict("records"), res.cycle_rows()):
+        assert list(row.pop("selected")) == expected.pop("selected")
+        assert row["pool_size"] is None or pd.isna(row["pool_size"])
+        row.pop("pool_size"), expected.pop("pool_size")
+        assert row == expected
+
+    runs = store.runs()
+    assert tuple(runs.columns) == RUN_COLUMNS == BRIEF_RUN_COLUMNS
+    run = runs.iloc[0]
+    assert RunConfig.from_dict(json.loads(run["config"])) == cfg
+    assert json.loads(run["library_versions"])["numpy"] == np.__version__
+    assert run["created_at"] == pd.Timestamp(res.created_at)
+    assert (run["n_pool"], run["n_test"], run["wall_s"]) == (300, 200, res.wall_s)
+    assert run["git_commit"] == res.git_commit
+
+
+def test_filters(tmp_path):
+    store = ResultStore(tmp_path)
+    configs = [config(strategy=s, seed=seed) for s in ("random", "margin") for seed in (0, 1)]
+    configs.append(config(strategy="margin", pool_size=150))
+    for cfg in configs:
+        store.write(result(cfg))
+    assert store.cycles(strategy="margin")["config_hash"].nunique() == 3
+    assert store.cycles(strategy=["margin", "random"], seed=1)["config_hash"].nunique() == 2
+    assert store.cycles(pool_size=None)["config_hash"].nunique() == 4
+    assert store.cycles(pool_size=150)["config_hash"].nunique() == 1
+    assert len(store.runs(strategy="random")) == 2 and len(store.runs()) == 5
+    assert store.cycles(cycle=0)["cycle"].eq(0).all() and len(store.cycles(cycle=0)) == 5
+    assert store.cycles(dataset="other").empty and tuple(store.cycles(dataset="other").columns) == CYCLE_COLUMNS
+    with pytest.raises(ValueError, match="unknown filter column 'accuracy'; allowed values: .*strategy"):
+        store.cycles(accuracy=1.0)
+
+
+def test_empty_store(tmp_path):
+    store = ResultStore(tmp_path)
+    assert store.cycles().empty and store.runs().empty and len(store) == 0
+    assert not store.has(config())
+
+
+def test_get_or_run_computes_only_what_is_missing(tmp_path, counted):
+    store = ResultStore(tmp_path)
+    first = [config(strategy="margin", seed=s) for s in range(3)]
+    frame = get_or_run(store, first)
+    assert len(counted) == 3
+    assert list(dict.fromkeys(frame["config_hash"])) == [c.config_hash for c in first]
+    assert list(frame["cycle"]) == [0, 1, 2, 3] * 3
+
+    more = first[1:] + [config(strategy="entropy", seed=0), first[0]]  # overlap, duplicate
+    frame2 = get_or_run(store, more)
+    assert len(counted) == 4  # only the entropy run was new
+    assert list(dict.fromkeys(frame2["config_hash"])) == list(dict.fromkeys(c.config_hash for c in more))
+    pd.testing.assert_frame_equal(
+        frame2[frame2.config_hash == first[1].config_hash].reset_index(drop=True),
+        frame[frame.config_hash == first[1].config_hash].reset_index(drop=True))
+
+    assert get_or_run(store, first).shape == frame.shape
+    assert len(counted) == 4 and len(store) == 4
+
+
+def test_writing_the_same_run_twice_replaces_it(tmp_path):
+    store = ResultStore(tmp_path)
+    cfg = config()
+    store.write(result(cfg))
+    store.write(result(cfg))
+    assert len(store) == 1 and len(store.cycles()) == 4
+    assert [p.name for p in store.path(cfg).parent.iterdir()] == [store.path(cfg).name]
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
+    store = ResultStore(tmp_path)
+    cfg = config()
+    res = result(cfg)
+
+    def broken(table, where, **kw):
+        with open(where, "wb") as fh:
+            fh.write(b"PAR1 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pq, "write_table", broken)
+    with pytest.raises(OSError, match="disk full"):
+        store.write(res)
+    assert not store.has(cfg) and list(store.path(cfg).parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
+def test_corrupt_files_are_reported_and_recomputed(tmp_path, counted, damage):
+    store = ResultStore(tmp_path)
+    good, bad = config(seed=0), config(seed=1)
+    expected = get_or_run(store, [good, bad])
+    path = store.path(bad)
+    raw = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif damage == "flip":  # one byte inside the first data page: caught by the page checksum
+        flipped = bytearray(raw)
+        flipped[40] ^= 0xFF
+        path.write_bytes(bytes(flipped))
+    elif damage == "garbage":
+        path.write_bytes(b"not a parquet file at all" * 10)
+    else:
+        path.write_bytes(b"")
+    with pytest.warns(RuntimeWarning, match=f"unreadable run file .*{bad.config_hash}"):
+        assert not store.has(bad)
+    assert store.has(good)
+    with pytest.warns(RuntimeWarning, match="unreadable run file"):
+        assert set(store.cycles()["config_hash"]) == {good.config_hash}
+    with pytest.warns(RuntimeWarning, match="recomputed"):
+        again = get_or_run(store, [good, bad])
+    assert counted[2:] == [bad.config_hash]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert store.has(bad)
+    columns = [c for c in again.columns if c not in ("fit_s", "infer_s", "select_s")]
+    pd.testing.assert_frame_equal(again[columns], expected[columns])
+
+
+def test_readers_never_see_a_partial_file(tmp_path):
+    store = ResultStore(tmp_path)
+    results = [result(config(seed=s)) for s in range(3)]
+    for res in results:
+        store.write(res)
+    stop, errors = threading.Event(), []
+
+    def writer():
+        while not stop.is_set():
+            for res in results:
+                store.write(res)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # an unreadable file would warn
+            for _ in range(30):
+                frame = store.cycles()
+                if len(frame) != 12:
+                    errors.append(len(frame))
+    finally:
+        stop.set()
+        thread.join()
+    assert not errors
+
+
+def test_load_raises_for_runs_not_stored(tmp_path):
+    store = ResultStore(tmp_path)
+    with pytest.raises(LookupError, match="1 of 1 runs are not in"):
+        store.load([config()])
