@@ -43,7 +43,6 @@ import numpy as np
 import pandas as pd
 
 from .dataset_sources import (
-    PACKAGE_READERS,
     RawSplits,
     SourceUnavailable,
     package_installed,
@@ -448,7 +447,7 @@ def _label_codes(frame: pd.DataFrame, spec: DatasetSpec, where: str) -> np.ndarr
     return codes
 
 
-def _columns(frame: pd.DataFrame, rows: np.ndarray | None = None):
+def _columns(frame: pd.DataFrame, rows: np.ndarray | None = None) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
     if rows is not None:
         frame = frame.iloc[rows]
     # tolist() first: iterating an Arrow-backed column element by element is three times slower.
@@ -560,7 +559,8 @@ def dataset_records() -> list[dict]:
             "budget": spec.budget, "pair": spec.pair,
             "sources": ",".join(spec.sources), "available": ",".join(_available(spec, folder)),
             "hub_id": spec.hub_id, "hub_config": spec.hub_config, "package": spec.package,
-            "test_split": "official" if spec.test_fraction is None else f"{spec.test_fraction:g} seed {spec.split_seed}",
+            "test_split": ("official" if spec.test_fraction is None
+                           else f"{spec.test_fraction:g} seed {spec.split_seed}"),
             "classes": list(spec.classes), "note": spec.note,
         }
         for spec in DATASETS.values()

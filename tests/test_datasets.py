@@ -332,9 +332,9 @@ def test_hub_frame_maps_columns_and_class_labels():
                                      "label": ["contradiction", "entailment"]}
     # Names agree but in another order: mapped by name, not position.
     trec = DATASETS["trec6"]
+    other_order = ClassLabel(names=["NUM", "ABBR", "ENTY", "DESC", "HUM", "LOC"])
     shuffled = Dataset.from_dict({"text": ["q"], "coarse_label": [0]},
-                                 features=Features({"text": Value("string"),
-                                                    "coarse_label": ClassLabel(names=["NUM", "ABBR", "ENTY", "DESC", "HUM", "LOC"])}))
+                                 features=Features({"text": Value("string"), "coarse_label": other_order}))
     assert hub_frame(shuffled, trec)["label"].tolist() == ["NUM"]
     # Other names, same count (IMDB's neg/pos): mapped by position.
     imdb = Dataset.from_dict({"text": ["bad", "good"], "label": [0, 1]},
