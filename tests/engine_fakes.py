@@ -8,6 +8,7 @@ Dask) can import it by name.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import types
 from types import MappingProxyType, SimpleNamespace
@@ -38,8 +39,16 @@ def blobs(name: str = "blobs") -> tuple[SimpleNamespace, SimpleNamespace]:
     return dataset, embeddings
 
 
+LOADER_LOG = "ALM_TEST_LOADER_LOG"
+"""Environment variable: a file where :func:`load_blobs` appends one line per call."""
+
+
 def load_blobs(dataset: str, embedder: str) -> RunInputs:
     """Grid loader: the validated inputs of a synthetic dataset (any embedder name)."""
+    log = os.environ.get(LOADER_LOG)
+    if log:
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()} {dataset} {embedder}\n")
     data, embeddings = blobs(dataset)
     return load_inputs(dataset, embedder, data=data, embeddings=embeddings)
 
