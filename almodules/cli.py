@@ -75,16 +75,39 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_grid(args: argparse.Namespace) -> int:
     from .grid import load_grid, run_grid
+    from .store import ResultStore
 
     configs = load_grid(args.grid)
-    run_grid(configs, executor=args.executor, scheduler=args.scheduler, workers=args.workers)
+    store = ResultStore()
+    done = run_grid(configs, executor=args.executor, scheduler=args.scheduler, workers=args.workers,
+                    store=store)
+    print(f"{len(configs)} runs in {args.grid}: {len(done)} computed, "
+          f"{len(configs) - len(done)} already stored in {store.root}")
     return 0
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
-    from .notebooks import run_notebooks
+    from .notebooks import NotebookError, parse_parameter_value, run_notebooks
 
-    run_notebooks(only=args.only, parameters=dict(args.parameter or []))
+    parameters = {key: parse_parameter_value(value) for key, value in args.parameter or []}
+    try:
+        run_notebooks(only=args.only, parameters=parameters)
+    except NotebookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_book(args: argparse.Namespace) -> int:
+    from .notebooks import NotebookError, build_book, parse_parameter_value
+
+    parameters = {key: parse_parameter_value(value) for key, value in args.parameter or []}
+    try:
+        build_book(parameters=parameters, book_parameters=args.book_parameters, only=args.only,
+                   execute=not args.no_execute)
+    except NotebookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -135,8 +158,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("notebooks", help="execute the book's notebooks with papermill")
     p.add_argument("--only", default=None, help="one notebook, e.g. 02_initial_pool")
-    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"))
+    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"),
+                   help="notebook parameter; VALUE is YAML: 3, 0.5, [a, b], null")
     p.set_defaults(func=_cmd_notebooks)
+
+    p = sub.add_parser("book", help="execute the notebooks and build the book into _build/html")
+    p.add_argument("--only", default=None, help="execute only this notebook (the others as executed before)")
+    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"),
+                   help="parameter for every notebook (overrides book/parameters.yaml); VALUE is YAML")
+    p.add_argument("--book-parameters", default=None,
+                   help="per-notebook parameter file (default: book/parameters.yaml when present)")
+    p.add_argument("--no-execute", action="store_true", help="render book/executed/ as it is")
+    p.set_defaults(func=_cmd_book)
     return parser
 
 
