@@ -415,7 +415,12 @@ def labels_to_target(cycles: pd.DataFrame, reference: pd.DataFrame,
     ref = reference[[*join, score]].rename(columns={score: "_full"})
     if ref.duplicated(join).any():
         raise ValueError(f"reference holds several scores for one {join} key")
-    data = cycles.merge(ref, on=join, how="left")
+    data = cycles
+    if "pool_size" in join:
+        # None, NaN and <NA> all mean "the whole train split": one float dtype makes them match.
+        ref = ref.assign(pool_size=pd.to_numeric(ref["pool_size"]).astype(float))
+        data = data.assign(pool_size=pd.to_numeric(data["pool_size"]).astype(float))
+    data = data.merge(ref, on=join, how="left")
     if data["_full"].isna().any():
         missing = data.loc[data["_full"].isna(), join].drop_duplicates().to_dict("records")
         raise ValueError(f"no fully supervised score for {missing}")

@@ -27,7 +27,7 @@ __all__ = [
     "BOOK_RENDERER", "STRATEGY_COLORS", "setup_plotly_for_book", "strategy_color",
     "learning_curve_figure", "difference_curve_figure", "auc_figure", "ips_curve_figure",
     "ips_win_figure", "win_rate_heatmap", "top_frequency_figure", "gain_quality_figure",
-    "latency_figure", "labels_to_target_figure", "projection_figure", "table_figure",
+    "quality_figure", "latency_figure", "labels_to_target_figure", "projection_figure", "table_figure",
 ]
 
 BOOK_RENDERER = "book"
@@ -359,6 +359,32 @@ def gain_quality_figure(table: pd.DataFrame, measure: str, *, measure_title: str
     fig.add_hline(y=0, line=dict(color="black", width=1, dash="dot"))
     fig.update_layout(template=_TEMPLATE, title_text="AL gain over random against embedding quality",
                       xaxis_title=measure_title or measure, yaxis_title="AUC gain over random")
+    return fig
+
+
+def quality_figure(quality: pd.DataFrame, measures: Mapping[str, str] | None = None) -> go.Figure:
+    """Grouped bars of embedding-quality measures: one panel per measure, one colour per embedder.
+
+    Parameters
+    ----------
+    quality : DataFrame
+        :func:`almodules.diagnostics.embedding_quality_table` output.
+    measures : mapping of column to panel title, optional
+        Default: full-pool probe accuracy and k-NN accuracy.
+    """
+    measures = dict(measures or {"probe_accuracy": "full-pool probe accuracy", "knn_accuracy": "k-NN accuracy"})
+    _require(quality, ["dataset", "embedder", *measures], "quality_figure")
+    fig = make_subplots(rows=1, cols=len(measures), subplot_titles=list(measures.values()), shared_yaxes=True)
+    embedders = list(pd.unique(quality["embedder"]))
+    for j, measure in enumerate(measures, start=1):
+        for k, name in enumerate(embedders):
+            sub = quality[quality["embedder"] == name]
+            fig.add_trace(go.Bar(x=sub["dataset"], y=sub[measure], name=name, legendgroup=name, showlegend=j == 1,
+                                 marker_color=_CLASS_PALETTE[k % len(_CLASS_PALETTE)],
+                                 hovertemplate=f"<b>{name}</b> on %{{x}}<br>{measures[measure]} %{{y:.3f}}"
+                                               "<extra></extra>"), row=1, col=j)
+    fig.update_layout(template=_TEMPLATE, barmode="group", title_text="Embedding quality on each task",
+                      yaxis_title="test accuracy", yaxis_range=[0, 1])
     return fig
 
 

@@ -187,3 +187,11 @@ def test_grid_round_trip_shapes():
     for (a, b), rate in pair_sum.items():
         assert rate + pair_sum[(b, a)] == pytest.approx(1.0)
     assert len(analysis.ips_difference_curves(cycles)) == 2 * 2 * 3 * 6
+
+
+def test_labels_to_target_matches_missing_pool_size_across_dtypes():
+    cycles = table([run_rows([0.5, 0.9]), run_rows([0.5, 0.6, 0.9], pool_size=100)])
+    ref = pd.DataFrame({"dataset": ["d", "d"], "embedder": ["e", "e"],
+                        "pool_size": pd.array([None, 100], dtype="Int64"), "accuracy": [1.0, 0.7]})
+    out = analysis.labels_to_target(cycles, ref, fractions=(0.8,))
+    assert sorted(out["labels"]) == [20, 20]  # full pool: 0.9 >= 0.8 at 20; pool 100: 0.6 >= 0.56 at 20

@@ -131,3 +131,12 @@ def test_projection_and_table_figures():
 def test_figures_reject_tables_without_required_columns():
     with pytest.raises(ValueError, match="mean"):
         figures.learning_curve_figure(pd.DataFrame({"strategy": ["a"], "n_labeled": [1]}))
+
+
+def test_quality_figure_has_one_panel_per_measure_and_a_colour_per_embedder():
+    quality = pd.DataFrame({"dataset": ["a", "a", "b", "b"], "embedder": ["e1", "e2", "e1", "e2"],
+                            "probe_accuracy": [0.9, 0.8, 0.7, 0.6], "knn_accuracy": [0.8, 0.7, 0.6, 0.5]})
+    fig = figures.quality_figure(quality)
+    assert len(fig.data) == 4 and _legend_names(fig) == ["e1", "e2"]
+    assert fig.data[0].marker.color != fig.data[1].marker.color
+    assert fig.data[0].marker.color == fig.data[2].marker.color

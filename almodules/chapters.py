@@ -1,0 +1,170 @@
+"""What each chapter of the book runs: its grids of run configs, validated up front.
+
+Each notebook calls one of these right after its ``parameters`` cell, so a bad parameter (an
+unknown dataset or strategy, a negative budget) stops the notebook there with a message naming
+the parameter and the allowed values, before anything is computed. The grids are plain
+:func:`almodules.grid.expand_grid` grids; the result store then returns the stored runs and
+computes only the missing ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .experiment import RunConfig
+from .grid import expand_grid
+from .validation import check_choice, check_int
+
+__all__ = [
+    "IPS_STUDY_K0", "as_list", "embedding_pairs", "mteb_table", "fully_supervised", "al_configs", "ips_study_configs", "capped_k0", "tyrogue_r_configs",
+    "latency_configs", "param_labels", "relabel",
+]
+
+IPS_STUDY_K0: tuple[int, ...] = (20, 50, 100, 200, 300, 500, 1000, 2000, 5000)
+"""Initial pool sizes of the paper's IPS study (Figure 1)."""
+
+
+def as_list(param: str, value: Any) -> list:
+    """``value`` as a non-empty list (a single value becomes a one-element list)."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values:
+        raise ValueError(f"{param} must name at least one value, got an empty list")
+    return values
+
+
+def embedding_pairs(datasets: Any, embedders: Any) -> list[tuple[str, str]]:
+    """Every (dataset, embedder) pair, each name checked against its registry."""
+    from .datasets import DATASETS
+    from .embedders import EMBEDDERS
+
+    ds = [check_choice("dataset", d, DATASETS) for d in as_list("datasets", datasets)]
+    es = [check_choice("embedder", e, EMBEDDERS) for e in as_list("embedders", embedders)]
+    return [(d, e) for d in ds for e in es]
+
+
+def mteb_table() -> pd.DataFrame:
+    """The paper's embedders (Table 3) with their MTEB scores, best first."""
+    from .embedders import embedder_records
+
+    frame = pd.DataFrame(embedder_records())
+    frame = frame[frame["mteb"].notna()].sort_values("mteb", ascending=False)
+    return frame[["name", "params_m", "dim", "pooling", "mteb"]].reset_index(drop=True)
+
+
+def fully_supervised(datasets: Any, embedders: Any, seeds: Any, *, pool_size: int | None = None,
+                     k: int = 10) -> pd.DataFrame:
+    """Full-pool probe scores to compare AL runs against (TYROGUE's label-cost reference).
+
+    Without ``pool_size`` every seed shares the whole train split, so there is one score per
+    dataset × embedder (no ``seed`` column). With ``pool_size`` each seed has its own subsample,
+    so there is one score per seed, matched to runs by seed.
+    """
+    from .diagnostics import embedding_quality
+
+    rows = []
+    for d, e in embedding_pairs(datasets, embedders):
+        for s in (as_list("seeds", seeds) if pool_size is not None else [0]):
+            rows.append(embedding_quality(d, e, pool_size=pool_size, seed=s, k=k))
+    frame = pd.concat(rows, ignore_index=True)
+    return frame if pool_size is not None else frame.drop(columns="seed")
+
+
+def _grid(**axes: Any) -> dict:
+    """A grid dict without the axes left at ``None`` (those take the paper's defaults)."""
+    return {k: v for k, v in axes.items() if v is not None}
+
+
+def al_configs(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds: Any, *, budget: int | None = None,
+               k0: int | None = None, cycles: int | None = None, pool_size: int | None = None) -> list[RunConfig]:
+    """AL runs: every dataset × embedder × IPS × strategy × seed, validated.
+
+    ``budget``, ``k0`` and ``cycles`` default to the paper's protocol (Table 2 budget, k0 = number
+    of classes, 20 cycles); ``pool_size`` to the whole train split.
+    """
+    return expand_grid(_grid(dataset=as_list("datasets", datasets), embedder=as_list("embedders", embedders),
+                             ips=as_list("ips", ips), strategy=as_list("strategies", strategies),
+                             seed=as_list("seeds", seeds), budget=budget, k0=k0, cycles=cycles,
+                             pool_size=pool_size))
+
+
+def capped_k0(dataset: str, k0s: Sequence[int], pool_size: int | None = None) -> list[int]:
+    """The ``k0s`` that fit in the pool of ``dataset`` (its ``pool_size`` or its train split)."""
+    from .datasets import DATASETS
+
+    spec = DATASETS[check_choice("dataset", dataset, DATASETS)]
+    limit = pool_size if pool_size is not None else spec.n_train
+    ks = [check_int("k0s", k, minimum=1) for k in k0s]
+    return [k for k in ks if limit is None or k <= limit]
+
+
+def ips_study_configs(datasets: Any, embedders: Any, ips: Any, k0s: Sequence[int], seeds: Any, *,
+                      pool_size: int | None = None) -> list[RunConfig]:
+    """IPS-only runs (``cycles=0``, budget = k0) for the IPS study, k0 capped by each pool.
+
+    A k0 larger than the pool (``pool_size``, else the dataset's train split) is left out for that
+    dataset; a dataset left with no k0 at all is an error.
+    """
+    blocks = []
+    for dataset in as_list("datasets", datasets):
+        ks = capped_k0(dataset, as_list("k0s", k0s), pool_size)
+        if not ks:
+            raise ValueError(f"k0s {list(k0s)}: none fits in the pool of {dataset!r}; choose smaller k0s")
+        blocks.append(_grid(dataset=dataset, embedder=as_list("embedders", embedders), ips=as_list("ips", ips),
+                            k0=ks, seed=as_list("seeds", seeds), cycles=0, pool_size=pool_size))
+    return expand_grid(blocks)
+
+
+def tyrogue_r_configs(datasets: Any, embedders: Any, rs: Any, seeds: Any, *, ips: str = "random",
+                      budget: int | None = None, k0: int | None = None, cycles: int | None = None,
+                      pool_size: int | None = None) -> list[RunConfig]:
+    """TYROGUE runs with each ``r`` in ``rs`` (k-means with r·b clusters before the entropy filter)."""
+    return expand_grid(_grid(dataset=as_list("datasets", datasets), embedder=as_list("embedders", embedders),
+                             ips=ips, strategy="tyrogue",
+                             strategy_params=[{"r": check_int("rs", r, minimum=1)} for r in as_list("rs", rs)],
+                             seed=as_list("seeds", seeds), budget=budget, k0=k0, cycles=cycles,
+                             pool_size=pool_size))
+
+
+def latency_configs(dataset: str, embedder: str, strategies: Any, pool_sizes: Any, *, seed: int = 0,
+                    batch_size: int = 20, cycles: int = 3, k0: int | None = None,
+                    strategy_params: Mapping[str, Mapping] | None = None) -> list[RunConfig]:
+    """Short runs over growing pools to time one query of each strategy (latency vs pool size).
+
+    Each run labels ``k0`` (default: the number of classes) then queries ``cycles`` batches of
+    ``batch_size``; only ``select_s`` of the query cycles is of interest. ``strategy_params``
+    maps a strategy name to its parameters for these runs (e.g. a smaller TYROGUE pre-filter).
+    """
+    from .datasets import DATASETS
+
+    spec = DATASETS[check_choice("dataset", dataset, DATASETS)]
+    k0 = spec.n_classes if k0 is None else check_int("k0", k0, minimum=1)
+    check_int("batch_size", batch_size, minimum=1)
+    sizes = [check_int("pool_sizes", n, minimum=k0 + cycles * batch_size) for n in as_list("pool_sizes", pool_sizes)]
+    params = dict(strategy_params or {})
+    names = as_list("strategies", strategies)
+    for name in params:
+        check_choice("strategy_params key (a strategy of this study)", name, names)
+    return expand_grid([_grid(dataset=dataset, embedder=embedder, strategy=name, pool_size=sizes, seed=seed, k0=k0,
+                              cycles=cycles, budget=k0 + cycles * batch_size, strategy_params=params.get(name))
+                        for name in names])
+
+
+def param_labels(configs: Sequence[RunConfig], param: str) -> dict[str, str]:
+    """``{config_hash: "<strategy> <param>=<value>"}`` for configs whose strategy has ``param``."""
+    labels = {}
+    for c in configs:
+        params = dict(c.strategy_params)
+        if param in params:
+            labels[c.config_hash] = f"{c.strategy} {param}={params[param]}"
+    return labels
+
+
+def relabel(cycles: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """A copy of ``cycles`` whose ``strategy`` is replaced by ``labels[config_hash]`` where given."""
+    out = cycles.copy()
+    mapped = out["config_hash"].map(labels)
+    out["strategy"] = mapped.where(mapped.notna(), out["strategy"])
+    return out

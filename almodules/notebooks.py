@@ -1,0 +1,252 @@
+"""Execute the book's notebooks with papermill and build the book with Jupyter Book 1.
+
+Notebook sources are jupytext MyST markdown files in ``notebooks/``; :func:`run_notebooks`
+converts each to a notebook in memory, injects parameters after its ``parameters`` cell and runs
+it with papermill (working directory ``notebooks/``) into ``book/executed/<name>.ipynb``.
+:func:`build_book` then renders those executed copies (``execute_notebooks: "off"``) together
+with the pages of ``book/`` into ``_build/html``.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .paths import repo_root
+from .validation import check_choice
+
+__all__ = [
+    "NotebookError", "notebooks_dir", "executed_dir", "notebook_names", "notebook_parameters",
+    "parse_parameter_value", "load_book_parameters", "run_notebooks", "build_book",
+]
+
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+class NotebookError(RuntimeError):
+    """A notebook failed; the message names the notebook, the cell and the error."""
+
+
+def notebooks_dir() -> Path:
+    """Folder of the notebook sources (``notebooks/``)."""
+    return repo_root() / "notebooks"
+
+
+def executed_dir() -> Path:
+    """Default folder of the executed notebooks (``book/executed/``, a build output)."""
+    return repo_root() / "book" / "executed"
+
+
+def notebook_names() -> list[str]:
+    """Names (file stems) of the notebook sources, in chapter order."""
+    return sorted(p.stem for p in notebooks_dir().glob("*.md"))
+
+
+def _read(name: str):
+    import jupytext
+
+    nb = jupytext.read(notebooks_dir() / f"{name}.md")
+    if not nb.metadata.get("kernelspec", {}).get("name"):
+        raise NotebookError(f"notebook {name}: its jupytext header names no kernelspec")
+    return nb
+
+
+def _parameters_cell(nb, name: str):
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(tagged) != 1:
+        raise NotebookError(f"notebook {name}: expected exactly one cell tagged 'parameters', found {len(tagged)}")
+    return tagged[0]
+
+
+def notebook_parameters(name: str) -> list[str]:
+    """Names assigned in the ``parameters`` cell of notebook ``name``, in order."""
+    check_choice("notebook", name, notebook_names())
+    tree = ast.parse(_parameters_cell(_read(name), name).source)
+    names = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AnnAssign) else []
+        names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
+
+
+def parse_parameter_value(text: str) -> Any:
+    """A command-line parameter value, typed: YAML, so ``3`` is an int, ``[a, b]`` a list, ``null`` None.
+
+    Numbers in exponent notation without a dot (``1e-3``), which YAML 1.1 reads as strings, are
+    read as floats.
+    """
+    import yaml
+
+    value = yaml.safe_load(text)
+    if isinstance(value, str) and _NUMBER.fullmatch(text.strip()):
+        return float(text)
+    return value
+
+
+def load_book_parameters(path: str | os.PathLike | None = None) -> dict[str, dict]:
+    """Per-notebook parameters of the committed book (``book/parameters.yaml``).
+
+    The file maps notebook names to parameter dicts; the committed book is built with them, so
+    it shows the committed result set rather than the notebooks' small defaults.
+    """
+    import yaml
+
+    path = Path(path) if path is not None else repo_root() / "book" / "parameters.yaml"
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    for name in data:
+        check_choice("notebook in book parameters", name, notebook_names())
+    return data
+
+
+@contextlib.contextmanager
+def _this_interpreters_kernels() -> Iterator[None]:
+    # A kernelspec named like ours elsewhere on JUPYTER_PATH (e.g. a user-level "python3" of
+    # another Python) must not win over this environment's: put sys.prefix first while we run.
+    old = os.environ.get("JUPYTER_PATH")
+    mine = str(Path(sys.prefix) / "share" / "jupyter")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join([mine, *([old] if old else [])])
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = old
+
+
+def _split_parameters(names: Sequence[str], parameters: Mapping[str, Any]) -> dict[str, dict]:
+    declared = {n: notebook_parameters(n) for n in names}
+    known = sorted({p for ps in declared.values() for p in ps})
+    for key in parameters:
+        check_choice(f"parameter of notebooks {', '.join(names)}", key, known)
+    return {n: {k: v for k, v in parameters.items() if k in declared[n]} for n in names}
+
+
+def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[str, Any] | None = None,
+                  output_dir: str | os.PathLike | None = None, *, per_notebook: Mapping[str, Mapping] | None = None,
+                  progress: bool = True, timeout: int | None = None) -> list[Path]:
+    """Execute notebooks with papermill; return the paths of the executed copies.
+
+    Parameters
+    ----------
+    only : str or sequence of str, optional
+        Notebook names (e.g. ``"02_initial_pool"``); all of them when omitted.
+    parameters : mapping, optional
+        Parameter values, typed (use :func:`parse_parameter_value` for strings from a command
+        line). Each notebook receives those its ``parameters`` cell declares; a name no selected
+        notebook declares is an error.
+    output_dir : path-like, optional
+        Where the executed notebooks go (default :func:`executed_dir`).
+    per_notebook : mapping of name to mapping, optional
+        Parameters for single notebooks, applied before ``parameters``
+        (see :func:`load_book_parameters`).
+    progress : bool
+        Print one line per notebook and papermill's cell progress bar.
+    timeout : int, optional
+        Seconds allowed per cell (default: no limit).
+
+    Raises
+    ------
+    NotebookError
+        When a notebook fails: names the notebook, the cell (index and first line) and the error;
+        the partly executed copy is left in ``output_dir`` for inspection.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    names = notebook_names()
+    selected = names if only is None else [check_choice("notebook", n, names) for n in
+                                           ([only] if isinstance(only, str) else only)]
+    split = _split_parameters(selected, dict(parameters or {}))
+    out_dir = Path(output_dir) if output_dir is not None else executed_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = []
+    for i, name in enumerate(selected, start=1):
+        nb = _read(name)
+        params = {**dict((per_notebook or {}).get(name, {})), **split[name]}
+        out = out_dir / f"{name}.ipynb"
+        if progress:
+            shown = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "defaults"
+            print(f"[{i}/{len(selected)}] {name} ({shown})", flush=True)
+        start = time.perf_counter()
+        try:
+            with _this_interpreters_kernels():
+                papermill.execute_notebook(
+                    nb, str(out), parameters=params, kernel_name=nb.metadata["kernelspec"]["name"],
+                    cwd=str(notebooks_dir()), progress_bar=progress, execution_timeout=timeout)
+        except PapermillExecutionError as exc:
+            first = next((line for line in exc.source.splitlines() if line.strip()), "")
+            raise NotebookError(
+                f"notebook {name} failed in cell {exc.cell_index} ({first!r}): {exc.ename}: {exc.evalue}\n"
+                f"executed copy with the traceback: {out}") from None
+        if progress:
+            print(f"    done in {time.perf_counter() - start:.0f} s -> {out}", flush=True)
+        outputs.append(out)
+    return outputs
+
+
+def _copy_plotly_js(static: Path) -> Path:
+    import plotly
+
+    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    static.mkdir(parents=True, exist_ok=True)
+    dst = static / "plotly.min.js"
+    if not dst.exists() or dst.stat().st_size != src.stat().st_size:
+        shutil.copyfile(src, dst)
+    return dst
+
+
+def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: str | os.PathLike | None = None,
+               only: str | Sequence[str] | None = None, execute: bool = True, progress: bool = True) -> Path:
+    """The whole book: execute the notebooks, copy plotly.js, run ``jupyter-book build``.
+
+    Parameters
+    ----------
+    parameters : mapping, optional
+        Parameters for every notebook (override ``book_parameters``).
+    book_parameters : path-like, optional
+        Per-notebook parameter file (default ``book/parameters.yaml`` when it exists; the
+        notebooks' own defaults otherwise).
+    only : str or sequence of str, optional
+        Execute only these notebooks (the others must have been executed before).
+    execute : bool
+        False: render the notebooks already in ``book/executed/``.
+    progress : bool
+
+    Returns
+    -------
+    Path
+        ``_build/html/index.html``. The build runs with ``-W -n --keep-going``: any warning fails it.
+    """
+    root = repo_root()
+    if execute:
+        default = root / "book" / "parameters.yaml"
+        per = load_book_parameters(book_parameters) if book_parameters is not None or default.exists() else {}
+        run_notebooks(only, parameters, per_notebook=per, progress=progress)
+    missing = [n for n in notebook_names() if not (executed_dir() / f"{n}.ipynb").exists()]
+    if missing:
+        raise NotebookError(f"not executed yet: {', '.join(missing)}; run them first (execute=True)")
+    _copy_plotly_js(root / "book" / "_static")
+    exe = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "-W", "-n", "--keep-going"]
+    if progress:
+        print("building the book:", " ".join(cmd), flush=True)
+    done = subprocess.run(cmd, cwd=root, capture_output=not progress, text=True)
+    if done.returncode != 0:
+        detail = "" if progress else f"\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        raise NotebookError(f"jupyter-book build failed (exit {done.returncode}){detail}")
+    index = root / "_build" / "html" / "index.html"
+    if progress:
+        print(f"the book is at {index}", flush=True)
+    return index
