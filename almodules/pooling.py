@@ -27,13 +27,13 @@ POOLINGS = ("cls", "eos", "mean")
 
 def first_token_index(mask: torch.Tensor) -> torch.Tensor:
     """Index of the first non-padding position of every row of a ``(batch, seq)`` 0/1 mask."""
-    return mask.to(torch.int64).argmax(dim=1)
+    return mask.long().argmax(dim=1)
 
 
 def last_token_index(mask: torch.Tensor) -> torch.Tensor:
     """Index of the last non-padding position of every row of a ``(batch, seq)`` 0/1 mask."""
     seq_len = mask.shape[1]
-    return seq_len - 1 - mask.to(torch.int64).flip(dims=[1]).argmax(dim=1)
+    return seq_len - 1 - mask.long().flip(dims=[1]).argmax(dim=1)
 
 
 def pool(hidden: torch.Tensor, mask: torch.Tensor, method: str) -> torch.Tensor:
