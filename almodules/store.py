@@ -2,14 +2,21 @@
 
 Layout under the root (default :func:`almodules.paths.results_dir`, i.e. ``data/results/``)::
 
-    runs/<hash[:2]>/<hash>.parquet
+    runs/<hash[:2]>/<hash>.parquet      the runs: the truth
+    index.parquet                       derived: all runs in one file, refreshed on read
 
-Each file is one tidy table with one row per cycle ``t = 0 .. T``: the cycle columns
+Each run file is one tidy table with one row per cycle ``t = 0 .. T``: the cycle columns
 (:data:`CYCLE_COLUMNS`) followed by the run's provenance (:data:`RUN_COLUMNS`, repeated on every
 row; Parquet's dictionary encoding stores them once). The cycles table is a projection of all
-files, the runs table their ``cycle == 0`` rows, both read in one pass with ``pyarrow.dataset``.
+runs, the runs table their ``cycle == 0`` rows.
 
-Writes are atomic: the table goes to a hidden ``.<hash>.<pid>.<random>.tmp`` file in the same
+Reading thousands of small files costs milliseconds each, so reads go through a derived index:
+the concatenation of every run file, each row tagged with its file's size, modification time and
+inode (every write makes a new inode). A read lists the run files (one ``stat`` each), keeps the index rows whose file is
+unchanged, reads only new or changed files (one ``pyarrow.dataset`` scan) and rewrites the
+index. Deleting the index is always safe; it is rebuilt on the next read.
+
+Writes are atomic: the table goes to a hidden ``.<name>.<pid>.<random>.tmp`` file in the same
 folder, is flushed to disk, then ``os.replace``-d over the final name. Readers therefore see a
 run completely or not at all, a killed writer leaves at most an ignored temporary file, and
 writing the same hash twice just replaces the file (no duplicates). Pages carry CRC checksums;
@@ -35,7 +42,7 @@ from .experiment import RunConfig, RunResult
 from .paths import results_dir
 from .validation import check_choice
 
-__all__ = ["ResultStore", "CYCLE_COLUMNS", "RUN_COLUMNS", "SCHEMA"]
+__all__ = ["ResultStore", "CYCLE_COLUMNS", "RUN_COLUMNS", "SCHEMA", "INDEX"]
 
 _KEY_FIELDS = [
     ("config_hash", pa.string()), ("dataset", pa.string()), ("embedder", pa.string()),
@@ -64,6 +71,10 @@ RUN_COLUMNS: tuple[str, ...] = ("config_hash",) + tuple(n for n, _ in _RUN_FIELD
 """Columns of :meth:`ResultStore.runs`: one row per run."""
 
 _FILTER_COLUMNS = tuple(n for n, _ in _KEY_FIELDS) + ("cycle",)
+_STAT = ("_mtime_ns", "_size", "_inode")
+_INDEX_SCHEMA = pa.schema(list(SCHEMA) + [pa.field(n, pa.int64()) for n in _STAT], metadata=SCHEMA.metadata)
+INDEX = "index.parquet"
+"""Derived index in the store's root: every run file's rows; rebuilt from the run files."""
 _FORMAT = ds.ParquetFileFormat(
     default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True))
 
@@ -72,17 +83,30 @@ def _hash_of(config: RunConfig | str) -> str:
     return config if isinstance(config, str) else config.config_hash
 
 
-def _filter_expression(filters: dict) -> ds.Expression | None:
-    expr = None
+def _filtered(table: pa.Table, filters: dict) -> pa.Table:
     for name, value in filters.items():
         check_choice("filter column", name, _FILTER_COLUMNS)
         values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
         present = [v for v in values if v is not None]
-        term = pc.field(name).isin(present) if present else None
+        column = table[name]
+        mask = pc.is_in(column, pa.array(present, column.type))
         if len(present) < len(values):
-            term = pc.field(name).is_null() if term is None else term | pc.field(name).is_null()
-        expr = term if expr is None else expr & term
-    return expr
+            mask = pc.or_(mask, pc.is_null(column))
+        table = table.filter(mask)
+    return table
+
+
+def _write_atomic(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to a temporary file beside ``path``, flush it, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class ResultStore:
@@ -108,32 +132,40 @@ class ResultStore:
 
     def paths(self) -> list[Path]:
         """Every stored run file, sorted (temporary files of writes in flight are not listed)."""
-        runs = self.root / "runs"
-        return sorted(runs.glob("*/*.parquet")) if runs.is_dir() else []
+        return sorted(self.path(h) for h in self._scan())
 
     def __len__(self) -> int:
-        return len(self.paths())
+        return len(self._scan())
 
     # --- writing -------------------------------------------------------------------------
     def write(self, result: RunResult) -> Path:
         """Store ``result`` atomically, replacing any earlier file of the same config."""
         run = result.run_record()
         rows = [{**row, **run} for row in result.cycle_rows()]
-        table = pa.Table.from_pylist(rows, schema=SCHEMA)
         final = self.path(result.config)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.parent / f".{final.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-        try:
-            pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+        _write_atomic(pa.Table.from_pylist(rows, schema=SCHEMA), final)
         return final
 
     # --- reading -------------------------------------------------------------------------
-    def _read_file(self, path: Path, columns=None, expr=None) -> pa.Table | None:
+    def _scan(self) -> dict[str, tuple[int, int, int]]:
+        """``{config hash: (mtime_ns, size, inode)}`` of every run file."""
+        files = {}
+        runs = self.root / "runs"
+        if not runs.is_dir():
+            return files
+        for folder in os.scandir(runs):
+            if not folder.is_dir():
+                continue
+            for entry in os.scandir(folder.path):
+                if entry.name.endswith(".parquet") and not entry.name.startswith("."):
+                    try:
+                        stat = entry.stat()
+                    except FileNotFoundError:
+                        continue
+                    files[entry.name[: -len(".parquet")]] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        return files
+
+    def _read_file(self, path: Path) -> pa.Table | None:
         """One run file, or ``None`` with a warning when it cannot be read back intact."""
         try:
             table = pq.read_table(path, schema=SCHEMA, page_checksum_verification=True)
@@ -144,37 +176,66 @@ class ResultStore:
             return None
         except (pa.ArrowException, OSError, ValueError) as exc:
             warnings.warn(f"result store: unreadable run file {path} ({exc}); it counts as missing "
-                          "and will be recomputed", RuntimeWarning, stacklevel=3)
+                          "and will be recomputed", RuntimeWarning, stacklevel=4)
             return None
-        if expr is not None:
-            table = table.filter(expr)
-        return table.select(list(columns)) if columns is not None else table
+        return table
 
-    def _read(self, paths: Sequence[Path], columns: Sequence[str], expr=None) -> pa.Table:
+    def _read_files(self, paths: list[Path]) -> pa.Table:
         """All ``paths`` in one scan; file by file (skipping unreadable ones) if that fails."""
-        if not paths:
-            return SCHEMA.empty_table().select(list(columns))
         try:
-            dataset = ds.dataset([str(p) for p in paths], schema=SCHEMA, format=_FORMAT)
-            return dataset.to_table(columns=list(columns), filter=expr)
+            return ds.dataset([str(p) for p in paths], schema=SCHEMA, format=_FORMAT).to_table()
         except (pa.ArrowException, OSError):
-            tables = [t for p in paths if (t := self._read_file(p, columns, expr)) is not None]
-            if not tables:
-                return SCHEMA.empty_table().select(list(columns))
-            return pa.concat_tables(tables)
+            tables = [t for p in paths if (t := self._read_file(p)) is not None]
+            return pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+
+    def _read_index(self) -> pa.Table:
+        path = self.root / INDEX
+        try:
+            return pq.read_table(path, schema=_INDEX_SCHEMA, page_checksum_verification=True)
+        except FileNotFoundError:
+            pass
+        except (pa.ArrowException, OSError) as exc:
+            warnings.warn(f"result store: rebuilding the unreadable index {path} ({exc})",
+                          RuntimeWarning, stacklevel=4)
+        return _INDEX_SCHEMA.empty_table()
+
+    def table(self) -> pa.Table:
+        """Every stored run, all columns (:data:`SCHEMA`), as one Arrow table.
+
+        Reads the derived index (``index.parquet``: all run files concatenated, each with the
+        size, modification time and inode it had) plus the run files that are new or changed since,
+        and refreshes the index when anything changed. The run files stay the truth: deleting
+        the index only costs one full read.
+        """
+        files = self._scan()
+        index = self._read_index()
+        firsts = index.filter(pc.equal(index["cycle"], 0)).select(["config_hash", *_STAT])
+        indexed = {h: tuple(stat) for h, *stat in zip(*(firsts[c].to_pylist() for c in firsts.column_names))}
+        current = {h for h, stat in indexed.items() if files.get(h) == stat}
+        stale = [h for h in files if h not in current]
+        kept = index.filter(pc.is_in(index["config_hash"], pa.array(sorted(current), pa.string())))
+        if not stale and len(current) == len(indexed):
+            return kept.drop_columns(list(_STAT))
+        fresh = self._read_files([self.path(h) for h in stale]) if stale else SCHEMA.empty_table()
+        stats = [files[h] for h in fresh["config_hash"].to_pylist()]
+        for i, name in enumerate(_STAT):
+            fresh = fresh.append_column(name, pa.array([stat[i] for stat in stats], pa.int64()))
+        index = pa.concat_tables([kept, fresh.cast(_INDEX_SCHEMA)])
+        try:
+            _write_atomic(index, self.root / INDEX)
+        except OSError as exc:  # a read-only store still reads, only slower
+            warnings.warn(f"result store: could not write its index ({exc})", RuntimeWarning, stacklevel=2)
+        return index.drop_columns(list(_STAT))
 
     def has(self, config: RunConfig | str) -> bool:
-        """True when the run of ``config`` is stored and reads back intact."""
+        """True when the run of ``config`` is stored and its file reads back intact."""
         path = self.path(config)
-        return path.is_file() and self._read_file(path, ["cycle"]) is not None
+        return path.is_file() and self._read_file(path) is not None
 
     def missing(self, configs: Iterable[RunConfig]) -> list[RunConfig]:
         """The configs (deduplicated, in order) whose runs are absent or unreadable."""
         unique = list({c.config_hash: c for c in configs}.values())
-        present = [c for c in unique if self.path(c).is_file()]
-        # Read every column, not only the hashes: a damaged page anywhere must count as missing.
-        table = self._read([self.path(c) for c in present], SCHEMA.names)
-        readable = set(table.column("config_hash").unique().to_pylist())
+        readable = set(self.table()["config_hash"].unique().to_pylist())
         return [c for c in unique if c.config_hash not in readable]
 
     def cycles(self, **filters) -> pd.DataFrame:
@@ -184,21 +245,18 @@ class ResultStore:
         ``config_hash``, ``cycle``) with one value or a list of values; ``None`` matches a null
         ``pool_size``. Example: ``store.cycles(dataset="trec6", strategy=["margin", "badge"])``.
         """
-        table = self._read(self.paths(), CYCLE_COLUMNS, _filter_expression(filters))
-        return self._frame(table)
+        table = _filtered(self.table(), filters).select(list(CYCLE_COLUMNS))
+        return table.to_pandas().sort_values(["config_hash", "cycle"], ignore_index=True)
 
     def runs(self, **filters) -> pd.DataFrame:
         """The runs table (columns :data:`RUN_COLUMNS`), filtered like :meth:`cycles`."""
-        filters = {**filters, "cycle": 0}
-        table = self._read(self.paths(), RUN_COLUMNS, _filter_expression(filters))
+        table = _filtered(self.table(), {**filters, "cycle": 0}).select(list(RUN_COLUMNS))
         return table.to_pandas().sort_values("config_hash", ignore_index=True)
 
     def load(self, configs: Sequence[RunConfig]) -> pd.DataFrame:
         """The cycles of exactly ``configs`` (in their order); raises if any is not stored."""
         order = list(dict.fromkeys(c.config_hash for c in configs))
-        table = self._read([self.path(h) for h in order if self.path(h).is_file()], CYCLE_COLUMNS,
-                           pc.field("config_hash").isin(order))
-        frame = table.to_pandas()
+        frame = self.cycles(config_hash=order)
         absent = set(order) - set(frame["config_hash"])
         if absent:
             raise LookupError(f"{len(absent)} of {len(order)} runs are not in {self.root}")
@@ -232,8 +290,3 @@ class ResultStore:
         run_grid(configs, executor=executor, workers=workers, scheduler=scheduler, store=self,
                  progress=progress, **extra)
         return self.load(configs)
-
-    @staticmethod
-    def _frame(table: pa.Table) -> pd.DataFrame:
-        frame = table.to_pandas()
-        return frame.sort_values(["config_hash", "cycle"], ignore_index=True)

@@ -14,7 +14,7 @@ import pytest
 
 import almodules.grid as grid
 from almodules.experiment import RunConfig, run_experiment
-from almodules.store import CYCLE_COLUMNS, RUN_COLUMNS, ResultStore
+from almodules.store import CYCLE_COLUMNS, INDEX, RUN_COLUMNS, ResultStore
 from engine_fakes import EMBEDDER, blobs, load_blobs, register
 
 BRIEF_CYCLE_COLUMNS = ("config_hash", "dataset", "embedder", "ips", "strategy", "seed", "k0", "budget",
@@ -215,6 +215,38 @@ def test_readers_never_see_a_partial_file(tmp_path):
         stop.set()
         thread.join()
     assert not errors
+
+
+def test_the_index_reads_only_new_or_changed_files(tmp_path, monkeypatch):
+    store = ResultStore(tmp_path)
+    a, b, c = (config(seed=s) for s in range(3))
+    store.write(result(a))
+    store.write(result(b))
+    reads = []
+    real = ResultStore._read_files
+
+    def spy(self, paths):
+        reads.append(sorted(p.stem for p in paths))
+        return real(self, paths)
+
+    monkeypatch.setattr(ResultStore, "_read_files", spy)
+    assert len(store.cycles()) == 8 and reads == [sorted([a.config_hash, b.config_hash])]
+    assert (tmp_path / INDEX).is_file() and len(store) == 2
+    assert len(store.cycles()) == 8 and len(store.runs()) == 2 and len(reads) == 1  # index only
+    store.write(result(c))
+    assert len(store.cycles()) == 12 and reads[-1] == [c.config_hash]
+    rerun = result(a)
+    store.write(rerun)  # same hash, new content: re-read
+    assert store.runs(config_hash=a.config_hash)["wall_s"].item() == rerun.wall_s
+    assert reads[-1] == [a.config_hash]
+    store.path(b).unlink()  # a deleted run disappears without reading anything
+    assert set(store.cycles()["config_hash"]) == {a.config_hash, c.config_hash} and len(reads) == 3
+    (tmp_path / INDEX).unlink()  # derived: rebuilt from the run files
+    assert len(store.cycles()) == 8 and len(reads) == 4
+    (tmp_path / INDEX).write_bytes(b"junk")
+    with pytest.warns(RuntimeWarning, match="rebuilding the unreadable index"):
+        assert len(store.cycles()) == 8
+    assert len(store.cycles()) == 8 and len(reads) == 5
 
 
 def test_load_raises_for_runs_not_stored(tmp_path):
