@@ -1,7 +1,126 @@
-"""Placeholder: implemented in the engine issue."""
+"""DropQuery (Gupte, Aklilu, Nirschl and Yeung-Levy 2024, "Revisiting Active Learning in the Era
+of Vision Foundation Models"): dropout disagreement as the uncertainty filter, k-means for diversity.
 
-__all__ = ["dropquery"]
+As in the paper and the authors' code (``sanketx/AL-foundation-models``,
+``ALFM/src/query_strategies/dropout.py``; M = 3 passes, dropout rate 0.75 on the classifier's
+input features, PyTorch's ``nn.Dropout`` scaling the kept features by ``1 / (1 - p)``):
+
+1. predict every unlabeled point with the probe on clean inputs, and again in ``n_passes`` passes
+   on inputs under dropout;
+2. candidates are the points whose dropout predictions disagree with the clean one in more than
+   half of the passes (the authors' ``mismatch > M // 2``);
+3. k-means with ``b`` clusters on the L2-normalised candidates, and the candidate nearest to each
+   centre (without replacement).
+
+The authors' code fails when fewer than ``b`` points qualify. Here the filter is widened instead:
+the required number of disagreeing passes is lowered one step at a time down to one, and if even
+then fewer than ``b`` points disagree at all, the rest of the candidates are the points with the
+smallest margin between their two most probable classes. Dropout masks are drawn as 16-bit
+integers (so ``p`` takes effect to within 2**-17) and applied blockwise, so a perturbed copy of the
+whole pool never exists.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..validation import check_int
+from .base import PoolState
+from .clustering import fit_kmeans, nearest_distinct
+from .distances import chunk_rows
+from .uncertainty import top_b, uncertainty_scores
+from .unit_rows import unit_rows
+
+__all__ = ["dropquery", "dropout_inputs", "dropout_disagreements", "disagreement_candidates"]
+
+_SEED_BOUND = 2**31 - 1
+_MASK_LEVELS = 1 << 16
 
 
-def dropquery(state, b, rng, **params):
-    raise NotImplementedError("dropquery")
+def dropquery(state: PoolState, b: int, rng: np.random.Generator, *, n_passes: int = 3,
+              p: float = 0.75) -> np.ndarray:
+    """Select ``b`` diverse points among those whose prediction flips under input dropout.
+
+    Parameters
+    ----------
+    state : PoolState
+        Needs ``probe`` and ``proba``.
+    b : int
+    rng : numpy.random.Generator
+        Draws the dropout masks, then the k-means seed.
+    n_passes : int, default=3
+        Dropout passes M (the paper's M = 3).
+    p : float, default=0.75
+        Dropout rate on the probe's input features, in (0, 1).
+
+    Returns
+    -------
+    ndarray of int64, shape (b,)
+    """
+    n_passes = check_int("n_passes", n_passes, minimum=1)
+    if isinstance(p, bool) or not isinstance(p, (float, int, np.floating, np.integer)) or not 0 < p < 1:
+        raise ValueError(f"p (the dropout rate) must lie strictly between 0 and 1, got {p!r}")
+    unlabeled = state.unlabeled_indices()
+    clean = state.proba[unlabeled].argmax(axis=1)
+    disagree = dropout_disagreements(state.probe, state.X, unlabeled, clean, n_passes, p, rng)
+    margins = uncertainty_scores(state.proba[unlabeled], "margin")
+    chosen = disagreement_candidates(disagree, n_passes, b, margins)
+    seed = int(rng.integers(_SEED_BOUND))
+    if len(chosen) == b:
+        return unlabeled[chosen]
+    Xc = unit_rows(state, unlabeled[chosen])
+    _, centres = fit_kmeans(Xc, b, seed)
+    return unlabeled[chosen[nearest_distinct(Xc, centres)]]
+
+
+def dropout_inputs(X: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Inverted dropout: each entry zeroed with probability ``p``, the kept ones scaled by ``1/(1-p)``."""
+    keep = rng.integers(0, _MASK_LEVELS, size=X.shape, dtype=np.uint16) >= round(p * _MASK_LEVELS)
+    out = np.multiply(X, keep, dtype=X.dtype)
+    out *= X.dtype.type(1.0 / (1.0 - p))
+    return out
+
+
+def dropout_disagreements(probe, X: np.ndarray, rows: np.ndarray, clean: np.ndarray,
+                          n_passes: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """How many of ``n_passes`` dropout predictions differ from ``clean``, for each of ``rows``.
+
+    Rows are processed in blocks (all passes of one block, then the next block), so the
+    generator's draws depend only on the shapes.
+    """
+    counts = np.zeros(len(rows), dtype=np.int64)
+    step = chunk_rows(len(rows), 4 * X.shape[1])  # the block, its copy, mask and perturbed copy
+    for start in range(0, len(rows), step):
+        block = X[rows[start:start + step]]
+        for _ in range(n_passes):
+            pred = probe.predict_proba(dropout_inputs(block, p, rng)).argmax(axis=1)
+            counts[start:start + step] += pred != clean[start:start + step]
+    return counts
+
+
+def disagreement_candidates(disagree: np.ndarray, n_passes: int, b: int,
+                            margins: np.ndarray) -> np.ndarray:
+    """Positions that pass the disagreement filter, widened until there are at least ``b``.
+
+    Parameters
+    ----------
+    disagree : ndarray of int, shape (n,)
+        Dropout passes that disagree with the clean prediction, per point.
+    n_passes : int
+    b : int, at most ``n``
+    margins : ndarray of shape (n,)
+        Margin uncertainty (higher = more uncertain), used only to fill up when fewer than ``b``
+        points disagree in any pass.
+
+    Returns
+    -------
+    ndarray of int64
+        Ascending positions for the paper's rule (more than half of the passes disagree) or the
+        first relaxed threshold that yields ``b``; exactly ``b`` positions when filled up.
+    """
+    for threshold in range(n_passes // 2 + 1, 0, -1):
+        chosen = np.flatnonzero(disagree >= threshold)
+        if len(chosen) >= b:
+            return chosen
+    rest = np.flatnonzero(disagree == 0)
+    return np.concatenate([chosen, top_b(margins[rest], rest, b - len(chosen))])

@@ -1,15 +1,229 @@
-"""Placeholder: implemented in the engine issue."""
+"""scikit-activeml 1.0.1 behind our strategy interface.
 
-__all__ = ["falcun", "contrastive", "reference_select"]
+Two uses:
+
+- :func:`falcun` and :func:`contrastive` are registry strategies that run scikit-activeml's own
+  ``Falcun`` (Gilhuber et al. 2024) and ``ContrastiveAL`` (CAL, Margatina et al. 2021);
+- :func:`reference_select` runs scikit-activeml's implementation of every strategy it has, on
+  the same pool and the same fitted probe, so tests and the benchmark can compare ours with it.
+
+The probe fitted this cycle is handed over as a scikit-activeml classifier
+(:func:`frozen_classifier`): ``SklearnClassifier`` around :class:`FrozenProbe`, whose ``fit`` does
+not refit, so a strategy's built-in refit (``fit_clf=True``) could not change it either; we pass
+``fit_clf=False``. Seeds for scikit-activeml's ``random_state`` are drawn from the run's generator.
+
+Scaling. Falcun works only on class probabilities: it is given the probabilities the probe already
+computed for this cycle (``state.proba``) as its input features, with an identity "classifier", so
+the pool's embeddings are neither copied nor pushed through the probe again. CAL scores each
+unlabeled point by the KL divergence to its nearest labeled neighbours, independently of the other
+unlabeled points, so it is run on blocks of unlabeled points (each with all labeled points) and the
+batch is taken over the concatenated scores with scikit-activeml's ``simple_batch``: the same
+scores as one call on the whole pool, without a copy of the whole pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from skactiveml.classifier import SklearnClassifier
+from skactiveml.pool import (
+    Badge, ContrastiveAL, CoreSet, DropQuery, Falcun, ProbCover, RandomSampling, TypiClust,
+    UncertaintySampling,
+)
+from skactiveml.utils import simple_batch
+
+from ..validation import check_choice, check_int
+from .base import PoolState
+from .distances import chunk_rows
+
+__all__ = [
+    "falcun", "contrastive", "reference_select", "REFERENCE_STRATEGIES", "ReferenceSpec",
+    "FrozenProbe", "frozen_classifier",
+]
+
+_SEED_BOUND = 2**31 - 1
+MISSING = -1
 
 
-def falcun(state, b, rng, **params):
-    raise NotImplementedError("falcun")
+class FrozenProbe(ClassifierMixin, BaseEstimator):
+    """A scikit-learn classifier view of an already fitted model; ``fit`` only records shapes.
+
+    Parameters
+    ----------
+    proba_fn : callable
+        ``proba_fn(X) -> (n, n_classes)`` probabilities, e.g. ``LinearProbe.predict_proba``.
+    n_classes : int
+        Number of classes of the task; classes are ``0 .. n_classes - 1``.
+    """
+
+    def __init__(self, proba_fn: Callable[[np.ndarray], np.ndarray] | None = None, n_classes: int = 2):
+        self.proba_fn = proba_fn
+        self.n_classes = n_classes
+
+    def fit(self, X, y):
+        """Record the classes and the feature count; the model itself stays as it was fitted."""
+        self.classes_ = np.arange(self.n_classes)
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    def predict_proba(self, X):
+        """Probabilities of the wrapped model."""
+        return self.proba_fn(X)
+
+    def predict(self, X):
+        """Most probable class (lowest index on ties)."""
+        return self.predict_proba(X).argmax(axis=1)
 
 
-def contrastive(state, b, rng, **params):
-    raise NotImplementedError("contrastive")
+def frozen_classifier(proba_fn: Callable, n_classes: int, X_labeled: np.ndarray,
+                      y_labeled: np.ndarray, seed: int) -> SklearnClassifier:
+    """scikit-activeml classifier around a fitted model, "fitted" on the labeled rows."""
+    clf = SklearnClassifier(FrozenProbe(proba_fn, n_classes), classes=np.arange(n_classes),
+                            missing_label=MISSING, random_state=seed)
+    return clf.fit(X_labeled, y_labeled)
 
 
-def reference_select(name, state, b, rng, **params):
-    raise NotImplementedError("reference_select")
+def _identity(P: np.ndarray) -> np.ndarray:
+    return P
+
+
+def _y(state: PoolState) -> np.ndarray:
+    return np.where(state.labeled, state.y, MISSING).astype(np.int64)
+
+
+def falcun(state: PoolState, b: int, rng: np.random.Generator, *, gamma: float = 10.0) -> np.ndarray:
+    """FALCUN (Gilhuber et al. 2024) by scikit-activeml: uncertainty plus diversity in probability space.
+
+    Parameters
+    ----------
+    state : PoolState
+        Needs ``proba``.
+    b : int
+    rng : numpy.random.Generator
+    gamma : float, default=10
+        Sharpness of the relevance-proportional sampling (0 = random).
+    """
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.integer, np.floating)) or gamma < 0:
+        raise ValueError(f"gamma must be a number >= 0, got {gamma!r}")
+    seed = int(rng.integers(_SEED_BOUND))
+    P = np.asarray(state.proba, dtype=np.float64)
+    clf = frozen_classifier(_identity, state.n_classes, P[state.labeled], state.y[state.labeled], seed)
+    strategy = Falcun(gamma=gamma, missing_label=MISSING, random_state=seed)
+    picked = strategy.query(P, _y(state), clf, fit_clf=False, batch_size=b)
+    return np.asarray(picked, dtype=np.int64)
+
+
+def contrastive(state: PoolState, b: int, rng: np.random.Generator, *, n_neighbors: int = 5) -> np.ndarray:
+    """Contrastive AL (CAL, Margatina et al. 2021) by scikit-activeml: points whose predictions
+    diverge most (mean KL) from those of their nearest labeled neighbours in embedding space.
+
+    Parameters
+    ----------
+    state : PoolState
+        Needs ``probe``.
+    b : int
+    rng : numpy.random.Generator
+    n_neighbors : int, default=5
+        Labeled neighbours per point (scikit-activeml's default).
+    """
+    n_neighbors = check_int("n_neighbors", n_neighbors, minimum=1)
+    seed = int(rng.integers(_SEED_BOUND))
+    labeled, unlabeled = state.labeled_indices(), state.unlabeled_indices()
+    X_lab, y_lab = state.X[labeled], state.y[labeled]
+    clf = frozen_classifier(state.probe.predict_proba, state.n_classes, X_lab, y_lab, seed)
+    strategy = ContrastiveAL(nearest_neighbors_dict={"n_neighbors": n_neighbors},
+                             missing_label=MISSING, random_state=seed)
+    utilities = np.empty(len(unlabeled))
+    step = chunk_rows(len(unlabeled), 2 * state.X.shape[1] + len(labeled))
+    for start in range(0, len(unlabeled), step):
+        block = unlabeled[start:start + step]
+        X_sub = np.concatenate([X_lab, state.X[block]])
+        y_sub = np.concatenate([y_lab, np.full(len(block), MISSING)])
+        _, u = strategy.query(X_sub, y_sub, clf, fit_clf=False, batch_size=1, return_utilities=True)
+        utilities[start:start + len(block)] = u[0, len(labeled):]
+    picked = simple_batch(utilities, np.random.RandomState(seed), batch_size=b)
+    return unlabeled[np.asarray(picked, dtype=np.int64)]
+
+
+@dataclass(frozen=True)
+class ReferenceSpec:
+    """How to run one scikit-activeml strategy.
+
+    Parameters
+    ----------
+    make : callable
+        ``make(random_state, **params)`` returning the scikit-activeml query strategy.
+    uses_probe : bool
+        Whether ``query`` takes the classifier (passed with ``fit_clf=False``).
+    normalized : bool
+        Whether it sees the L2-normalised embeddings (those of our implementation of the same
+        strategy) rather than the raw ones.
+    """
+
+    make: Callable
+    uses_probe: bool
+    normalized: bool = False
+
+
+def _factory(cls, **defaults):
+    return lambda seed, **params: cls(missing_label=MISSING, random_state=seed, **{**defaults, **params})
+
+
+REFERENCE_STRATEGIES: dict[str, ReferenceSpec] = {
+    "random": ReferenceSpec(_factory(RandomSampling), False),
+    "margin": ReferenceSpec(_factory(UncertaintySampling, method="margin_sampling"), True),
+    "entropy": ReferenceSpec(_factory(UncertaintySampling, method="entropy"), True),
+    "least-confident": ReferenceSpec(_factory(UncertaintySampling, method="least_confident"), True),
+    "badge": ReferenceSpec(_factory(Badge), True),
+    "coreset": ReferenceSpec(_factory(CoreSet), False),
+    "probcover": ReferenceSpec(_factory(ProbCover), False, normalized=True),
+    "typiclust": ReferenceSpec(_factory(TypiClust), False, normalized=True),
+    # The paper's M = 3 passes (scikit-activeml's constructor default is 5).
+    "dropquery": ReferenceSpec(_factory(DropQuery, n_dropout_samples=3), True),
+    "falcun": ReferenceSpec(_factory(Falcun), True),
+    "contrastive": ReferenceSpec(_factory(ContrastiveAL), True),
+}
+"""Our registry names that scikit-activeml 1.0.1 implements, and how to call them."""
+
+
+def reference_select(name: str, state: PoolState, b: int, rng: np.random.Generator, **params) -> np.ndarray:
+    """Select ``b`` points with scikit-activeml's own implementation of strategy ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`REFERENCE_STRATEGIES`.
+    state : PoolState
+        Strategies that use the probe need ``state.probe``; it is not refitted.
+    b : int
+    rng : numpy.random.Generator
+        One draw seeds scikit-activeml's ``random_state``.
+    **params
+        Passed to the scikit-activeml constructor (overriding the defaults above).
+
+    Returns
+    -------
+    ndarray of int64
+        ``min(b, #unlabeled)`` pool indices, in scikit-activeml's selection order.
+    """
+    spec = REFERENCE_STRATEGIES[check_choice("reference strategy", name, REFERENCE_STRATEGIES)]
+    b = check_int("b", b, minimum=1)
+    if spec.uses_probe and state.probe is None:
+        raise ValueError(f"reference strategy {name!r} needs a fitted probe (state.probe)")
+    unlabeled = state.unlabeled_indices()
+    if b >= len(unlabeled):
+        return unlabeled.astype(np.int64)
+    seed = int(rng.integers(_SEED_BOUND))
+    X = state.normalized() if spec.normalized else state.X
+    y = _y(state)
+    strategy = spec.make(seed, **params)
+    if spec.uses_probe:
+        clf = frozen_classifier(state.probe.predict_proba, state.n_classes, X[state.labeled],
+                                state.y[state.labeled], seed)
+        picked = strategy.query(X, y, clf, fit_clf=False, batch_size=b)
+    else:
+        picked = strategy.query(X, y, batch_size=b)
+    return np.asarray(picked, dtype=np.int64)

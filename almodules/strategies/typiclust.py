@@ -1,7 +1,171 @@
-"""Placeholder: implemented in the engine issue."""
+"""TypiClust (Hacohen, Dekel and Weinshall 2022): the most typical point of the largest cluster
+that holds the fewest labeled points.
 
-__all__ = ["typiclust"]
+Faithful to the authors' code (``avihu111/TypiClust``, ``pycls/al/typiclust.py``):
+
+- k-means on L2-normalised embeddings with ``#labeled + b`` clusters, capped at 500; KMeans up to
+  50 clusters, MiniBatchKMeans beyond;
+- clusters of at most ``min_cluster_size`` (5) points are skipped;
+- clusters are visited by (labeled count ascending, size descending); the authors sort once and go
+  round-robin, here the chosen cluster's count goes up by one after each pick and the order is
+  re-evaluated ("the largest cluster with the fewest labeled points", every pick). Both agree
+  whenever the batch does not exceed the clusters of the lowest count, which always holds below the
+  cap (``#labeled + b`` clusters leave at least ``b`` of them without a label);
+- typicality is ``1 / mean distance to the k nearest neighbours``, computed among the cluster's
+  still unlabeled points (labeled and already picked points are removed, as in the authors' code),
+  with ``k = min(knn, n // 2)`` for a cluster of ``n`` such points. The paper's Euclidean distance
+  is used; the authors' faiss code averages squared distances, which can reorder near ties.
+
+Scaling. Distances inside a cluster are computed blockwise (never an N x N matrix) and the k
+nearest are re-measured exactly in float64. k-means is fitted on at most ``fit_rows`` rows (all of
+them up to that size, as the reference does) and every point is then assigned to its nearest centre
+in chunks, so the full normalised pool is never copied. When the cluster count is capped it no
+longer changes between cycles: the clustering of the first capped query (its seed drawn from that
+query's generator) is kept in ``state.cache`` and reused, together with each cluster's typicality,
+which is recomputed only for clusters whose unlabeled members changed. Below the cap the count
+grows every cycle and k-means is refitted, as in the reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..validation import check_int
+from .base import PoolState
+from .clustering import fit_kmeans
+from .distances import chunk_rows, sq_dists, sq_norms
+from .unit_rows import unit_rows
+
+__all__ = ["typiclust", "typicality", "cluster_pool"]
+
+_SEED_BOUND = 2**31 - 1
 
 
-def typiclust(state, b, rng, **params):
-    raise NotImplementedError("typiclust")
+def typiclust(state: PoolState, b: int, rng: np.random.Generator, *, max_clusters: int = 500,
+              knn: int = 20, min_cluster_size: int = 5, minibatch_above: int = 50,
+              fit_rows: int = 100_000) -> np.ndarray:
+    """Select ``b`` typical points from the largest clusters with the fewest labeled points.
+
+    Parameters
+    ----------
+    state : PoolState
+    b : int
+    rng : numpy.random.Generator
+        Seeds k-means (one draw per call, used or not) and the k-means row sample.
+    max_clusters : int, default=500
+        Cap on the number of clusters (the reference's ``MAX_NUM_CLUSTERS``).
+    knn : int, default=20
+        Neighbours that define typicality (the reference's ``K_NN``).
+    min_cluster_size : int, default=5
+        Clusters with at most this many points are skipped while larger ones remain.
+    minibatch_above : int, default=50
+        MiniBatchKMeans above this many clusters, KMeans up to it.
+    fit_rows : int, default=100_000
+        k-means is fitted on a uniform sample of this many rows when the pool is larger, then
+        every point is assigned to its nearest centre.
+
+    Returns
+    -------
+    ndarray of int64, shape (b,)
+    """
+    max_clusters = check_int("max_clusters", max_clusters, minimum=1)
+    knn = check_int("knn", knn, minimum=1)
+    min_cluster_size = check_int("min_cluster_size", min_cluster_size, minimum=0)
+    minibatch_above = check_int("minibatch_above", minibatch_above, minimum=1)
+    fit_rows = check_int("fit_rows", fit_rows, minimum=1)
+    n_clusters = min(int(state.labeled.sum()) + b, max_clusters, state.n_pool)
+    seed = int(rng.integers(_SEED_BOUND))
+    key = ("typiclust", n_clusters, minibatch_above, fit_rows)
+    clustering = state.cache.get(key)
+    if clustering is None:
+        labels = cluster_pool(state, n_clusters, seed, minibatch_above=minibatch_above, fit_rows=fit_rows)
+        clustering = {"labels": labels, "typicality": {}}
+        if n_clusters == max_clusters:  # only a capped count recurs in later cycles
+            state.cache[key] = clustering
+    return _pick(state, b, clustering, n_clusters, knn, min_cluster_size)
+
+
+def cluster_pool(state: PoolState, n_clusters: int, seed: int, *, minibatch_above: int = 50,
+                 fit_rows: int = 100_000) -> np.ndarray:
+    """Cluster label of every pool point: k-means on L2-normalised rows.
+
+    Fitted on all rows up to ``fit_rows`` (then the labels are k-means' own), else on a uniform
+    sample of ``fit_rows`` rows followed by a chunked nearest-centre assignment of every row.
+    """
+    n = state.n_pool
+    if n <= fit_rows:
+        labels, _ = fit_kmeans(unit_rows(state, slice(None)), n_clusters, seed, minibatch_above=minibatch_above)
+        return labels
+    sample = np.sort(np.random.default_rng(seed).choice(n, size=fit_rows, replace=False))
+    _, centres = fit_kmeans(unit_rows(state, sample), n_clusters, seed, minibatch_above=minibatch_above)
+    labels = np.empty(n, dtype=np.int64)
+    c_norms = sq_norms(centres)
+    step = chunk_rows(n, state.X.shape[1] + len(centres))
+    for start in range(0, n, step):
+        block = unit_rows(state, slice(start, start + step))
+        labels[start:start + step] = sq_dists(block, centres, None, c_norms).argmin(axis=1)
+    return labels
+
+
+def typicality(X: np.ndarray, k: int, eps: float = 1e-12) -> np.ndarray:
+    """``1 / mean Euclidean distance to the k nearest other rows`` for every row of ``X``.
+
+    Neighbours are found blockwise in float32 and their distances re-measured in float64, so
+    exact duplicates get distance 0 (``eps`` keeps their typicality finite).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), n >= 2
+    k : int, 1 <= k <= n - 1
+    """
+    n = X.shape[0]
+    norms = sq_norms(X)
+    out = np.empty(n)
+    step = chunk_rows(n, max(n, k * X.shape[1]))
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        d = sq_dists(X[start:stop], X, norms[start:stop], norms)
+        d[np.arange(stop - start), np.arange(start, stop)] = np.inf  # a point is not its own neighbour
+        nbrs = np.argpartition(d, k - 1, axis=1)[:, :k]
+        diff = X[nbrs] - X[start:stop, None, :]
+        dist = np.sqrt(np.einsum("ikd,ikd->ik", diff, diff, dtype=np.float64))
+        out[start:stop] = 1.0 / (dist.mean(axis=1) + eps)
+    return out
+
+
+def _pick(state: PoolState, b: int, clustering: dict, n_clusters: int, knn: int,
+          min_cluster_size: int) -> np.ndarray:
+    labels = clustering["labels"]
+    sizes = np.bincount(labels, minlength=n_clusters)
+    counts = np.bincount(labels[state.labeled], minlength=n_clusters)
+    available = ~state.labeled
+    n_free = np.bincount(labels[available], minlength=n_clusters)
+    order = np.argsort(labels, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    big = sizes > min_cluster_size
+    picks = []
+    for _ in range(b):
+        open_ = n_free > 0
+        eligible = np.flatnonzero(open_ & big) if (open_ & big).any() else np.flatnonzero(open_)
+        c = eligible[np.lexsort((eligible, -sizes[eligible], counts[eligible]))[0]]
+        members = order[starts[c]:starts[c + 1]]
+        members = members[available[members]]
+        picked = _most_typical(state, members, clustering["typicality"], c, knn)
+        picks.append(picked)
+        available[picked] = False
+        n_free[c] -= 1
+        counts[c] += 1
+    return np.asarray(picks, dtype=np.int64)
+
+
+def _most_typical(state: PoolState, members: np.ndarray, memo: dict, cluster: int, knn: int) -> int:
+    """The most typical of ``members`` (ties: lowest pool index), memoised per cluster and member set."""
+    if len(members) == 1:
+        return int(members[0])
+    hit = memo.get(cluster)
+    if hit is not None and np.array_equal(hit[0], members):
+        scores = hit[1]
+    else:
+        scores = typicality(unit_rows(state, members), min(knn, len(members) // 2))
+        memo[cluster] = (members, scores)
+    return int(members[np.argmax(scores)])

@@ -1,7 +1,63 @@
-"""Placeholder: implemented in the engine issue."""
+"""TYROGUE (Maekawa et al., low-resource interactive active labeling): a random pre-filter, then
+diversity by k-means, then uncertainty by entropy.
+
+1. draw ``n_random`` unlabeled points uniformly (|D_rand|, 10,000 in the paper; all when fewer);
+2. k-means with ``r * b`` clusters on their L2-normalised embeddings (MiniBatchKMeans beyond 50
+   clusters) and the point nearest each centre, refilled without replacement when two centres
+   share a nearest point;
+3. the ``b`` of those ``r * b`` diverse points with the highest predictive entropy.
+
+``r = 1`` skips step 3: pure diversity, needing no probe; that is the cold start (initial pool)
+of the paper, and the registry uses it for initial pool selection. The pre-filter bounds the
+cost by ``n_random``, whatever the pool size: only the sampled rows are normalised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..validation import check_int
+from .base import PoolState
+from .clustering import fit_kmeans, nearest_distinct
+from .uncertainty import top_b, uncertainty_scores
+from .unit_rows import unit_rows
 
 __all__ = ["tyrogue"]
 
+_SEED_BOUND = 2**31 - 1
 
-def tyrogue(state, b, rng, **params):
-    raise NotImplementedError("tyrogue")
+
+def tyrogue(state: PoolState, b: int, rng: np.random.Generator, *, r: int = 3,
+            n_random: int = 10_000) -> np.ndarray:
+    """Select ``b`` points: random pre-filter, ``r * b`` k-means representatives, top-``b`` entropy.
+
+    Parameters
+    ----------
+    state : PoolState
+        ``proba`` is needed when ``r > 1``.
+    b : int
+    rng : numpy.random.Generator
+        Draws the pre-filter, then the k-means seed.
+    r : int, default=3
+        Diverse candidates per selected point; ``r = 1`` is pure diversity (cold start).
+    n_random : int, default=10_000
+        Size of the random pre-filter |D_rand|, at least ``b``.
+
+    Returns
+    -------
+    ndarray of int64, shape (b,)
+    """
+    r = check_int("r", r, minimum=1)
+    n_random = check_int("n_random", n_random, minimum=b)
+    if r > 1 and state.proba is None:
+        raise ValueError(f"tyrogue with r={r} ranks candidates by entropy and needs a fitted probe "
+                         "(state.proba); use r=1 (pure diversity) when there is none")
+    unlabeled = state.unlabeled_indices()
+    sample = np.sort(rng.choice(unlabeled, size=min(n_random, len(unlabeled)), replace=False))
+    seed = int(rng.integers(_SEED_BOUND))
+    Xs = unit_rows(state, sample)
+    _, centres = fit_kmeans(Xs, r * b, seed)
+    diverse = sample[nearest_distinct(Xs, centres)]
+    if r == 1:
+        return diverse
+    return top_b(uncertainty_scores(state.proba[diverse], "entropy"), diverse, b)

@@ -1,0 +1,329 @@
+"""TypiClust, DropQuery, TYROGUE and the scikit-activeml bridge (FALCUN, CAL, reference runs)."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+from almodules.probe import LinearProbe
+from almodules.strategies import PoolState, select_batch
+from almodules.strategies import skactiveml_bridge
+from almodules.strategies.clustering import fit_kmeans, nearest_distinct
+from almodules.strategies.dropquery import (
+    disagreement_candidates, dropout_disagreements, dropout_inputs, dropquery,
+)
+from almodules.strategies.skactiveml_bridge import REFERENCE_STRATEGIES, reference_select
+from almodules.strategies.typiclust import typicality, typiclust
+from almodules.strategies.tyrogue import tyrogue
+from almodules.strategies.uncertainty import uncertainty_scores
+from almodules.strategies.unit_rows import unit_rows
+
+SEED_BOUND = 2**31 - 1
+# The package re-exports the function under the module's name.
+typiclust_module = importlib.import_module("almodules.strategies.typiclust")
+
+
+def blobs(n_blobs: int, per_blob: int, dim: int = 12, spread: float = 0.3, seed: int = 0,
+          sizes: list[int] | None = None):
+    """Blobs around scaled basis vectors: far apart in angle, so also after L2 normalisation."""
+    rng = np.random.default_rng(seed)
+    sizes = sizes or [per_blob] * n_blobs
+    X = np.concatenate([10.0 * np.eye(dim)[i] + spread * rng.standard_normal((s, dim))
+                        for i, s in enumerate(sizes)]).astype(np.float32)
+    y = np.repeat(np.arange(len(sizes)), sizes)
+    return X, y
+
+
+def pool(X, y, labeled_idx=(), n_classes=None, fit_probe=True) -> PoolState:
+    n_classes = n_classes or int(y.max()) + 1
+    labeled = np.zeros(len(X), dtype=bool)
+    labeled[list(labeled_idx)] = True
+    probe = proba = None
+    if fit_probe and labeled.any():
+        probe = LinearProbe(n_classes).fit(X[labeled], y[labeled])
+        proba = probe.predict_proba(X)
+    return PoolState(X, labeled, np.where(labeled, y, -1), n_classes, probe, proba)
+
+
+def noisy_pool(n=400, dim=16, n_classes=4, n_labeled=40, seed=0) -> PoolState:
+    """Overlapping classes, so the probe is unsure about many points."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(n_classes, size=n)
+    X = (rng.standard_normal((n, dim)) + 0.8 * np.eye(dim)[y]).astype(np.float32)
+    labeled = rng.choice(n, size=n_labeled, replace=False)
+    return pool(X, y, labeled, n_classes)
+
+
+# ----------------------------------------------------------------------------------- TypiClust
+
+def brute_typicality(X: np.ndarray, k: int) -> np.ndarray:
+    X = X.astype(np.float64)
+    D = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(-1))
+    np.fill_diagonal(D, np.inf)
+    return 1.0 / np.sort(D, axis=1)[:, :k].mean(axis=1)
+
+
+def test_unit_rows_equal_the_cached_normalised_pool_bit_for_bit():
+    X = np.random.default_rng(0).standard_normal((50, 7)).astype(np.float32)
+    state = pool(X, np.zeros(50, dtype=int), fit_probe=False, n_classes=2)
+    rows = np.array([3, 0, 41, 17])
+    fresh = unit_rows(state, rows)
+    assert "X_l2" not in state.cache  # computed without normalising the whole pool
+    np.testing.assert_array_equal(fresh, state.normalized()[rows])
+    np.testing.assert_array_equal(unit_rows(state, rows), fresh)  # now sliced from the cache
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_typicality_equals_brute_force(k):
+    X = np.random.default_rng(k).standard_normal((30, 5)).astype(np.float32)
+    np.testing.assert_allclose(typicality(X, k), brute_typicality(X, k), rtol=1e-6)
+
+
+def test_typicality_of_exact_duplicates_is_finite_and_highest():
+    X = np.random.default_rng(1).standard_normal((10, 4)).astype(np.float32)
+    X[4] = X[7]
+    t = typicality(X, 1)
+    assert np.isfinite(t).all() and set(np.flatnonzero(t == t.max())) == {4, 7}
+
+
+def test_typiclust_cold_start_hits_every_blob_before_any_repeats():
+    X, y = blobs(6, 30)
+    state = pool(X, y, fit_probe=False)
+    picks = typiclust(state, 13, np.random.default_rng(0), max_clusters=6)
+    assert len(set(picks)) == 13
+    assert set(y[picks[:6]]) == set(range(6)) and set(y[picks[6:12]]) == set(range(6))
+
+
+def test_typiclust_skips_clusters_that_hold_labels():
+    X, y = blobs(6, 30)
+    state = pool(X, y, labeled_idx=[0, 31], fit_probe=False)  # blobs 0 and 1 are covered
+    picks = typiclust(state, 4, np.random.default_rng(0))  # 2 labeled + 4 = 6 clusters
+    assert sorted(y[picks]) == [2, 3, 4, 5]
+
+
+def test_typiclust_visits_the_largest_uncovered_cluster_first():
+    X, y = blobs(4, 0, sizes=[20, 60, 40, 30])
+    picks = typiclust(pool(X, y, fit_probe=False), 4, np.random.default_rng(0))
+    assert list(y[picks]) == [1, 2, 3, 0]
+
+
+def test_typiclust_skips_tiny_clusters_while_larger_ones_remain():
+    X, y = blobs(4, 0, sizes=[40, 40, 40, 4])
+    picks = typiclust(pool(X, y, fit_probe=False), 4, np.random.default_rng(0), max_clusters=4)
+    assert 3 not in y[picks]
+    tiny = blobs(3, 3)  # every cluster is tiny: they are used rather than failing
+    picks = typiclust(pool(*tiny, fit_probe=False), 5, np.random.default_rng(0), max_clusters=3)
+    assert len(set(picks)) == 5
+
+
+def test_typiclust_picks_the_most_typical_unlabeled_point_by_brute_force():
+    X = np.random.default_rng(3).standard_normal((60, 6)).astype(np.float32)
+    y = np.zeros(60, dtype=int)
+    labeled = [2, 9, 33]
+    state = pool(X, y, labeled, n_classes=2, fit_probe=False)
+    # One cluster: every pick is the most typical of the remaining unlabeled points, with
+    # neighbours among those points only and k = min(knn, n // 2).
+    picks = typiclust(state, 3, np.random.default_rng(0), max_clusters=1, knn=20)
+    Xn = state.normalized()
+    remaining = [i for i in range(60) if i not in labeled]
+    for pick in picks:
+        scores = brute_typicality(Xn[remaining], min(20, len(remaining) // 2))
+        assert pick == remaining[int(np.argmax(scores))]
+        remaining.remove(pick)
+
+
+def test_typiclust_reuses_a_capped_clustering_and_its_typicality(monkeypatch):
+    X, y = blobs(5, 40)
+    calls = []
+
+    def counting_fit(*args, **kwargs):
+        calls.append(args[1])
+        return fit_kmeans(*args, **kwargs)
+
+    monkeypatch.setattr(typiclust_module, "fit_kmeans", counting_fit)
+    state = pool(X, y, fit_probe=False)
+    first = typiclust(state, 5, np.random.default_rng(0), max_clusters=5)
+    state.labeled[first] = True
+    second = typiclust(state, 5, np.random.default_rng(1), max_clusters=5)
+    assert calls == [5]  # the capped clustering was fitted once
+    # The memoised typicality gives the same picks as recomputing it from scratch.
+    key = next(k for k in state.cache if k[0] == "typiclust")
+    fresh = pool(X, y, fit_probe=False)
+    fresh.labeled[first] = True
+    fresh.cache[key] = {"labels": state.cache[key]["labels"], "typicality": {}}
+    assert list(typiclust(fresh, 5, np.random.default_rng(1), max_clusters=5)) == list(second)
+
+
+def test_typiclust_on_a_fit_sample_still_assigns_every_point():
+    X, y = blobs(5, 60)
+    picks = typiclust(pool(X, y, fit_probe=False), 5, np.random.default_rng(0), fit_rows=40)
+    assert set(y[picks]) == set(range(5))
+
+
+def test_typiclust_is_deterministic_for_a_seed():
+    X, y = blobs(4, 25, spread=2.0)
+    a = select_batch("typiclust", pool(X, y, [0], fit_probe=False), 7, np.random.default_rng(4))
+    b = select_batch("typiclust", pool(X, y, [0], fit_probe=False), 7, np.random.default_rng(4))
+    np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------------------------- DropQuery
+
+def test_dropout_inputs_zero_with_rate_p_and_rescale_the_rest():
+    X = np.random.default_rng(0).uniform(1, 2, size=(400, 500)).astype(np.float32)
+    out = dropout_inputs(X, 0.75, np.random.default_rng(1))
+    kept = out != 0
+    np.testing.assert_array_equal(out[kept], X[kept] * np.float32(4.0))
+    assert abs(1 - kept.mean() - 0.75) < 0.005
+    assert out.dtype == np.float32 and out is not X
+
+
+class RecordingProbe:
+    """Predicts class 1 where the first feature survived dropout, else class 0."""
+
+    def __init__(self):
+        self.inputs = []
+
+    def predict_proba(self, X):
+        self.inputs.append(X.copy())
+        hit = (X[:, 0] != 0).astype(float)
+        return np.stack([1 - hit, hit], axis=1)
+
+
+def test_dropout_disagreements_count_flips_against_the_clean_prediction():
+    X = np.ones((1000, 3), dtype=np.float32)
+    probe = RecordingProbe()
+    rows = np.arange(0, 1000, 2)
+    counts = dropout_disagreements(probe, X, rows, np.ones(len(rows), dtype=int), 5, 0.75, np.random.default_rng(0))
+    assert sum(len(x) for x in probe.inputs) == 5 * len(rows)
+    dropped = np.concatenate([(x[:, 0] == 0) for x in probe.inputs])
+    assert counts.sum() == dropped.sum()
+    assert {v for x in probe.inputs for v in np.unique(x)} <= {0.0, 4.0}  # 1 / (1 - 0.75)
+    assert abs(counts.mean() / 5 - 0.75) < 0.05
+
+
+def test_disagreement_filter_keeps_the_majority_rule_when_enough_points_pass():
+    disagree = np.array([3, 2, 1, 0, 2, 3, 0, 1])
+    np.testing.assert_array_equal(disagreement_candidates(disagree, 3, 3, np.zeros(8)), [0, 1, 4, 5])
+    # More than half of four passes is three.
+    np.testing.assert_array_equal(disagreement_candidates(np.array([4, 3, 2, 2, 1]), 4, 2, np.zeros(5)), [0, 1])
+
+
+def test_disagreement_filter_widens_step_by_step_then_fills_by_margin():
+    disagree = np.array([3, 2, 1, 0, 0, 1, 0, 0])
+    np.testing.assert_array_equal(disagreement_candidates(disagree, 3, 3, np.zeros(8)), [0, 1, 2, 5])
+    margins = np.array([0, 0, 0, -0.5, -0.1, 0, -0.9, -0.2])  # higher = more uncertain
+    np.testing.assert_array_equal(disagreement_candidates(disagree, 3, 6, margins), [0, 1, 2, 5, 4, 7])
+    nothing = np.zeros(5, dtype=int)
+    np.testing.assert_array_equal(disagreement_candidates(nothing, 3, 2, -np.arange(5.0)), [0, 1])
+
+
+def test_dropquery_picks_diverse_points_among_the_candidates():
+    state = noisy_pool()
+    unlabeled = state.unlabeled_indices()
+    picks = dropquery(state, 10, np.random.default_rng(7))
+    replay = np.random.default_rng(7)
+    counts = dropout_disagreements(state.probe, state.X, unlabeled, state.proba[unlabeled].argmax(1), 3, 0.75, replay)
+    chosen = disagreement_candidates(counts, 3, 10, uncertainty_scores(state.proba[unlabeled], "margin"))
+    assert len(chosen) > 10 and set(picks) <= set(unlabeled[chosen])
+    assert len(set(picks)) == 10
+
+
+def test_dropquery_never_fails_when_almost_nothing_disagrees():
+    X, y = blobs(3, 40, spread=0.05)
+    state = pool(X, y, [0, 1, 40, 41, 80, 81])
+    picks = select_batch("dropquery", state, 30, np.random.default_rng(0), p=0.01)
+    assert len(set(picks)) == 30 and not state.labeled[picks].any()
+
+
+@pytest.mark.parametrize("p", [0, 1, 1.5, -0.1, "0.5", True])
+def test_dropquery_rejects_a_bad_rate(p):
+    with pytest.raises(ValueError, match="p "):
+        dropquery(noisy_pool(), 5, np.random.default_rng(0), p=p)
+
+
+# ------------------------------------------------------------------------------------- TYROGUE
+
+def replay_diverse(state, b, seed, r, n_random):
+    rng = np.random.default_rng(seed)
+    unlabeled = state.unlabeled_indices()
+    sample = np.sort(rng.choice(unlabeled, size=min(n_random, len(unlabeled)), replace=False))
+    _, centres = fit_kmeans(state.normalized()[sample], r * b, int(rng.integers(SEED_BOUND)))
+    return sample, sample[nearest_distinct(state.normalized()[sample], centres)]
+
+
+def test_tyrogue_r1_is_the_cold_start_diversity_pick_and_ignores_the_probe():
+    state = noisy_pool()
+    sample, diverse = replay_diverse(state, 12, 3, 1, 150)
+    picks = tyrogue(state, 12, np.random.default_rng(3), r=1, n_random=150)
+    np.testing.assert_array_equal(picks, diverse)
+    blind = PoolState(state.X, state.labeled, state.y, state.n_classes)
+    np.testing.assert_array_equal(tyrogue(blind, 12, np.random.default_rng(3), r=1, n_random=150), picks)
+    assert set(picks) <= set(sample)
+
+
+def test_tyrogue_picks_the_top_entropy_points_of_the_diverse_candidates():
+    state = noisy_pool(seed=1)
+    sample, diverse = replay_diverse(state, 8, 5, 3, 200)
+    assert len(diverse) == 24 and set(diverse) <= set(sample)
+    p = state.proba[diverse]
+    entropy = -(p * np.log(p)).sum(axis=1)
+    expected = diverse[np.argsort(-entropy)[:8]]
+    picks = tyrogue(state, 8, np.random.default_rng(5), r=3, n_random=200)
+    assert set(picks) == set(expected)
+
+
+def test_tyrogue_cold_start_through_the_registry_needs_no_probe():
+    X, y = blobs(5, 30)
+    state = pool(X, y, fit_probe=False)
+    picks = select_batch("tyrogue", state, 5, np.random.default_rng(0), role="ips")
+    assert set(y[picks]) == set(range(5))
+
+
+def test_tyrogue_without_a_probe_needs_r1():
+    state = pool(*blobs(3, 20), fit_probe=False)
+    with pytest.raises(ValueError, match="r=3"):
+        tyrogue(state, 4, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("params, name", [({"r": 0}, "r"), ({"n_random": 3}, "n_random")])
+def test_tyrogue_rejects_bad_parameters(params, name):
+    with pytest.raises(ValueError, match=name):
+        tyrogue(noisy_pool(), 4, np.random.default_rng(0), **params)
+
+
+# ------------------------------------------------------------------- scikit-activeml bridge
+
+@pytest.mark.parametrize("name", ["falcun", "contrastive"])
+def test_bridge_strategies_return_valid_batches_equal_to_scikit_activeml(name, monkeypatch):
+    state = noisy_pool(n=300)
+    picks = select_batch(name, state, 15, np.random.default_rng(2))
+    assert len(set(picks)) == 15 and not state.labeled[picks].any()
+    # CAL runs in blocks; force several and compare with one whole-pool scikit-activeml call.
+    monkeypatch.setattr(skactiveml_bridge, "chunk_rows", lambda n_rows, n_cols: 37)
+    picks = select_batch(name, state, 15, np.random.default_rng(2))
+    np.testing.assert_array_equal(picks, reference_select(name, state, 15, np.random.default_rng(2)))
+
+
+def test_frozen_classifier_is_not_refitted():
+    state = noisy_pool(n=200)
+    clf = skactiveml_bridge.frozen_classifier(state.probe.predict_proba, state.n_classes,
+                                              state.X[:5], np.zeros(5, dtype=int), 0)
+    np.testing.assert_allclose(clf.predict_proba(state.X), state.proba)
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_STRATEGIES))
+def test_reference_select_runs_every_strategy_it_claims(name):
+    state = noisy_pool(n=250, n_labeled=20)
+    picks = reference_select(name, state, 10, np.random.default_rng(0))
+    assert picks.dtype == np.int64 and len(set(picks)) == 10 and not state.labeled[picks].any()
+
+
+def test_reference_select_rejects_unknown_names_and_a_missing_probe():
+    state = pool(*blobs(3, 20), fit_probe=False)
+    with pytest.raises(ValueError, match="allowed values"):
+        reference_select("tyrogue", state, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="probe"):
+        reference_select("badge", state, 3, np.random.default_rng(0))
