@@ -315,18 +315,22 @@ def test_loads_dataset_and_embeddings_through_the_registry(monkeypatch):
 
 # --- warm start ---------------------------------------------------------------------------------
 
-WARM_START_TOLERANCE = 0.01
-"""Largest per-cycle accuracy difference allowed between a warm- and a cold-started probe."""
+WARM_START_TOLERANCE = {"random": 0.01, "margin": 0.02}
+"""Largest per-cycle test-accuracy difference between a warm- and a cold-started probe: 0.01 when
+both runs label the same points (random), 0.02 when the picks depend on the probe (margin), whose
+trajectories may part after a near tie. benchmarks/warm_start.py measures 0.004 and 0.013 on a
+Banking77-shaped problem."""
 
 
 @pytest.mark.parametrize("strategy", ["random", "margin"])
 def test_warm_start_matches_cold_start(strategy):
-    # Ten overlapping classes in 64-d: the solver needs many iterations, so warm starts matter.
-    cold = run(RunConfig.create(dataset="blobs-wide", embedder=EMBEDDER, strategy=strategy, cycles=8,
-                                budget=170), "blobs-wide")
-    warm = run(RunConfig.create(dataset="blobs-wide", embedder=EMBEDDER, strategy=strategy, cycles=8,
-                                budget=170, probe={"warm_start": True}), "blobs-wide")
+    # Ten overlapping classes in 64-d, 20 cycles.
+    kw = dict(dataset="blobs-wide", embedder=EMBEDDER, strategy=strategy, budget=200)
+    cold = run(RunConfig.create(**kw), "blobs-wide")
+    warm = run(RunConfig.create(**kw, probe={"warm_start": True}), "blobs-wide")
     acc_cold = np.array([r["accuracy"] for r in cold.cycles])
     acc_warm = np.array([r["accuracy"] for r in warm.cycles])
-    assert np.abs(acc_cold - acc_warm).max() <= WARM_START_TOLERANCE
+    assert np.abs(acc_cold - acc_warm).max() <= WARM_START_TOLERANCE[strategy]
+    if strategy == "random":
+        assert [r["selected"] for r in cold.cycles] == [r["selected"] for r in warm.cycles]
     assert cold.config.config_hash != warm.config.config_hash
