@@ -111,8 +111,11 @@ def choose_delta(Xn: np.ndarray, labels: np.ndarray, purity: float, max_edges: i
 def ball_graph(Xn: np.ndarray, delta: float, max_edges: int) -> sparse.csr_array:
     """Symmetric δ-ball graph: entry (i, j) when ``||x_i - x_j|| < delta``, self-loops included.
 
-    Built from blocks of rows against the rows after them (upper triangle), so no N x N matrix
-    and half the products of a full search.
+    The rows of ``Xn`` are unit vectors, so ``||x_i - x_j||^2 = 2 - 2 <x_i, x_j>`` and a block of
+    inner products is compared with one threshold. Blocks of rows are multiplied with the rows
+    after them only (the upper triangle: half the products of a full search, never an N x N
+    matrix); the lower triangle is its transpose, and each row of the result is its lower part,
+    itself, then its upper part, so the column indices come out sorted without a sort.
 
     Raises
     ------
@@ -120,38 +123,47 @@ def ball_graph(Xn: np.ndarray, delta: float, max_edges: int) -> sparse.csr_array
         If the graph would hold more than ``max_edges`` entries.
     """
     n = Xn.shape[0]
-    norms = sq_norms(Xn)
-    src, dst = [], []
+    threshold = 1.0 - 0.5 * delta * delta
+    upper_counts = np.zeros(n, dtype=np.int64)
+    upper_cols = []
     n_entries = n  # self-loops
     step = chunk_rows(n, n)
     for s in range(0, n, step):
         e = min(n, s + step)
-        d = sq_dists(Xn[s:e], Xn[s:], norms[s:e], norms[s:])
-        i, j = np.nonzero(d < delta * delta)
-        above = j > i  # the diagonal block's strict upper half; self-loops are added below
-        i, j = (i[above] + s).astype(np.int32), (j[above] + s).astype(np.int32)
+        i, j = np.nonzero(Xn[s:e] @ Xn[s:].T > threshold)  # row-major, so sorted by (i, j)
+        above = j > i
+        i, j = i[above], j[above]
         n_entries += 2 * len(i)
         if n_entries > max_edges:
             raise ValueError(f"delta={delta} gives a graph of more than max_edges={max_edges} "
                              f"entries; pass a smaller delta or a larger max_edges")
-        src.append(i)
-        dst.append(j)
-    loops = np.arange(n, dtype=np.int32)
-    src, dst = np.concatenate(src + [loops]), np.concatenate(dst + [loops])
-    upper = sparse.coo_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
-    graph = (upper + sparse.triu(upper, k=1, format="coo").T).tocsr()
-    graph.sort_indices()
-    return graph
+        upper_counts[s:e] = np.bincount(i, minlength=e - s)
+        upper_cols.append((j + s).astype(np.int32))
+    upper_indptr = np.concatenate([[0], np.cumsum(upper_counts)])
+    upper = sparse.csr_array((np.ones(upper_indptr[-1], dtype=np.int8), np.concatenate(upper_cols),
+                              upper_indptr), shape=(n, n))
+    lower = upper.T.tocsr()  # the transpose's rows list their columns in order
+    lower_counts = np.diff(lower.indptr)
+    indptr = np.concatenate([[0], np.cumsum(lower_counts + 1 + upper_counts)])
+    indices = np.empty(indptr[-1], dtype=np.int32)
+    starts = indptr[:-1]
+    indices[_spread(starts, lower_counts)] = lower.indices
+    indices[starts + lower_counts] = np.arange(n, dtype=np.int32)
+    indices[_spread(starts + lower_counts + 1, upper_counts)] = upper.indices
+    return sparse.csr_array((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
+
+
+def _spread(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Positions ``starts[r] + 0 .. counts[r] - 1`` for every row ``r``, concatenated."""
+    total = int(counts.sum())
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return np.repeat(starts - first, counts) + np.arange(total)
 
 
 def _neighbours(graph: sparse.csr_array, points: np.ndarray) -> np.ndarray:
     """Concatenated neighbour lists of ``points`` (with repeats across lists)."""
-    starts, ends = graph.indptr[points], graph.indptr[points + 1]
-    lengths = ends - starts
-    if lengths.sum() == 0:
-        return np.empty(0, dtype=graph.indices.dtype)
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return graph.indices[offsets + np.arange(lengths.sum())]
+    starts = graph.indptr[points]
+    return graph.indices[_spread(starts, graph.indptr[points + 1] - starts)]
 
 
 def _check_params(delta, purity, n_clusters, max_edges) -> None:
@@ -204,12 +216,8 @@ def probcover(state: PoolState, b: int, rng: np.random.Generator, *, delta: floa
         state.cache[key] = ball_graph(Xn, float(delta), max_edges)
     graph = state.cache[key]
 
-    n = state.n_pool
-    covered = np.zeros(n, dtype=bool)
-    covered[_neighbours(graph, state.labeled_indices())] = True
-    # Uncovered points in each ball; the graph is symmetric, so a ball's covered members are
-    # counted from the covered points' own neighbour lists.
-    gain = np.diff(graph.indptr) - np.bincount(_neighbours(graph, np.flatnonzero(covered)), minlength=n)
+    covered, gain = _labeled_coverage(state, graph, key)
+    covered, gain = covered.copy(), gain.copy()
     pickable = ~state.labeled
     picks: list[int] = []
     while len(picks) < b:
@@ -220,8 +228,31 @@ def probcover(state: PoolState, b: int, rng: np.random.Generator, *, delta: floa
             break
         picks.append(i)
         pickable[i] = False
-        ball = _neighbours(graph, np.array([i]))
-        newly = ball[~covered[ball]]
-        covered[newly] = True
-        gain -= np.bincount(_neighbours(graph, newly), minlength=n)
+        _cover(graph, covered, gain, np.array([i]))
     return np.asarray(picks, dtype=np.int64)
+
+
+def _cover(graph: sparse.csr_array, covered: np.ndarray, gain: np.ndarray, centres: np.ndarray) -> None:
+    """Mark the balls of ``centres`` covered; ``gain`` (uncovered points per ball) drops accordingly.
+
+    The graph is symmetric, so the balls holding a newly covered point are its own neighbours.
+    """
+    ball = _neighbours(graph, centres)
+    newly = np.unique(ball[~covered[ball]])
+    covered[newly] = True
+    gain -= np.bincount(_neighbours(graph, newly), minlength=len(gain))
+
+
+def _labeled_coverage(state: PoolState, graph: sparse.csr_array, graph_key: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Coverage by the labeled points, kept per run and extended by the newly labeled ones."""
+    key = ("probcover/coverage",) + graph_key[1:]
+    cov = state.cache.get(key)
+    if cov is None or (cov["labeled"] & ~state.labeled).any():
+        cov = state.cache[key] = {"labeled": np.zeros(state.n_pool, dtype=bool),
+                                  "covered": np.zeros(state.n_pool, dtype=bool),
+                                  "gain": np.diff(graph.indptr).astype(np.int64)}
+    new = np.flatnonzero(state.labeled & ~cov["labeled"])
+    if len(new):
+        _cover(graph, cov["covered"], cov["gain"], new)
+        cov["labeled"] = state.labeled.copy()
+    return cov["covered"], cov["gain"]
