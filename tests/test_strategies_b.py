@@ -327,3 +327,13 @@ def test_reference_select_rejects_unknown_names_and_a_missing_probe():
         reference_select("tyrogue", state, 3, np.random.default_rng(0))
     with pytest.raises(ValueError, match="probe"):
         reference_select("badge", state, 3, np.random.default_rng(0))
+
+
+def test_reference_select_keeps_the_scikit_activeml_object_for_the_run():
+    state = noisy_pool(n=150, n_labeled=10)
+    first = reference_select("probcover", state, 5, np.random.default_rng(0))
+    cached = [v for k, v in state.cache.items() if k[:2] == ("skactiveml", "probcover")]
+    assert len(cached) == 1 and hasattr(cached[0], "distances_")
+    state.labeled[first] = True
+    reference_select("probcover", state, 5, np.random.default_rng(1))
+    assert [v for k, v in state.cache.items() if k[:2] == ("skactiveml", "probcover")] == cached

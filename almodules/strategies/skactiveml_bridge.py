@@ -23,17 +23,12 @@ scores as one call on the whole pool, without a copy of the whole pool.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from skactiveml.classifier import SklearnClassifier
-from skactiveml.pool import (
-    Badge, ContrastiveAL, CoreSet, DropQuery, Falcun, ProbCover, RandomSampling, TypiClust,
-    UncertaintySampling,
-)
-from skactiveml.utils import simple_batch
 
 from ..validation import check_choice, check_int
 from .base import PoolState
@@ -78,11 +73,16 @@ class FrozenProbe(ClassifierMixin, BaseEstimator):
         return self.predict_proba(X).argmax(axis=1)
 
 
+def _skactiveml(module: str, name: str):
+    return getattr(importlib.import_module(f"skactiveml.{module}"), name)
+
+
 def frozen_classifier(proba_fn: Callable, n_classes: int, X_labeled: np.ndarray,
-                      y_labeled: np.ndarray, seed: int) -> SklearnClassifier:
-    """scikit-activeml classifier around a fitted model, "fitted" on the labeled rows."""
-    clf = SklearnClassifier(FrozenProbe(proba_fn, n_classes), classes=np.arange(n_classes),
-                            missing_label=MISSING, random_state=seed)
+                      y_labeled: np.ndarray, seed: int):
+    """scikit-activeml ``SklearnClassifier`` around a fitted model, "fitted" on the labeled rows."""
+    wrapper = _skactiveml("classifier", "SklearnClassifier")
+    clf = wrapper(FrozenProbe(proba_fn, n_classes), classes=np.arange(n_classes),
+                  missing_label=MISSING, random_state=seed)
     return clf.fit(X_labeled, y_labeled)
 
 
@@ -111,7 +111,7 @@ def falcun(state: PoolState, b: int, rng: np.random.Generator, *, gamma: float =
     seed = int(rng.integers(_SEED_BOUND))
     P = np.asarray(state.proba, dtype=np.float64)
     clf = frozen_classifier(_identity, state.n_classes, P[state.labeled], state.y[state.labeled], seed)
-    strategy = Falcun(gamma=gamma, missing_label=MISSING, random_state=seed)
+    strategy = _skactiveml("pool", "Falcun")(gamma=gamma, missing_label=MISSING, random_state=seed)
     picked = strategy.query(P, _y(state), clf, fit_clf=False, batch_size=b)
     return np.asarray(picked, dtype=np.int64)
 
@@ -134,8 +134,8 @@ def contrastive(state: PoolState, b: int, rng: np.random.Generator, *, n_neighbo
     labeled, unlabeled = state.labeled_indices(), state.unlabeled_indices()
     X_lab, y_lab = state.X[labeled], state.y[labeled]
     clf = frozen_classifier(state.probe.predict_proba, state.n_classes, X_lab, y_lab, seed)
-    strategy = ContrastiveAL(nearest_neighbors_dict={"n_neighbors": n_neighbors},
-                             missing_label=MISSING, random_state=seed)
+    strategy = _skactiveml("pool", "ContrastiveAL")(
+        nearest_neighbors_dict={"n_neighbors": n_neighbors}, missing_label=MISSING, random_state=seed)
     utilities = np.empty(len(unlabeled))
     step = chunk_rows(len(unlabeled), 2 * state.X.shape[1] + len(labeled))
     for start in range(0, len(unlabeled), step):
@@ -144,7 +144,7 @@ def contrastive(state: PoolState, b: int, rng: np.random.Generator, *, n_neighbo
         y_sub = np.concatenate([y_lab, np.full(len(block), MISSING)])
         _, u = strategy.query(X_sub, y_sub, clf, fit_clf=False, batch_size=1, return_utilities=True)
         utilities[start:start + len(block)] = u[0, len(labeled):]
-    picked = simple_batch(utilities, np.random.RandomState(seed), batch_size=b)
+    picked = _skactiveml("utils", "simple_batch")(utilities, np.random.RandomState(seed), batch_size=b)
     return unlabeled[np.asarray(picked, dtype=np.int64)]
 
 
@@ -154,37 +154,41 @@ class ReferenceSpec:
 
     Parameters
     ----------
-    make : callable
-        ``make(random_state, **params)`` returning the scikit-activeml query strategy.
+    cls : str
+        Class name in ``skactiveml.pool``.
     uses_probe : bool
         Whether ``query`` takes the classifier (passed with ``fit_clf=False``).
     normalized : bool
         Whether it sees the L2-normalised embeddings (those of our implementation of the same
         strategy) rather than the raw ones.
+    defaults : dict
+        Constructor arguments that differ from scikit-activeml's defaults.
     """
 
-    make: Callable
+    cls: str
     uses_probe: bool
     normalized: bool = False
+    defaults: dict = field(default_factory=dict)
 
-
-def _factory(cls, **defaults):
-    return lambda seed, **params: cls(missing_label=MISSING, random_state=seed, **{**defaults, **params})
+    def make(self, seed: int, **params):
+        """A fresh scikit-activeml strategy object."""
+        return _skactiveml("pool", self.cls)(missing_label=MISSING, random_state=seed,
+                                             **{**self.defaults, **params})
 
 
 REFERENCE_STRATEGIES: dict[str, ReferenceSpec] = {
-    "random": ReferenceSpec(_factory(RandomSampling), False),
-    "margin": ReferenceSpec(_factory(UncertaintySampling, method="margin_sampling"), True),
-    "entropy": ReferenceSpec(_factory(UncertaintySampling, method="entropy"), True),
-    "least-confident": ReferenceSpec(_factory(UncertaintySampling, method="least_confident"), True),
-    "badge": ReferenceSpec(_factory(Badge), True),
-    "coreset": ReferenceSpec(_factory(CoreSet), False),
-    "probcover": ReferenceSpec(_factory(ProbCover), False, normalized=True),
-    "typiclust": ReferenceSpec(_factory(TypiClust), False, normalized=True),
+    "random": ReferenceSpec("RandomSampling", False),
+    "margin": ReferenceSpec("UncertaintySampling", True, defaults={"method": "margin_sampling"}),
+    "entropy": ReferenceSpec("UncertaintySampling", True, defaults={"method": "entropy"}),
+    "least-confident": ReferenceSpec("UncertaintySampling", True, defaults={"method": "least_confident"}),
+    "badge": ReferenceSpec("Badge", True),
+    "coreset": ReferenceSpec("CoreSet", False),
+    "probcover": ReferenceSpec("ProbCover", False, normalized=True),
+    "typiclust": ReferenceSpec("TypiClust", False, normalized=True),
     # The paper's M = 3 passes (scikit-activeml's constructor default is 5).
-    "dropquery": ReferenceSpec(_factory(DropQuery, n_dropout_samples=3), True),
-    "falcun": ReferenceSpec(_factory(Falcun), True),
-    "contrastive": ReferenceSpec(_factory(ContrastiveAL), True),
+    "dropquery": ReferenceSpec("DropQuery", True, defaults={"n_dropout_samples": 3}),
+    "falcun": ReferenceSpec("Falcun", True),
+    "contrastive": ReferenceSpec("ContrastiveAL", True),
 }
 """Our registry names that scikit-activeml 1.0.1 implements, and how to call them."""
 
@@ -204,6 +208,12 @@ def reference_select(name: str, state: PoolState, b: int, rng: np.random.Generat
     **params
         Passed to the scikit-activeml constructor (overriding the defaults above).
 
+    Notes
+    -----
+    The strategy object is kept in ``state.cache`` for the run (reseeded at every call), so what
+    scikit-activeml caches on it carries over between cycles, as when a user reuses the object:
+    ProbCover keeps its distance matrix and its delta.
+
     Returns
     -------
     ndarray of int64
@@ -219,7 +229,11 @@ def reference_select(name: str, state: PoolState, b: int, rng: np.random.Generat
     seed = int(rng.integers(_SEED_BOUND))
     X = state.normalized() if spec.normalized else state.X
     y = _y(state)
-    strategy = spec.make(seed, **params)
+    key = ("skactiveml", name, repr(sorted(params.items())))
+    strategy = state.cache.get(key)
+    if strategy is None:
+        strategy = state.cache[key] = spec.make(seed, **params)
+    strategy.random_state = seed
     if spec.uses_probe:
         clf = frozen_classifier(state.probe.predict_proba, state.n_classes, X[state.labeled],
                                 state.y[state.labeled], seed)
