@@ -204,12 +204,16 @@ class RunConfig:
     def create(cls, **kw: Any) -> "RunConfig":
         """A validated config with the paper's defaults for everything not given.
 
-        Defaults: ``ips="random"``, ``strategy="random"``, ``seed=0``, ``cycles=20``;
-        ``k0`` = the dataset's number of classes; ``budget`` = the dataset's Table 2 budget
-        (``DATASETS[name].budget``), else ``k0 + cycles * 5 * n_classes``, and ``k0`` when
-        ``cycles=0``; the whole train split as the pool; the probe's paper settings. Strategy and
-        IPS parameters are completed with the strategy's defaults (TYROGUE's cold start ``r=1``
-        for the IPS), so the config hash names exactly the parameters the run used.
+        Defaults: ``ips="random"``, ``strategy="random"``, ``seed=0``, ``cycles=20`` (the
+        paper's T); ``budget`` = the dataset's Table 2 budget (``DATASETS[name].budget``), else
+        ``k0 + cycles * 5 * n_classes`` (five labels per class per cycle), and ``k0`` when
+        ``cycles=0``; the whole train split as the pool; the probe's paper settings
+        (lbfgs, ``max_iter=1000``, ``C=1``). ``k0`` defaults to the dataset's number of classes,
+        one label per class on average, the usual cold start; the paper writes
+        ``b = (B - k0) / T`` and varies ``k0`` in its IPS study, so pass ``k0`` to match a
+        particular setting. Strategy and IPS parameters are completed with the strategy's
+        defaults (TYROGUE's cold start ``r=1`` for the IPS), so the config hash names exactly the
+        parameters the run used.
 
         Raises
         ------
@@ -322,7 +326,8 @@ class RunInputs:
         for split in ("train", "test"):
             y = np.asarray(getattr(dataset, f"{split}_labels"))
             if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-                raise ValueError(f"dataset.{split}_labels must be a 1-D integer array, got {y.dtype} {y.shape}")
+                raise ValueError(f"dataset.{split}_labels must be a 1-D integer array, "
+                                 f"got {y.dtype} {y.shape}")
             if y.size and (y.min() < 0 or y.max() >= n_classes):
                 raise ValueError(f"dataset.{split}_labels must lie in [0, {n_classes}) (the dataset's "
                                  f"classes), got {y.min()}..{y.max()}")

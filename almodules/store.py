@@ -11,10 +11,11 @@ row; Parquet's dictionary encoding stores them once). The cycles table is a proj
 runs, the runs table their ``cycle == 0`` rows.
 
 Reading thousands of small files costs milliseconds each, so reads go through a derived index:
-the concatenation of every run file, each row tagged with its file's size, modification time and
-inode (every write makes a new inode). A read lists the run files (one ``stat`` each), keeps the index rows whose file is
-unchanged, reads only new or changed files (one ``pyarrow.dataset`` scan) and rewrites the
-index. Deleting the index is always safe; it is rebuilt on the next read.
+the concatenation of every run file, each row tagged with its file's size, modification time
+and inode (every write makes a new inode). A read lists the run files (one ``stat`` each),
+keeps the index rows whose file is unchanged, reads only new or changed files (one
+``pyarrow.dataset`` scan) and rewrites the index. Deleting the index is always safe; it is
+rebuilt on the next read.
 
 Writes are atomic: the table goes to a hidden ``.<name>.<pid>.<random>.tmp`` file in the same
 folder, is flushed to disk, then ``os.replace``-d over the final name. Readers therefore see a
@@ -183,10 +184,14 @@ class ResultStore:
     def _read_files(self, paths: list[Path]) -> pa.Table:
         """All ``paths`` in one scan; file by file (skipping unreadable ones) if that fails."""
         try:
-            return ds.dataset([str(p) for p in paths], schema=SCHEMA, format=_FORMAT).to_table()
+            table = ds.dataset([str(p) for p in paths], schema=SCHEMA, format=_FORMAT).to_table()
+            # Each file must hold the run its name says; otherwise sort it out file by file.
+            if set(table["config_hash"].unique().to_pylist()) == {p.stem for p in paths}:
+                return table
         except (pa.ArrowException, OSError):
-            tables = [t for p in paths if (t := self._read_file(p)) is not None]
-            return pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+            pass
+        tables = [t for p in paths if (t := self._read_file(p)) is not None]
+        return pa.concat_tables(tables) if tables else SCHEMA.empty_table()
 
     def _read_index(self) -> pa.Table:
         path = self.root / INDEX

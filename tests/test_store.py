@@ -190,6 +190,19 @@ def test_corrupt_files_are_reported_and_recomputed(tmp_path, counted, damage):
     pd.testing.assert_frame_equal(again[columns], expected[columns])
 
 
+def test_a_file_holding_another_run_is_not_trusted(tmp_path):
+    store = ResultStore(tmp_path)
+    a, b = config(seed=0), config(seed=1)
+    store.write(result(a))
+    store.path(b).parent.mkdir(parents=True, exist_ok=True)
+    store.path(b).write_bytes(store.path(a).read_bytes())
+    with pytest.warns(RuntimeWarning, match=f"holds config hashes .*{a.config_hash}.*expected {b.config_hash}"):
+        frame = store.cycles()
+    assert set(frame["config_hash"]) == {a.config_hash} and len(frame) == 4
+    with pytest.warns(RuntimeWarning, match="recomputed"):
+        assert store.missing([a, b]) == [b]
+
+
 def test_readers_never_see_a_partial_file(tmp_path):
     store = ResultStore(tmp_path)
     results = [result(config(seed=s)) for s in range(3)]
