@@ -36,7 +36,8 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 def _cmd_embedders(args: argparse.Namespace) -> int:
     from .embedders import embedder_records
 
-    _print_records(embedder_records(), args.json, ["name", "dim", "pooling", "params_m", "mteb", "offline"])
+    _print_records(embedder_records(), args.json,
+                   ["name", "dim", "pooling", "params_m", "mteb", "offline", "available"])
     return 0
 
 

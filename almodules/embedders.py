@@ -58,8 +58,9 @@ class EmbedderSpec:
         and fitted embedders.
     dim : int
         Output dimension.
-    pooling : {"cls", "eos", "mean"}
-        ``cls`` = first non-padding token, ``eos`` = last non-padding token, ``mean`` over tokens.
+    pooling : {"cls", "eos", "mean"} or None
+        ``cls`` = first non-padding token, ``eos`` = last non-padding token, ``mean`` over tokens;
+        ``None`` for the one embedder without tokens to pool (``tfidf-svd``).
     normalize : bool
         L2-normalise the output rows.
     max_length : int
@@ -101,7 +102,7 @@ class EmbedderSpec:
     title: str
     backend: str
     dim: int
-    pooling: str = "mean"
+    pooling: str | None = "mean"
     normalize: bool = False
     max_length: int = 512
     batch_size: int = 32
@@ -122,7 +123,8 @@ class EmbedderSpec:
 
     def __post_init__(self) -> None:
         check_choice("backend", self.backend, BACKENDS)
-        check_choice("pooling", self.pooling, POOLINGS)
+        if self.pooling is not None or self.backend != "tfidf-svd":
+            check_choice("pooling", self.pooling, POOLINGS)
         check_int("dim", self.dim, minimum=1)
         check_int("max_length", self.max_length, minimum=2)
         check_int("batch_size", self.batch_size, minimum=1)
@@ -176,7 +178,7 @@ _SPECS = (
         notes=_PAPER_NOTE + " A masked language model: raw [CLS] state, no instruction."),
     # --- the offline ladder, from weakest to strongest ---
     EmbedderSpec(
-        name="tfidf-svd", title="TF-IDF + TruncatedSVD", backend="tfidf-svd", dim=256, normalize=True,
+        name="tfidf-svd", title="TF-IDF + TruncatedSVD", backend="tfidf-svd", dim=256, pooling=None, normalize=True,
         max_length=100_000, batch_size=4096, offline=True,
         notes="scikit-learn TfidfVectorizer (sublinear tf) + TruncatedSVD (seed 0), fitted on the train split "
               "only; a pair is joined with a space. When the training vocabulary has fewer terms than dim, "

@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import re
-import tempfile
+import uuid
 import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -72,16 +72,18 @@ def cache_path(dataset: str, embedder: str, fp: str) -> Path:
 def save_arrays(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, object]) -> None:
     """Write ``arrays`` and ``meta`` to ``path`` atomically (temporary file, then ``os.replace``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    # A unique name beside the target (same file system, so os.replace is atomic), created with
+    # the umask's permissions so a shared cache stays readable.
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             np.savez(f, **{k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()},
                      **{_META: np.array(json.dumps(dict(meta), sort_keys=True, default=str))})
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
