@@ -11,7 +11,7 @@ from skactiveml.pool import CoreSet, UncertaintySampling
 
 from almodules.strategies import PoolState, select_batch
 from almodules.strategies.badge import badge, gradient_sq_dists
-from almodules.strategies.probcover import DELTA_GRID, ball_graph, choose_delta, probcover
+from almodules.strategies.probcover import DELTA_GRID, _Nodes, ball_graph, choose_delta, probcover
 from almodules.strategies.uncertainty import entropy, least_confident, margin
 
 
@@ -189,17 +189,24 @@ def test_probcover_graph_respects_the_edge_budget():
         ball_graph(Xn, 1.5, max_edges=500)
 
 
-def dense_greedy(Xn: np.ndarray, labeled: np.ndarray, delta: float, b: int) -> list[int]:
-    """The reference algorithm on a dense matrix: cover labeled balls, then max uncovered degree."""
-    edges = cdist(Xn.astype(np.float64), Xn.astype(np.float64)) < delta
-    edges[:, edges[labeled].any(axis=0)] = False
-    pickable, picks = ~labeled.copy(), []
+def dense_greedy(Xn: np.ndarray, labeled: np.ndarray, delta: float, b: int,
+                 nodes: np.ndarray | None = None) -> list[int]:
+    """The reference algorithm on a dense matrix: cover labeled balls, then max uncovered degree.
+
+    With ``nodes``, the graph and the picks are restricted to those pool points, and every labeled
+    point (inside or outside them) covers the nodes in its ball.
+    """
+    nodes = np.arange(len(Xn)) if nodes is None else nodes
+    X64 = Xn.astype(np.float64)
+    edges = cdist(X64[nodes], X64[nodes]) < delta
+    edges[:, (cdist(X64[labeled], X64[nodes]) < delta).any(axis=0)] = False
+    pickable, picks = ~labeled[nodes], []
     for _ in range(b):
         gain = np.where(pickable, edges.sum(axis=1), -1)
         i = int(np.argmax(gain))
         if gain[i] <= 0:
             break
-        picks.append(i)
+        picks.append(int(nodes[i]))
         pickable[i] = False
         edges[:, edges[i].copy()] = False
     return picks
@@ -213,6 +220,22 @@ def test_probcover_picks_equal_dense_greedy(seed):
     np.testing.assert_array_equal(ours[:len(ref)], ref)
     # Once everything is covered the rest is drawn at random, never a labeled or repeated point.
     assert len(set(ours.tolist())) == 30 and not state.labeled[ours].any()
+
+
+def test_probcover_on_a_sample_of_a_large_pool_equals_dense_greedy_on_that_sample():
+    state, y = random_pool(400, 4, 30, seed=5)
+    nodes = _Nodes(400, 120).index
+    assert state.labeled[np.setdiff1d(np.arange(400), nodes)].any()  # some labeled points lie outside
+    ours = select_batch("probcover", state, 10, np.random.default_rng(0), delta=0.3, max_points=120)
+    ref = dense_greedy(state.normalized(), state.labeled, 0.3, 10, nodes)
+    np.testing.assert_array_equal(ours[:len(ref)], ref)
+    assert np.isin(ours[:len(ref)], nodes).all()
+    # The sample is fixed per pool, so newly labeled points extend the cached coverage.
+    state.labeled[ours] = True
+    state.y[ours] = y[ours]
+    ours = select_batch("probcover", state, 10, np.random.default_rng(0), delta=0.3, max_points=120)
+    ref = dense_greedy(state.normalized(), state.labeled, 0.3, 10, nodes)
+    np.testing.assert_array_equal(ours[:len(ref)], ref)
 
 
 def test_probcover_coverage_cache_follows_newly_labeled_points():
@@ -243,7 +266,7 @@ def test_probcover_delta_is_the_largest_grid_value_with_enough_pure_balls(purity
 @pytest.mark.parametrize("params, name", [
     ({"purity": 0.0}, "purity"), ({"purity": 1.5}, "purity"), ({"delta": 0.0}, "delta"),
     ({"delta": -0.3}, "delta"), ({"delta": 2.5}, "delta"), ({"n_clusters": 1}, "n_clusters"),
-    ({"max_edges": 0}, "max_edges"),
+    ({"max_edges": 0}, "max_edges"), ({"max_points": 0}, "max_points"),
 ])
 def test_probcover_rejects_bad_parameters_by_name(params, name):
     state, _ = random_pool(50, 3, 5, seed=0)

@@ -17,15 +17,24 @@ purity of every grid value at once; the same pass counts the pairs closer than e
 which estimates the size of the graph. The k-means runs on at most ``_KMEANS_SAMPLE`` points and
 then labels the whole pool; both samples use a fixed seed, so δ depends on the pool alone.
 
+**Large pools.** The graph costs about N^2 D / 2 multiply-adds, once per run (the reference does
+this exact all-pairs search on a GPU): minutes at 50k x 4096 on two cores, most of a day at
+560k x 4096. Pools larger than ``max_points`` (default 50,000) therefore run ProbCover on a uniform
+random sample of that many points (fixed seed): the paper's objective is the probability mass of
+the covered balls, and covering a uniform sample estimates it without bias. Labeled points outside
+the sample still cover the sample points in their balls; picks come from the sample. Pass
+``max_points=None`` for the exact search over the whole pool.
+
 **Memory.** The graph is stored as symmetric CSR (int32 column indices), built from upper-triangle
-distance blocks, never an N x N matrix. It may hold at most ``max_edges`` entries (default 1.5e8,
-about 0.6 GB of indices, 1.2 GB while it is built), which bounds it for a 560k pool at an average
-of about 270 neighbours: when the purity rule's δ would exceed that (estimated from the sample),
+distance blocks, never an N x N matrix. It may hold at most ``max_edges`` entries (default 1.5e8:
+about 0.6 GB of indices, 1.2 GB while it is built; an average of 3,000 neighbours at 50k points,
+270 at 560k): when the purity rule's δ would exceed that (estimated from the sample),
 the largest grid δ that fits is used instead; an explicit ``delta`` whose graph exceeds the budget
 raises ``ValueError``. The graph and δ are kept in ``state.cache`` for the whole run.
 
-The graph build is the cost of this strategy: about N^2 D / 2 multiply-adds once per run (the
-exact all-pairs search that the reference does on a GPU); every later cycle only walks the graph.
+After the first cycle a query only walks the graph: the coverage by the labeled points is kept
+per run and extended by the newly labeled ones. No normalised copy of the pool is made (rows are
+normalised block by block), so a 560k x 4096 pool needs its 9.2 GB once, not twice.
 """
 
 from __future__ import annotations
@@ -54,27 +63,42 @@ _SEED = 0
 """Seed of the samples and the k-means: δ and the graph must depend on the pool alone."""
 
 
-def _pseudo_labels(Xn: np.ndarray, k: int) -> np.ndarray:
-    """k-means pseudo-labels of every row, the model fitted on a fixed sample."""
-    n = Xn.shape[0]
-    rng = np.random.default_rng(_SEED)
-    fit_rows = np.sort(rng.choice(n, _KMEANS_SAMPLE, replace=False)) if n > _KMEANS_SAMPLE else slice(None)
-    _, centres = fit_kmeans(Xn[fit_rows], k, seed=_SEED)
+def _unit_block(X: np.ndarray, rows, norms: np.ndarray) -> np.ndarray:
+    """Rows of ``X`` divided by their norms (float32), like :meth:`PoolState.normalized`."""
+    return X[rows] / np.maximum(norms[rows], np.finfo(np.float32).tiny)[:, None]
+
+
+def _pseudo_labels(X: np.ndarray, norms: np.ndarray, k: int) -> np.ndarray:
+    """k-means pseudo-labels of every (normalised) row, the model fitted on a fixed sample."""
+    n = X.shape[0]
+    fit_rows = np.arange(n)
+    if n > _KMEANS_SAMPLE:
+        fit_rows = np.sort(np.random.default_rng(_SEED).choice(n, _KMEANS_SAMPLE, replace=False))
+    _, centres = fit_kmeans(_unit_block(X, fit_rows, norms), k, seed=_SEED)
     labels = np.empty(n, dtype=np.int64)
     c_norms = sq_norms(centres)
-    step = chunk_rows(n, len(centres))
+    step = chunk_rows(n, max(len(centres), X.shape[1]))
     for s in range(0, n, step):
-        labels[s:s + step] = sq_dists(Xn[s:s + step], centres, b_norms=c_norms).argmin(axis=1)
+        labels[s:s + step] = sq_dists(_unit_block(X, slice(s, s + step), norms), centres,
+                                      b_norms=c_norms).argmin(axis=1)
     return labels
 
 
-def choose_delta(Xn: np.ndarray, labels: np.ndarray, purity: float, max_edges: int) -> float:
+def _unit_dists(U: np.ndarray, X: np.ndarray, norms: np.ndarray) -> np.ndarray:
+    """Distances between unit rows ``U`` and the normalised rows of ``X``: ``sqrt(2 - 2 cos)``."""
+    cos = U @ X.T
+    cos /= np.maximum(norms, np.finfo(np.float32).tiny)[None, :]
+    np.clip(cos, -1.0, 1.0, out=cos)
+    return np.sqrt(2.0 - 2.0 * cos)
+
+
+def choose_delta(X: np.ndarray, labels: np.ndarray, purity: float, max_edges: int) -> float:
     """The largest grid δ with ball purity >= ``purity`` whose graph has at most ``max_edges`` entries.
 
     Parameters
     ----------
-    Xn : ndarray of shape (N, D)
-        L2-normalised embeddings.
+    X : ndarray of shape (N, D)
+        Embeddings; distances are taken between their L2-normalised rows.
     labels : ndarray of shape (N,)
         Pseudo-labels.
     purity : float
@@ -82,19 +106,19 @@ def choose_delta(Xn: np.ndarray, labels: np.ndarray, purity: float, max_edges: i
     max_edges : int
         Budget for the graph's entries (self-loops included).
     """
-    n = Xn.shape[0]
+    n = X.shape[0]
+    norms = np.sqrt(sq_norms(X)).astype(np.float32)
     rows = np.arange(n)
     if n > _PURITY_SAMPLE:
         rows = np.sort(np.random.default_rng(_SEED).choice(n, _PURITY_SAMPLE, replace=False))
-    norms = sq_norms(Xn)
     nearest_other = np.empty(len(rows))
     pair_counts = np.zeros(len(DELTA_GRID) + 1, dtype=np.int64)
     step = chunk_rows(len(rows), n)
     for s in range(0, len(rows), step):
         r = rows[s:s + step]
-        d = np.sqrt(sq_dists(Xn[r], Xn, norms[r], norms))
+        d = _unit_dists(_unit_block(X, r, norms), X, norms)
         # Bin k holds distances in [0.01 k, 0.01 (k + 1)); unit vectors are at most 2 apart.
-        pair_counts += np.histogram(np.minimum(d, 2.0), bins=len(pair_counts), range=(0.0, 2.01))[0]
+        pair_counts += np.histogram(d, bins=len(pair_counts), range=(0.0, 2.01))[0]
         d[labels[r][:, None] == labels[None, :]] = np.inf
         nearest_other[s:s + step] = d.min(axis=1)
     # A ball of radius δ is pure when no point of another pseudo-label is closer than δ.
@@ -108,29 +132,32 @@ def choose_delta(Xn: np.ndarray, labels: np.ndarray, purity: float, max_edges: i
     return float(DELTA_GRID[np.flatnonzero(ok)[-1]])
 
 
-def ball_graph(Xn: np.ndarray, delta: float, max_edges: int) -> sparse.csr_array:
-    """Symmetric δ-ball graph: entry (i, j) when ``||x_i - x_j|| < delta``, self-loops included.
+def ball_graph(X: np.ndarray, delta: float, max_edges: int) -> sparse.csr_array:
+    """Symmetric δ-ball graph of the normalised rows: entry (i, j) when ``||u_i - u_j|| < delta``.
 
-    The rows of ``Xn`` are unit vectors, so ``||x_i - x_j||^2 = 2 - 2 <x_i, x_j>`` and a block of
-    inner products is compared with one threshold. Blocks of rows are multiplied with the rows
-    after them only (the upper triangle: half the products of a full search, never an N x N
-    matrix); the lower triangle is its transpose, and each row of the result is its lower part,
-    itself, then its upper part, so the column indices come out sorted without a sort.
+    Self-loops included. For unit vectors ``||u_i - u_j||^2 = 2 - 2 <u_i, u_j>``, so a block of
+    inner products of normalised rows with the raw rows after them is compared with one threshold
+    scaled by each column's norm: no normalised copy of the pool, no N x N matrix, and half the
+    products of a full search (the upper triangle). The lower triangle is its transpose, and each
+    row of the result is its lower part, itself, then its upper part, so the column indices come
+    out sorted without a sort.
 
     Raises
     ------
     ValueError
         If the graph would hold more than ``max_edges`` entries.
     """
-    n = Xn.shape[0]
-    threshold = 1.0 - 0.5 * delta * delta
+    n = X.shape[0]
+    norms = np.sqrt(sq_norms(X)).astype(np.float32)
+    scaled_threshold = np.float32(1.0 - 0.5 * delta * delta) * norms
     upper_counts = np.zeros(n, dtype=np.int64)
     upper_cols = []
     n_entries = n  # self-loops
     step = chunk_rows(n, n)
     for s in range(0, n, step):
         e = min(n, s + step)
-        i, j = np.nonzero(Xn[s:e] @ Xn[s:].T > threshold)  # row-major, so sorted by (i, j)
+        inner = _unit_block(X, slice(s, e), norms) @ X[s:].T
+        i, j = np.nonzero(inner > scaled_threshold[None, s:])  # row-major, so sorted by (i, j)
         above = j > i
         i, j = i[above], j[above]
         n_entries += 2 * len(i)
@@ -166,21 +193,40 @@ def _neighbours(graph: sparse.csr_array, points: np.ndarray) -> np.ndarray:
     return graph.indices[_spread(starts, graph.indptr[points + 1] - starts)]
 
 
-def _check_params(delta, purity, n_clusters, max_edges) -> None:
+def _check_params(delta, purity, n_clusters, max_edges, max_points) -> None:
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
     if delta is not None and not (isinstance(delta, (int, float)) and 0 < delta <= 2):
         raise ValueError(f"delta must be None (purity rule) or a number in (0, 2], got {delta!r}")
     if not (isinstance(purity, (int, float)) and 0 < purity <= 1):
         raise ValueError(f"purity must be a number in (0, 1], got {purity!r}")
-    if n_clusters is not None and (isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer))
-                                   or n_clusters < 2):
+    if n_clusters is not None and not (is_int(n_clusters) and n_clusters >= 2):
         raise ValueError(f"n_clusters must be None (number of classes) or an integer >= 2, got {n_clusters!r}")
-    if isinstance(max_edges, bool) or not isinstance(max_edges, (int, np.integer)) or max_edges < 1:
+    if not (is_int(max_edges) and max_edges >= 1):
         raise ValueError(f"max_edges must be a positive integer, got {max_edges!r}")
+    if max_points is not None and not (is_int(max_points) and max_points >= 1):
+        raise ValueError(f"max_points must be None (whole pool) or a positive integer, got {max_points!r}")
+
+
+class _Nodes:
+    """The points ProbCover works on: the whole pool, or its fixed uniform sample."""
+
+    def __init__(self, n_pool: int, max_points: int | None):
+        self.index = np.arange(n_pool)
+        if max_points is not None and n_pool > max_points:
+            self.index = np.sort(np.random.default_rng(_SEED).choice(n_pool, max_points, replace=False))
+        self.position = np.full(n_pool, -1, dtype=np.int64)  # pool index -> node, -1 outside
+        self.position[self.index] = np.arange(len(self.index))
+
+    @property
+    def whole_pool(self) -> bool:
+        return len(self.index) == len(self.position)
 
 
 def probcover(state: PoolState, b: int, rng: np.random.Generator, *, delta: float | None = None,
-              purity: float = 0.95, n_clusters: int | None = None,
-              max_edges: int = 150_000_000) -> np.ndarray:
+              purity: float = 0.95, n_clusters: int | None = None, max_edges: int = 150_000_000,
+              max_points: int | None = 50_000) -> np.ndarray:
     """Greedy max coverage of δ-balls on the L2-normalised embeddings.
 
     Parameters
@@ -198,61 +244,95 @@ def probcover(state: PoolState, b: int, rng: np.random.Generator, *, delta: floa
         Number of k-means pseudo-label clusters; the number of classes by default.
     max_edges : int
         Most entries the graph may hold (memory bound, see the module notes).
+    max_points : int or None
+        Larger pools work on a fixed uniform sample of this many points; ``None``: whole pool.
 
     Returns
     -------
     ndarray of int64
         Pool indices in the order they were picked.
     """
-    _check_params(delta, purity, n_clusters, max_edges)
-    Xn = state.normalized()
+    _check_params(delta, purity, n_clusters, max_edges, max_points)
+    run_key = (max_edges, max_points)
+    nodes = state.cache.get(("probcover/nodes", max_points))
+    if nodes is None:
+        nodes = state.cache[("probcover/nodes", max_points)] = _Nodes(state.n_pool, max_points)
+    X = state.X if nodes.whole_pool else None
     if delta is None:
-        key = ("probcover/delta", purity, n_clusters or max(2, state.n_classes), max_edges)
+        k = n_clusters or max(2, state.n_classes)
+        key = ("probcover/delta", purity, k) + run_key
         if key not in state.cache:
-            state.cache[key] = choose_delta(Xn, _pseudo_labels(Xn, key[2]), purity, max_edges)
+            X = state.X[nodes.index] if X is None else X
+            norms = np.sqrt(sq_norms(X)).astype(np.float32)
+            state.cache[key] = choose_delta(X, _pseudo_labels(X, norms, k), purity, max_edges)
         delta = state.cache[key]
-    key = ("probcover/graph", float(delta), max_edges)
-    if key not in state.cache:
-        state.cache[key] = ball_graph(Xn, float(delta), max_edges)
-    graph = state.cache[key]
+    graph_key = ("probcover/graph", float(delta)) + run_key
+    if graph_key not in state.cache:
+        X = state.X[nodes.index] if X is None else X
+        state.cache[graph_key] = ball_graph(X, float(delta), max_edges)
+    graph = state.cache[graph_key]
 
-    covered, gain = _labeled_coverage(state, graph, key)
+    covered, gain = _labeled_coverage(state, nodes, graph, graph_key, float(delta))
     covered, gain = covered.copy(), gain.copy()
-    pickable = ~state.labeled
+    pickable = ~state.labeled[nodes.index]
     picks: list[int] = []
     while len(picks) < b:
         i = int(np.argmax(np.where(pickable, gain, -1)))
         if gain[i] <= 0:
-            rest = rng.choice(np.flatnonzero(pickable), size=b - len(picks), replace=False)
-            picks.extend(int(j) for j in rest)
             break
-        picks.append(i)
+        picks.append(int(nodes.index[i]))
         pickable[i] = False
         _cover(graph, covered, gain, np.array([i]))
+    if len(picks) < b:
+        # Every node is covered: the rest is drawn uniformly from the remaining unlabeled points.
+        rest = np.setdiff1d(state.unlabeled_indices(), picks)
+        picks.extend(int(j) for j in rng.choice(rest, size=b - len(picks), replace=False))
     return np.asarray(picks, dtype=np.int64)
 
 
 def _cover(graph: sparse.csr_array, covered: np.ndarray, gain: np.ndarray, centres: np.ndarray) -> None:
-    """Mark the balls of ``centres`` covered; ``gain`` (uncovered points per ball) drops accordingly.
+    """Mark nodes in the balls of ``centres`` covered; ``gain`` (uncovered nodes per ball) drops.
 
-    The graph is symmetric, so the balls holding a newly covered point are its own neighbours.
+    The graph is symmetric, so the balls holding a newly covered node are its own neighbours.
     """
-    ball = _neighbours(graph, centres)
+    _mark(graph, covered, gain, _neighbours(graph, centres))
+
+
+def _mark(graph: sparse.csr_array, covered: np.ndarray, gain: np.ndarray, ball: np.ndarray) -> None:
     newly = np.unique(ball[~covered[ball]])
     covered[newly] = True
     gain -= np.bincount(_neighbours(graph, newly), minlength=len(gain))
 
 
-def _labeled_coverage(state: PoolState, graph: sparse.csr_array, graph_key: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Coverage by the labeled points, kept per run and extended by the newly labeled ones."""
+def _labeled_coverage(state: PoolState, nodes: _Nodes, graph: sparse.csr_array, graph_key: tuple,
+                      delta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Coverage of the nodes by the labeled points, kept per run and extended by newly labeled ones."""
     key = ("probcover/coverage",) + graph_key[1:]
     cov = state.cache.get(key)
     if cov is None or (cov["labeled"] & ~state.labeled).any():
         cov = state.cache[key] = {"labeled": np.zeros(state.n_pool, dtype=bool),
-                                  "covered": np.zeros(state.n_pool, dtype=bool),
+                                  "covered": np.zeros(len(nodes.index), dtype=bool),
                                   "gain": np.diff(graph.indptr).astype(np.int64)}
     new = np.flatnonzero(state.labeled & ~cov["labeled"])
     if len(new):
-        _cover(graph, cov["covered"], cov["gain"], new)
+        inside = nodes.position[new]
+        _cover(graph, cov["covered"], cov["gain"], inside[inside >= 0])
+        outside = new[inside < 0]
+        if len(outside):  # labeled points outside the sample: measure their balls directly
+            _mark(graph, cov["covered"], cov["gain"], _ball_members(state.X, outside, nodes.index, delta))
         cov["labeled"] = state.labeled.copy()
     return cov["covered"], cov["gain"]
+
+
+def _ball_members(X: np.ndarray, centres: np.ndarray, node_index: np.ndarray, delta: float) -> np.ndarray:
+    """Nodes closer than ``delta`` to any of ``centres`` (pool indices), on normalised rows."""
+    C = X[centres]
+    U = _unit_block(C, slice(None), np.sqrt(sq_norms(C)).astype(np.float32))
+    members = []
+    step = chunk_rows(len(node_index), len(centres) + X.shape[1])
+    for s in range(0, len(node_index), step):
+        rows = node_index[s:s + step]
+        block = X[rows]
+        d = _unit_dists(U, block, np.sqrt(sq_norms(block)).astype(np.float32))
+        members.append(s + np.flatnonzero((d < delta).any(axis=0)))
+    return np.concatenate(members)
