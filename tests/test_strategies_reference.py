@@ -274,3 +274,22 @@ def test_probcover_rejects_bad_parameters_by_name(params, name):
         select_batch("probcover", state, 3, np.random.default_rng(0), **params)
     with pytest.raises(ValueError, match=name):
         probcover(state, 3, np.random.default_rng(0), **params)
+
+
+# -------------------------------------------------------------------------------------- k-means
+
+@pytest.mark.parametrize("max_points", [None, 60])
+def test_kmeans_initial_pool_takes_one_point_from_each_separated_blob(max_points):
+    rng = np.random.default_rng(0)
+    n_blobs, per_blob = 5, 40
+    X = np.concatenate([10 * np.eye(8)[i] + 0.3 * rng.standard_normal((per_blob, 8))
+                        for i in range(n_blobs)]).astype(np.float32)
+    state = PoolState(X, np.zeros(len(X), dtype=bool), np.full(len(X), -1), n_blobs)
+    picks = select_batch("kmeans", state, n_blobs, np.random.default_rng(1), role="ips", max_points=max_points)
+    assert sorted(picks // per_blob) == list(range(n_blobs))
+
+
+def test_kmeans_rejects_a_bad_sample_size_by_name():
+    state, _ = random_pool(50, 3, 0, seed=0)
+    with pytest.raises(ValueError, match="max_points"):
+        select_batch("kmeans", state, 3, np.random.default_rng(0), role="ips", max_points=0)

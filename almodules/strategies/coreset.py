@@ -25,7 +25,7 @@ import heapq
 import numpy as np
 
 from .base import PoolState
-from .distances import min_sq_dists, sq_norms
+from .distances import chunk_rows, min_sq_dists, sq_norms
 
 __all__ = ["coreset"]
 
@@ -49,9 +49,14 @@ class _Bounds:
         start = int(self.version[rows].min()) if len(rows) else len(self.centres)
         if start < len(self.centres):
             # Re-applying a centre a row already saw is harmless: the minimum does not change.
-            out = self.bound[rows]
-            min_sq_dists(X[rows], X[self.centres[start:]], x_norms[rows], out=out)
-            self.bound[rows] = out
+            C = X[self.centres[start:]]
+            # Gather rows a chunk at a time: a copy of all rows of a 560k x 4096 pool is 9 GB.
+            step = chunk_rows(len(rows), X.shape[1], budget_bytes=64 << 20)
+            for s in range(0, len(rows), step):
+                part = rows[s:s + step]
+                out = self.bound[part]
+                min_sq_dists(X[part], C, x_norms[part], out=out)
+                self.bound[part] = out
             self.version[rows] = len(self.centres)
         return self.bound[rows]
 
