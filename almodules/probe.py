@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import warnings
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
@@ -68,7 +70,11 @@ class LinearProbe:
                 C=self.params.C, max_iter=self.params.max_iter, tol=self.params.tol,
                 solver="lbfgs", warm_start=self.params.warm_start,
             )
-        model.fit(X, y)
+        with warnings.catch_warnings():
+            # A cold start with one example per class trips scikit-learn's "looks like regression"
+            # heuristic (> 50 % unique labels); here that is the expected regime, not a mistake.
+            warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
+            model.fit(X, y)
         self._model, self.classes_ = model, classes
         self.n_iter_ = int(np.max(model.n_iter_))
         if classes.size == 2:
