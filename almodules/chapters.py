@@ -20,7 +20,7 @@ from .validation import check_choice, check_int
 
 __all__ = [
     "IPS_STUDY_K0", "as_list", "embedding_pairs", "mteb_table", "fully_supervised", "al_configs", "ips_study_configs", "capped_k0", "tyrogue_r_configs",
-    "latency_configs", "param_labels", "relabel",
+    "latency_configs", "tyrogue_plan", "PLANS", "chapter_configs", "param_labels", "relabel",
 ]
 
 IPS_STUDY_K0: tuple[int, ...] = (20, 50, 100, 200, 300, 500, 1000, 2000, 5000)
@@ -150,6 +150,54 @@ def latency_configs(dataset: str, embedder: str, strategies: Any, pool_sizes: An
     return expand_grid([_grid(dataset=dataset, embedder=embedder, strategy=name, pool_size=sizes, seed=seed, k0=k0,
                               cycles=cycles, budget=k0 + cycles * batch_size, strategy_params=params.get(name))
                         for name in names])
+
+
+def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds: Any, *, budget: int | None = None,
+                 k0: int | None = None, cycles: int | None = None, pool_size: int | None = None, rs: Any = (1, 3, 10),
+                 latency_dataset: str = "bbc_news", latency_embedder: str = "tfidf-svd",
+                 latency_pool_sizes: Any = (400, 800, 1600), latency_n_random: int = 500) -> dict[str, list[RunConfig]]:
+    """The runs of the TYROGUE chapter: the comparison, the sweep over ``r``, the latency study.
+
+    Returns
+    -------
+    dict
+        ``"comparison"``: :func:`al_configs` of ``strategies`` from one IPS; ``"r"``:
+        :func:`tyrogue_r_configs`; ``"latency"``: :func:`latency_configs` on
+        ``latency_dataset`` × ``latency_embedder``, with TYROGUE's pre-filter set to
+        ``latency_n_random`` points.
+    """
+    names = as_list("strategies", strategies)
+    return {
+        "comparison": al_configs(datasets, embedders, ips, names, seeds, budget=budget, k0=k0, cycles=cycles,
+                                 pool_size=pool_size),
+        "r": tyrogue_r_configs(datasets, embedders, rs, seeds, ips=ips, budget=budget, k0=k0, cycles=cycles,
+                               pool_size=pool_size),
+        "latency": latency_configs(latency_dataset, latency_embedder, names, latency_pool_sizes,
+                                   strategy_params={"tyrogue": {"n_random": check_int(
+                                       "latency_n_random", latency_n_random, minimum=1)}}
+                                   if "tyrogue" in names else None),
+    }
+
+
+PLANS = {"02_initial_pool": ips_study_configs, "03_al_cycles": al_configs, "04_embedding_quality": al_configs,
+         "05_tyrogue": tyrogue_plan}
+"""The function each chapter calls with its parameters to get its runs (keyword names = parameter names)."""
+
+
+def chapter_configs(name: str, parameters: Mapping[str, Any]) -> list[RunConfig]:
+    """Every run chapter ``name`` needs for ``parameters`` (its ``parameters`` cell merged with overrides).
+
+    Only the parameters the chapter's plan accepts are used; the others only change how results
+    are shown. Chapter 1 runs no AL runs (an empty list).
+    """
+    import inspect
+
+    plan = PLANS.get(name)
+    if plan is None:
+        return []
+    accepted = inspect.signature(plan).parameters
+    out = plan(**{k: v for k, v in parameters.items() if k in accepted})
+    return [c for group in out.values() for c in group] if isinstance(out, dict) else list(out)
 
 
 def param_labels(configs: Sequence[RunConfig], param: str) -> dict[str, str]:

@@ -46,6 +46,22 @@ _TEMPLATE = "plotly_white"
 _PANEL_HEIGHT = 300
 
 
+class _OfflineHtmlRenderer(HtmlRenderer):
+    """``HtmlRenderer(connected=False, include_plotlyjs=False)`` that does not load MathJax.
+
+    Plotly's own HTML renderer always adds a ``<script>`` fetching MathJax from a CDN, a failed
+    request (and a console error) on every page of a book read offline; no figure here uses LaTeX.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(connected=False, include_plotlyjs=False)
+
+    def to_mimebundle(self, fig_dict):
+        html = pio.to_html(fig_dict, config=self.config, include_plotlyjs=False, include_mathjax=False,
+                           full_html=False, default_width="100%", default_height=525, validate=False)
+        return {"text/html": html}
+
+
 def setup_plotly_for_book() -> None:
     """Make plotly figures show up in Jupyter Book 1 pages built from papermill outputs.
 
@@ -54,7 +70,7 @@ def setup_plotly_for_book() -> None:
     (the book loads ``_static/plotly.min.js`` on every page) and makes the default renderer emit
     both the plotly JSON (for Jupyter) and that HTML (for the book). Idempotent.
     """
-    pio.renderers[BOOK_RENDERER] = HtmlRenderer(connected=False, include_plotlyjs=False)
+    pio.renderers[BOOK_RENDERER] = _OfflineHtmlRenderer()
     pio.renderers.default = f"plotly_mimetype+{BOOK_RENDERER}"
 
 

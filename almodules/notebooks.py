@@ -207,8 +207,14 @@ def _copy_plotly_js(static: Path) -> Path:
     return dst
 
 
+_BOOK_SOURCES = ("_config.yml", "_toc.yml", "book/intro.md", "book/reproduction.md", "book/teaching.md",
+                 "book/bibliography.md", "book/references.bib", "book/favicon.svg",
+                 "book/_ext/dedupe_assets.py")
+
+
 def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: str | os.PathLike | None = None,
-               only: str | Sequence[str] | None = None, execute: bool = True, progress: bool = True) -> Path:
+               only: str | Sequence[str] | None = None, execute: bool = True, progress: bool = True,
+               root: str | os.PathLike | None = None) -> Path:
     """The whole book: execute the notebooks, copy plotly.js, run ``jupyter-book build``.
 
     Parameters
@@ -221,20 +227,31 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
     only : str or sequence of str, optional
         Execute only these notebooks (the others must have been executed before).
     execute : bool
-        False: render the notebooks already in ``book/executed/``.
+        False: render the notebooks already executed.
     progress : bool
+    root : path-like, optional
+        Build in this folder instead of the checkout: the book's pages and configuration are
+        copied there and the executed notebooks and ``_build/`` go there (tests use this to leave
+        the checkout's build untouched).
 
     Returns
     -------
     Path
-        ``_build/html/index.html``. The build runs with ``-W -n --keep-going``: any warning fails it.
+        ``<root>/_build/html/index.html``. The build runs with ``-W -n --keep-going``: any warning
+        fails it.
     """
-    root = repo_root()
+    checkout = repo_root()
+    root = Path(root).resolve() if root is not None else checkout
+    if root != checkout:
+        for rel in _BOOK_SOURCES:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(checkout / rel, root / rel)
+    executed = root / "book" / "executed"
     if execute:
-        default = root / "book" / "parameters.yaml"
+        default = checkout / "book" / "parameters.yaml"
         per = load_book_parameters(book_parameters) if book_parameters is not None or default.exists() else {}
-        run_notebooks(only, parameters, per_notebook=per, progress=progress)
-    missing = [n for n in notebook_names() if not (executed_dir() / f"{n}.ipynb").exists()]
+        run_notebooks(only, parameters, executed, per_notebook=per, progress=progress)
+    missing = [n for n in notebook_names() if not (executed / f"{n}.ipynb").exists()]
     if missing:
         raise NotebookError(f"not executed yet: {', '.join(missing)}; run them first (execute=True)")
     _copy_plotly_js(root / "book" / "_static")
@@ -244,7 +261,7 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
         print("building the book:", " ".join(cmd), flush=True)
     done = subprocess.run(cmd, cwd=root, capture_output=not progress, text=True)
     if done.returncode != 0:
-        detail = "" if progress else f"\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        detail = "" if progress else f"\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}"
         raise NotebookError(f"jupyter-book build failed (exit {done.returncode}){detail}")
     index = root / "_build" / "html" / "index.html"
     if progress:

@@ -29,6 +29,7 @@ def test_setup_plotly_for_book_registers_an_html_renderer_without_plotlyjs():
         assert "application/vnd.plotly.v1+json" in bundle
         html = bundle["text/html"]
         assert "Plotly.newPlot" in html and len(html) < 100_000  # plotly.js itself is not inlined
+        assert "mathjax" not in html.lower()  # no CDN request: the book is read offline
     finally:
         pio.renderers.default = before
 
