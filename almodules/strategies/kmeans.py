@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import check_int
 from .base import PoolState
 from .clustering import fit_kmeans, nearest_distinct
 from .unit_rows import unit_rows
@@ -39,9 +40,8 @@ def kmeans(state: PoolState, b: int, rng: np.random.Generator, *,
     ndarray of int64
         Pool indices, ordered by how close each is to its centre.
     """
-    if max_points is not None and (isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer))
-                                   or max_points < 1):
-        raise ValueError(f"max_points must be None (all unlabeled points) or a positive integer, got {max_points!r}")
+    if max_points is not None:
+        check_int("max_points", max_points, minimum=1)
     candidates = state.unlabeled_indices()
     if max_points is not None and len(candidates) > max(max_points, b):
         candidates = np.sort(rng.choice(candidates, size=max(max_points, b), replace=False))

@@ -44,6 +44,7 @@ import warnings
 import numpy as np
 from scipy import sparse
 
+from ..validation import check_int
 from .base import PoolState
 from .clustering import fit_kmeans
 from .distances import chunk_rows, sq_dists, sq_norms
@@ -194,19 +195,15 @@ def _neighbours(graph: sparse.csr_array, points: np.ndarray) -> np.ndarray:
 
 
 def _check_params(delta, purity, n_clusters, max_edges, max_points) -> None:
-    def is_int(v):
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
     if delta is not None and not (isinstance(delta, (int, float)) and 0 < delta <= 2):
         raise ValueError(f"delta must be None (purity rule) or a number in (0, 2], got {delta!r}")
     if not (isinstance(purity, (int, float)) and 0 < purity <= 1):
         raise ValueError(f"purity must be a number in (0, 1], got {purity!r}")
-    if n_clusters is not None and not (is_int(n_clusters) and n_clusters >= 2):
-        raise ValueError(f"n_clusters must be None (number of classes) or an integer >= 2, got {n_clusters!r}")
-    if not (is_int(max_edges) and max_edges >= 1):
-        raise ValueError(f"max_edges must be a positive integer, got {max_edges!r}")
-    if max_points is not None and not (is_int(max_points) and max_points >= 1):
-        raise ValueError(f"max_points must be None (whole pool) or a positive integer, got {max_points!r}")
+    if n_clusters is not None:
+        check_int("n_clusters", n_clusters, minimum=2)
+    check_int("max_edges", max_edges, minimum=1)
+    if max_points is not None:
+        check_int("max_points", max_points, minimum=1)
 
 
 class _Nodes:
