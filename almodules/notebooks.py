@@ -97,13 +97,14 @@ def load_book_parameters(path: str | os.PathLike | None = None) -> dict[str, dic
     """Per-notebook parameters of the committed book (``book/parameters.yaml``).
 
     The file maps notebook names to parameter dicts; the committed book is built with them, so
-    it shows the committed result set rather than the notebooks' small defaults.
+    it shows the committed result set rather than the notebooks' small defaults. Top-level keys
+    starting with ``_`` hold shared values for YAML anchors and are not notebooks.
     """
     import yaml
 
     path = Path(path) if path is not None else repo_root() / "book" / "parameters.yaml"
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+        data = {k: v for k, v in (yaml.safe_load(fh) or {}).items() if not str(k).startswith("_")}
     for name in data:
         check_choice("notebook in book parameters", name, notebook_names())
     return data

@@ -1,0 +1,151 @@
+"""The book's notebooks: structure, the runner, and each chapter executed with tiny parameters."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+
+import jupytext
+import nbformat
+import pytest
+
+from almodules import chapters, notebooks
+from almodules.grid import load_grid
+from almodules.paths import repo_root
+
+NAMES = ["01_embeddings", "02_initial_pool", "03_al_cycles", "04_embedding_quality", "05_tyrogue"]
+
+# Tiny, fast parameters on the embedded default dataset (bbc_news x tfidf-svd).
+TINY = {
+    "01_embeddings": {"projection_points": 60, "projection_method": "pca"},
+    "02_initial_pool": {"ips": ["random", "kmeans", "typiclust"], "k0s": [10, 20], "seeds": [0]},
+    "03_al_cycles": {"ips": ["random", "typiclust"], "strategies": ["random", "margin"], "seeds": [0],
+                     "budget": 25, "cycles": 2},
+    "04_embedding_quality": {"ips": ["random", "typiclust"], "strategies": ["random", "margin", "badge"],
+                             "seeds": [0], "budget": 25, "cycles": 2},
+    "05_tyrogue": {"strategies": ["random", "entropy", "tyrogue"], "seeds": [0], "budget": 25, "cycles": 2,
+                   "rs": [1, 3], "latency_pool_sizes": [100, 200], "latency_n_random": 50},
+}
+
+
+def _source(name):
+    return jupytext.read(repo_root() / "notebooks" / f"{name}.md")
+
+
+def _defaults(name) -> dict:
+    """Values of the notebook's parameters cell (plain literals)."""
+    cell = next(c for c in _source(name).cells if "parameters" in c.metadata.get("tags", []))
+    values: dict = {}
+    exec(compile(ast.parse(cell.source), name, "exec"), {}, values)
+    return values
+
+
+def test_the_five_chapters_are_found_in_order():
+    assert notebooks.notebook_names() == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_structure(name):
+    nb = _source(name)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    tagged = [i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", [])]
+    assert tagged == [0], "exactly one parameters cell, the first code cell"
+    assert code[1].source.startswith("# Check the parameters"), "validation right after the parameters"
+    assert "setup_plotly_for_book()" in code[1].source
+    for cell in code:
+        if "figures." in cell.source and "setup_plotly_for_book" not in cell.source:
+            assert "hide-input" in cell.metadata.get("tags", []), f"plotting cell not hidden:\n{cell.source}"
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "## Paper and this run" in text and "**Paper.**" in text and "**This run.**" in text
+    assert "Exercise" in text
+    hidden_solution = ":class: dropdown" in text or any("hide-cell" in c.metadata.get("tags", []) for c in code)
+    assert hidden_solution
+    assert "$" not in text, "no LaTeX math: MathJax would need a CDN (use Unicode)"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_declared_parameters_match_the_parameters_cell(name):
+    assert notebooks.notebook_parameters(name) == list(_defaults(name))
+
+
+@pytest.mark.parametrize("text, value", [("3", 3), ("0.5", 0.5), ("1e-3", 0.001), ("[a, b]", ["a", "b"]),
+                                         ("null", None), ("bbc_news", "bbc_news"), ("[0, 1, 2]", [0, 1, 2]),
+                                         ("true", True)])
+def test_parameter_values_are_typed(text, value):
+    assert notebooks.parse_parameter_value(text) == value
+
+
+def test_unknown_parameter_is_refused_before_anything_runs(tmp_path):
+    with pytest.raises(ValueError, match="colour.*allowed values: .*datasets"):
+        notebooks.run_notebooks(parameters={"colour": "red"}, output_dir=tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_unknown_notebook_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="notebook.*01_embeddings"):
+        notebooks.run_notebooks(only="06_missing", output_dir=tmp_path)
+
+
+def test_book_parameters_name_real_notebooks_and_parameters():
+    book = notebooks.load_book_parameters()
+    for name, params in book.items():
+        assert set(params) <= set(notebooks.notebook_parameters(name)), name
+
+
+def test_committed_grid_covers_every_run_of_the_book():
+    """`python -m almodules grid grids/book.yaml` computes everything the default book build needs."""
+    grid = {c.config_hash for c in load_grid(repo_root() / "grids" / "book.yaml")}
+    book = notebooks.load_book_parameters()
+    for name in NAMES:
+        params = {**_defaults(name), **book.get(name, {})}
+        needed = chapters.chapter_configs(name, params)
+        missing = [c for c in needed if c.config_hash not in grid]
+        assert not missing, f"{name}: {len(missing)} runs missing from grids/book.yaml, e.g. {missing[0]}"
+
+
+def test_every_chapter_plan_takes_its_parameters_by_name():
+    for name, plan in chapters.PLANS.items():
+        accepted = set(inspect.signature(plan).parameters)
+        assert accepted - {"k", "strategy_params"} <= set(_defaults(name)) | {"ips"}, name
+
+
+@pytest.fixture
+def isolated_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
+    return tmp_path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_chapter_runs_with_tiny_parameters(name, isolated_store):
+    out_dir = isolated_store / "executed"
+    (path,) = notebooks.run_notebooks(only=name, parameters=TINY[name], output_dir=out_dir, progress=False)
+    nb = nbformat.read(path, as_version=4)
+    figures = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+        for out in cell.outputs:
+            data = out.get("data", {})
+            if "application/vnd.plotly.v1+json" in data:
+                assert "Plotly.newPlot" in data["text/html"]  # the HTML the book renders
+                figures += 1
+    assert figures >= 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parameters, message", [
+    ({"datasets": ["nope"]}, "unknown dataset 'nope'; allowed values: .*bbc_news"),
+    ({"strategies": ["random", "magic"]}, "unknown strategy 'magic'; allowed values: .*badge"),
+    ({"budget": -5}, "budget must be >= "),
+])
+def test_bad_parameters_stop_the_notebook_at_its_validation_cell(parameters, message, isolated_store):
+    with pytest.raises(notebooks.NotebookError) as info:
+        notebooks.run_notebooks(only="03_al_cycles", parameters=parameters, output_dir=isolated_store / "x",
+                                progress=False)
+    text = str(info.value)
+    assert "notebook 03_al_cycles failed in cell" in text and "Check the parameters" in text
+    assert __import__("re").search(message, text), text
+    assert not (isolated_store / "results" / "runs").exists()  # nothing was computed
