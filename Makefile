@@ -22,9 +22,9 @@ $(STAMP): pyproject.toml requirements-offline.txt
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Executes the notebooks (runs missing from data/results/ are computed), then renders _build/html.
 book: setup
-	$(BIN)/python -m almodules embed --dataset bbc_news --embedder all-minilm-l6-v2
-	$(BIN)/python -m almodules run --dataset bbc_news --embedder all-minilm-l6-v2 --ips typiclust --strategy badge --seed 0
+	$(BIN)/python -m almodules book
 
 test: setup browser
 	$(BIN)/python -m pytest -q
