@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 
 import jupytext
 import nbformat
@@ -106,8 +107,16 @@ def test_committed_grid_covers_every_run_of_the_book():
 
 def test_every_chapter_plan_takes_its_parameters_by_name():
     for name, plan in chapters.PLANS.items():
-        accepted = set(inspect.signature(plan).parameters)
-        assert accepted - {"k", "strategy_params"} <= set(_defaults(name)) | {"ips"}, name
+        assert set(inspect.signature(plan).parameters) <= set(_defaults(name)), name
+
+
+def test_every_strategy_reference_is_in_the_bibliography():
+    from almodules.strategies import STRATEGIES
+
+    bib = (repo_root() / "book" / "references.bib").read_text()
+    keys = set(re.findall(r"^@\w+\{([^,]+),", bib, flags=re.M))
+    assert {s.reference for s in STRATEGIES.values()} <= keys
+    assert {"rauch2025nofreelunch", "maekawa2024tyrogue"} <= keys
 
 
 @pytest.fixture
@@ -147,5 +156,5 @@ def test_bad_parameters_stop_the_notebook_at_its_validation_cell(parameters, mes
                                 progress=False)
     text = str(info.value)
     assert "notebook 03_al_cycles failed in cell" in text and "Check the parameters" in text
-    assert __import__("re").search(message, text), text
+    assert re.search(message, text), text
     assert not (isolated_store / "results" / "runs").exists()  # nothing was computed
