@@ -199,6 +199,8 @@ def embed_dataset(dataset, embedder: str | EmbedderSpec, *, limit: int | None = 
         from .datasets import load_dataset
 
         dataset = load_dataset(dataset)
+    elif not all(hasattr(dataset, field) for field in ("name", "train_text", "test_text")):
+        raise TypeError(f"dataset must be a dataset name or a TextDataset, got {type(dataset).__name__}")
     splits = _splits(dataset, limit)
     key = embedder_key(spec, precision_name(spec, device))
     fp = fingerprint(key, splits)

@@ -77,7 +77,7 @@ def test_onnx_mean_pooling_equals_the_exports_own_sentence_output():
     ours = embed_texts(TEXTS, spec, progress=False)
     for i, text in enumerate(TEXTS):
         enc = tok(text, return_tensors="np", truncation=True, max_length=spec.max_length)
-        feeds = {"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": enc["attention_mask"].astype(np.int64)}
+        feeds = {k: enc[k].astype(np.int64) for k in ("input_ids", "attention_mask")}
         np.testing.assert_allclose(ours[i], session.run(sentence_output, feeds)[0][0], atol=1e-5)
 
 

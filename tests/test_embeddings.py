@@ -168,6 +168,8 @@ def test_embed_dataset_rejects_bad_limit_and_unknown_dataset():
         embed_dataset(make_dataset(), "tfidf-svd", limit=2.5)
     with pytest.raises(ValueError, match="unknown embedder"):
         embed_dataset(make_dataset(), "no-such-embedder")
+    with pytest.raises(TypeError, match="dataset must be a dataset name or a TextDataset"):
+        embed_dataset(["a", "b"], "tfidf-svd")
 
 
 def test_cuda_request_without_a_gpu_is_refused():
