@@ -102,3 +102,23 @@ def test_glove_text_without_known_words_is_zero():
         pytest.skip(f"{spec.wheels} not installed")
     X = embed_texts(["qqqxzzyy", "the bank"], spec, progress=False)
     assert not X[0].any() and X[1].any()
+
+
+def test_cli_embed_computes_then_returns_from_the_cache(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from almodules.paths import data_dir
+
+    if data_dir() is None or not (data_dir() / "banking77").is_dir():
+        pytest.skip("no local banking77 copy (ALM_DATA_DIR)")
+    env = {**os.environ, "ALM_CACHE_DIR": str(tmp_path / "cache"), "ALM_DATA_DIR": str(data_dir())}
+    command = [sys.executable, "-m", "almodules", "embed", "--dataset", "banking77", "--embedder", "tfidf-svd",
+               "--limit", "60"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    assert "train (60, 256), test (60, 256) (computed)" in first.stdout
+    assert "(cache hit)" in second.stdout and str(tmp_path / "cache" / "embeddings" / "banking77") in second.stdout
+    bad = subprocess.run([*command[:-4], "--embedder", "minilm"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown embedder 'minilm'; allowed values:" in bad.stderr
