@@ -158,3 +158,16 @@ def test_bad_parameters_stop_the_notebook_at_its_validation_cell(parameters, mes
     assert "notebook 03_al_cycles failed in cell" in text and "Check the parameters" in text
     assert re.search(message, text), text
     assert not (isolated_store / "results" / "runs").exists()  # nothing was computed
+
+
+def test_cli_refuses_an_unknown_parameter_with_the_allowed_ones(capsys, tmp_path, monkeypatch):
+    from almodules.cli import main
+
+    assert main(["notebooks", "--only", "03_al_cycles", "-p", "colour", "red"]) == 2
+    err = capsys.readouterr().err
+    assert "colour" in err and "strategies" in err
+
+
+def test_build_without_executed_notebooks_names_them(tmp_path):
+    with pytest.raises(notebooks.NotebookError, match="not executed yet: 01_embeddings, .*05_tyrogue"):
+        notebooks.build_book(execute=False, root=tmp_path / "root", progress=False)
