@@ -173,9 +173,14 @@ def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[s
     out_dir = Path(output_dir) if output_dir is not None else executed_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = []
+    per_notebook = {n: dict(p or {}) for n, p in (per_notebook or {}).items()}
+    for name, params in per_notebook.items():
+        declared = notebook_parameters(check_choice("notebook", name, names))
+        for key in params:
+            check_choice(f"parameter of notebook {name}", key, declared)
     for i, name in enumerate(selected, start=1):
         nb = _read(name)
-        params = {**dict((per_notebook or {}).get(name, {})), **split[name]}
+        params = {**per_notebook.get(name, {}), **split[name]}
         out = out_dir / f"{name}.ipynb"
         if progress:
             shown = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "defaults"

@@ -171,3 +171,9 @@ def test_cli_refuses_an_unknown_parameter_with_the_allowed_ones(capsys, tmp_path
 def test_build_without_executed_notebooks_names_them(tmp_path):
     with pytest.raises(notebooks.NotebookError, match="not executed yet: 01_embeddings, .*05_tyrogue"):
         notebooks.build_book(execute=False, root=tmp_path / "root", progress=False)
+
+
+def test_per_notebook_parameters_are_checked_against_that_notebook(tmp_path):
+    with pytest.raises(ValueError, match="parameter of notebook 01_embeddings 'strategies'"):
+        notebooks.run_notebooks(only="01_embeddings", per_notebook={"01_embeddings": {"strategies": ["margin"]}},
+                                output_dir=tmp_path)
