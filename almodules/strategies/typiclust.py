@@ -16,8 +16,7 @@ Faithful to the authors' code (``avihu111/TypiClust``, ``pycls/al/typiclust.py``
   with ``k = min(knn, n // 2)`` for a cluster of ``n`` such points. The paper's Euclidean distance
   is used; the authors' faiss code averages squared distances, which can reorder near ties.
 
-Scaling. Distances inside a cluster are computed blockwise (never an N x N matrix) and the k
-nearest are re-measured exactly in float64. k-means is fitted on at most ``fit_rows`` rows (all of
+Scaling. Distances inside a cluster are computed blockwise (never an N x N matrix). k-means is fitted on at most ``fit_rows`` rows (all of
 them up to that size, as the reference does) and every point is then assigned to its nearest centre
 in chunks, so the full normalised pool is never copied. When the cluster count is capped it no
 longer changes between cycles: the clustering of the first capped query (its seed drawn from that
@@ -107,11 +106,11 @@ def cluster_pool(state: PoolState, n_clusters: int, seed: int, *, minibatch_abov
     return labels
 
 
-def typicality(X: np.ndarray, k: int, eps: float = 1e-12) -> np.ndarray:
+def typicality(X: np.ndarray, k: int) -> np.ndarray:
     """``1 / mean Euclidean distance to the k nearest other rows`` for every row of ``X``.
 
-    Neighbours are found blockwise in float32 and their distances re-measured in float64, so
-    exact duplicates get distance 0 (``eps`` keeps their typicality finite).
+    Computed blockwise (rows x n distances at a time). Exact duplicates are at distance zero up to
+    float32 rounding; a floor of ``1e-12`` on the mean keeps their typicality finite.
 
     Parameters
     ----------
@@ -121,15 +120,13 @@ def typicality(X: np.ndarray, k: int, eps: float = 1e-12) -> np.ndarray:
     n = X.shape[0]
     norms = sq_norms(X)
     out = np.empty(n)
-    step = chunk_rows(n, max(n, k * X.shape[1]))
+    step = chunk_rows(n, n)
     for start in range(0, n, step):
         stop = min(start + step, n)
         d = sq_dists(X[start:stop], X, norms[start:stop], norms)
         d[np.arange(stop - start), np.arange(start, stop)] = np.inf  # a point is not its own neighbour
-        nbrs = np.argpartition(d, k - 1, axis=1)[:, :k]
-        diff = X[nbrs] - X[start:stop, None, :]
-        dist = np.sqrt(np.einsum("ikd,ikd->ik", diff, diff, dtype=np.float64))
-        out[start:stop] = 1.0 / (dist.mean(axis=1) + eps)
+        nearest = np.partition(d, k - 1, axis=1)[:, :k]
+        out[start:stop] = 1.0 / np.maximum(np.sqrt(nearest, dtype=np.float64).mean(axis=1), 1e-12)
     return out
 
 
