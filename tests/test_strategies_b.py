@@ -73,6 +73,9 @@ def test_unit_rows_equal_the_cached_normalised_pool_bit_for_bit():
     assert "X_l2" not in state.cache  # computed without normalising the whole pool
     np.testing.assert_array_equal(fresh, state.normalized()[rows])
     np.testing.assert_array_equal(unit_rows(state, rows), fresh)  # now sliced from the cache
+    fresh_state = pool(X, np.zeros(50, dtype=int), fit_probe=False, n_classes=2)
+    np.testing.assert_array_equal(unit_rows(fresh_state, slice(5, 9)), state.normalized()[5:9])
+    np.testing.assert_array_equal(fresh_state.X, X)  # the pool itself is never normalised in place
 
 
 @pytest.mark.parametrize("k", [1, 3, 7])
@@ -229,6 +232,19 @@ def test_dropquery_picks_diverse_points_among_the_candidates():
     chosen = disagreement_candidates(counts, 3, 10, uncertainty_scores(state.proba[unlabeled], "margin"))
     assert len(chosen) > 10 and set(picks) <= set(unlabeled[chosen])
     assert len(set(picks)) == 10
+
+
+def test_dropquery_clusters_a_sample_of_the_candidates_above_max_points():
+    state = noisy_pool()
+    unlabeled = state.unlabeled_indices()
+    picks = dropquery(state, 10, np.random.default_rng(7), max_points=25)
+    replay = np.random.default_rng(7)
+    counts = dropout_disagreements(state.probe, state.X, unlabeled, state.proba[unlabeled].argmax(1), 3, 0.75, replay)
+    chosen = disagreement_candidates(counts, 3, 10, uncertainty_scores(state.proba[unlabeled], "margin"))
+    sample = np.sort(replay.choice(chosen, size=25, replace=False))
+    assert set(picks) <= set(unlabeled[sample]) and len(set(picks)) == 10
+    with pytest.raises(ValueError, match="max_points"):
+        dropquery(state, 10, np.random.default_rng(7), max_points=5)
 
 
 def test_dropquery_never_fails_when_almost_nothing_disagrees():

@@ -10,7 +10,10 @@ input features, PyTorch's ``nn.Dropout`` scaling the kept features by ``1 / (1 -
 2. candidates are the points whose dropout predictions disagree with the clean one in more than
    half of the passes (the authors' ``mismatch > M // 2``);
 3. k-means with ``b`` clusters on the L2-normalised candidates, and the candidate nearest to each
-   centre (without replacement).
+   centre (without replacement). With more than ``max_points`` candidates, both steps use a uniform
+   sample of that many (as the k-means initial pool does): ``b`` centres are well estimated from
+   it, and only the sample is normalised and copied (on a 560k x 4096 pool the candidates alone
+   can take several GB).
 
 The authors' code fails when fewer than ``b`` points qualify. Here the filter is widened instead:
 the required number of disagreeing passes is lowered one step at a time down to one, and if even
@@ -38,7 +41,7 @@ _MASK_LEVELS = 1 << 16
 
 
 def dropquery(state: PoolState, b: int, rng: np.random.Generator, *, n_passes: int = 3,
-              p: float = 0.75) -> np.ndarray:
+              p: float = 0.75, max_points: int | None = 100_000) -> np.ndarray:
     """Select ``b`` diverse points among those whose prediction flips under input dropout.
 
     Parameters
@@ -47,17 +50,22 @@ def dropquery(state: PoolState, b: int, rng: np.random.Generator, *, n_passes: i
         Needs ``probe`` and ``proba``.
     b : int
     rng : numpy.random.Generator
-        Draws the dropout masks, then the k-means seed.
+        Draws the dropout masks, the candidate sample (when needed), then the k-means seed.
     n_passes : int, default=3
         Dropout passes M (the paper's M = 3).
     p : float, default=0.75
         Dropout rate on the probe's input features, in (0, 1).
+    max_points : int or None, default=100_000
+        Cluster a uniform sample of this many candidates (at least ``b``) when there are more;
+        ``None``: all of them.
 
     Returns
     -------
     ndarray of int64, shape (b,)
     """
     n_passes = check_int("n_passes", n_passes, minimum=1)
+    if max_points is not None:
+        max_points = check_int("max_points", max_points, minimum=b)
     if isinstance(p, bool) or not isinstance(p, (float, int, np.floating, np.integer)) or not 0 < p < 1:
         raise ValueError(f"p (the dropout rate) must lie strictly between 0 and 1, got {p!r}")
     unlabeled = state.unlabeled_indices()
@@ -65,6 +73,8 @@ def dropquery(state: PoolState, b: int, rng: np.random.Generator, *, n_passes: i
     disagree = dropout_disagreements(state.probe, state.X, unlabeled, clean, n_passes, p, rng)
     margins = uncertainty_scores(state.proba[unlabeled], "margin")
     chosen = disagreement_candidates(disagree, n_passes, b, margins)
+    if max_points is not None and len(chosen) > max_points:
+        chosen = np.sort(rng.choice(chosen, size=max_points, replace=False))
     seed = int(rng.integers(_SEED_BOUND))
     if len(chosen) == b:
         return unlabeled[chosen]

@@ -3,7 +3,8 @@
 :meth:`PoolState.normalized` keeps a normalised copy of the full pool in the run's cache; at
 560k x 4096 that copy is another 9.2 GB. Strategies that only need some rows (a random
 pre-filter, a candidate set, one cluster, a chunk) take them from that cache when another strategy
-already built it, and otherwise normalise just those rows, with the same formula.
+already built it, and otherwise normalise just those rows, with the same formula, in the one
+copy that gathering them makes.
 """
 
 from __future__ import annotations
@@ -33,5 +34,7 @@ def unit_rows(state: PoolState, rows: np.ndarray | slice) -> np.ndarray:
     if cached is not None:
         return cached[rows]
     X = state.X[rows]
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return (X / np.maximum(norms, np.finfo(np.float32).tiny)).astype(np.float32, copy=False)
+    if np.may_share_memory(X, state.X):  # a slice is a view: never normalise the pool in place
+        X = X.copy()
+    X /= np.maximum(np.linalg.norm(X, axis=1, keepdims=True), np.finfo(np.float32).tiny)
+    return X.astype(np.float32, copy=False)
