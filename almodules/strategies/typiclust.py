@@ -20,8 +20,8 @@ Scaling. Distances inside a cluster are computed blockwise (never an N x N matri
 them up to that size, as the reference does) and every point is then assigned to its nearest centre
 in chunks, so the full normalised pool is never copied. When the cluster count is capped it no
 longer changes between cycles: the clustering of the first capped query (its seed drawn from that
-query's generator) is kept in ``state.cache`` and reused, together with each cluster's typicality,
-which is recomputed only for clusters whose unlabeled members changed. Below the cap the count
+query's generator) is kept in ``state.cache`` and reused, together with each cluster's neighbour
+lists, which are then updated only for the points that lost a neighbour. Below the cap the count
 grows every cycle and k-means is refitted, as in the reference.
 """
 
@@ -35,7 +35,7 @@ from .clustering import fit_kmeans
 from .distances import chunk_rows, sq_dists, sq_norms
 from .unit_rows import unit_rows
 
-__all__ = ["typiclust", "typicality", "cluster_pool"]
+__all__ = ["typiclust", "typicality", "nearest_neighbours", "cluster_pool"]
 
 _SEED_BOUND = 2**31 - 1
 
@@ -106,28 +106,49 @@ def cluster_pool(state: PoolState, n_clusters: int, seed: int, *, minibatch_abov
     return labels
 
 
+def nearest_neighbours(X: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest other rows of ``X`` for each of ``rows`` (all rows by default).
+
+    Computed blockwise (rows x n distances at a time), in float32.
+
+    Returns
+    -------
+    positions : ndarray of int64, shape (len(rows), k)
+        Row numbers in ``X`` of the neighbours, in no particular order.
+    sq_distances : ndarray of float32, shape (len(rows), k)
+    """
+    n = X.shape[0]
+    rows = np.arange(n) if rows is None else rows
+    norms = sq_norms(X)
+    positions = np.empty((len(rows), k), dtype=np.int64)
+    sq_distances = np.empty((len(rows), k), dtype=np.float32)
+    step = chunk_rows(len(rows), n)
+    for start in range(0, len(rows), step):
+        block = rows[start:start + step]
+        d = sq_dists(X[block], X, norms[block], norms)
+        d[np.arange(len(block)), block] = np.inf  # a point is not its own neighbour
+        part = np.argpartition(d, k - 1, axis=1)[:, :k]
+        positions[start:start + len(block)] = part
+        sq_distances[start:start + len(block)] = np.take_along_axis(d, part, axis=1)
+    return positions, sq_distances
+
+
 def typicality(X: np.ndarray, k: int) -> np.ndarray:
     """``1 / mean Euclidean distance to the k nearest other rows`` for every row of ``X``.
 
-    Computed blockwise (rows x n distances at a time). Exact duplicates are at distance zero up to
-    float32 rounding; a floor of ``1e-12`` on the mean keeps their typicality finite.
+    Exact duplicates are at distance zero up to float32 rounding; a floor of ``1e-12`` on the mean
+    keeps their typicality finite.
 
     Parameters
     ----------
     X : ndarray of shape (n, d), n >= 2
     k : int, 1 <= k <= n - 1
     """
-    n = X.shape[0]
-    norms = sq_norms(X)
-    out = np.empty(n)
-    step = chunk_rows(n, n)
-    for start in range(0, n, step):
-        stop = min(start + step, n)
-        d = sq_dists(X[start:stop], X, norms[start:stop], norms)
-        d[np.arange(stop - start), np.arange(start, stop)] = np.inf  # a point is not its own neighbour
-        nearest = np.partition(d, k - 1, axis=1)[:, :k]
-        out[start:stop] = 1.0 / np.maximum(np.sqrt(nearest, dtype=np.float64).mean(axis=1), 1e-12)
-    return out
+    return _typicality(nearest_neighbours(X, k)[1])
+
+
+def _typicality(sq_distances: np.ndarray) -> np.ndarray:
+    return 1.0 / np.maximum(np.sqrt(sq_distances, dtype=np.float64).mean(axis=1), 1e-12)
 
 
 def _pick(state: PoolState, b: int, clustering: dict, n_clusters: int, knn: int,
@@ -156,13 +177,29 @@ def _pick(state: PoolState, b: int, clustering: dict, n_clusters: int, knn: int,
 
 
 def _most_typical(state: PoolState, members: np.ndarray, memo: dict, cluster: int, knn: int) -> int:
-    """The most typical of ``members`` (ties: lowest pool index), memoised per cluster and member set."""
-    if len(members) == 1:
+    """The most typical of ``members`` (ascending pool indices; ties: the lowest index).
+
+    The neighbour lists of each cluster are kept in ``memo``. When points have left the cluster
+    since (they were labeled), only the points that had one of them among their neighbours are
+    recomputed: everyone else's nearest neighbours are all still there, and no nearer ones can
+    have appeared.
+    """
+    n = len(members)
+    if n == 1:
         return int(members[0])
+    k = min(knn, n // 2)
     hit = memo.get(cluster)
-    if hit is not None and np.array_equal(hit[0], members):
-        scores = hit[1]
+    if hit is not None and hit[3] == k and np.isin(members, hit[0], assume_unique=True).all():
+        old, positions, sq_distances = hit[:3]
+        if len(old) > n:
+            kept = np.searchsorted(old, members)
+            renumber = np.full(len(old), -1)
+            renumber[kept] = np.arange(n)
+            positions, sq_distances = renumber[positions[kept]], sq_distances[kept]
+            stale = np.flatnonzero((positions < 0).any(axis=1))
+            if len(stale):
+                positions[stale], sq_distances[stale] = nearest_neighbours(unit_rows(state, members), k, stale)
     else:
-        scores = typicality(unit_rows(state, members), min(knn, len(members) // 2))
-        memo[cluster] = (members, scores)
-    return int(members[np.argmax(scores)])
+        positions, sq_distances = nearest_neighbours(unit_rows(state, members), k)
+    memo[cluster] = (members, positions, sq_distances, k)
+    return int(members[np.argmax(_typicality(sq_distances))])
