@@ -53,7 +53,7 @@ STRATEGIES: dict[str, StrategySpec] = {s.name: s for s in [
     StrategySpec("dropquery", dropquery, True, "hybrid",
                  "dropout disagreement filter, then k-means on the candidates", "gupte2024dropquery"),
     StrategySpec("tyrogue", tyrogue, False, "hybrid",
-                 "random pre-filter, k-means with r*b clusters, top-b entropy", "maekawa2024tyrogue",
+                 "random pre-filter, k-means with r*b clusters, top-b entropy", "maekawa2022tyrogue",
                  ips_params={"r": 1}),
     StrategySpec("falcun", falcun, True, "hybrid",
                  "FALCUN (scikit-activeml): uncertainty-weighted diverse picks", "gilhuber2024falcun"),
