@@ -137,7 +137,7 @@ def test_typiclust_picks_the_most_typical_unlabeled_point_by_brute_force():
         remaining.remove(pick)
 
 
-def test_typiclust_reuses_a_capped_clustering_and_its_typicality(monkeypatch):
+def test_typiclust_reuses_a_capped_clustering_and_its_neighbour_lists(monkeypatch):
     X, y = blobs(5, 40)
     calls = []
 
@@ -151,11 +151,11 @@ def test_typiclust_reuses_a_capped_clustering_and_its_typicality(monkeypatch):
     state.labeled[first] = True
     second = typiclust(state, 5, np.random.default_rng(1), max_clusters=5)
     assert calls == [5]  # the capped clustering was fitted once
-    # The memoised typicality gives the same picks as recomputing it from scratch.
+    # The updated neighbour lists give the same picks as recomputing them from scratch.
     key = next(k for k in state.cache if k[0] == "typiclust")
     fresh = pool(X, y, fit_probe=False)
     fresh.labeled[first] = True
-    fresh.cache[key] = {"labels": state.cache[key]["labels"], "typicality": {}}
+    fresh.cache[key] = {"labels": state.cache[key]["labels"], "neighbours": {}}
     assert list(typiclust(fresh, 5, np.random.default_rng(1), max_clusters=5)) == list(second)
 
 

@@ -16,9 +16,10 @@ Faithful to the authors' code (``avihu111/TypiClust``, ``pycls/al/typiclust.py``
   with ``k = min(knn, n // 2)`` for a cluster of ``n`` such points. The paper's Euclidean distance
   is used; the authors' faiss code averages squared distances, which can reorder near ties.
 
-Scaling. Distances inside a cluster are computed blockwise (never an N x N matrix). k-means is fitted on at most ``fit_rows`` rows (all of
-them up to that size, as the reference does) and every point is then assigned to its nearest centre
-in chunks, so the full normalised pool is never copied. When the cluster count is capped it no
+Scaling. Distances inside a cluster are computed blockwise (never an N x N matrix). k-means is
+fitted on at most ``fit_rows`` rows (all of them up to that size, as the reference does) and every
+point is then assigned to its nearest centre in chunks, so the full normalised pool is never
+copied. When the cluster count is capped it no
 longer changes between cycles: the clustering of the first capped query (its seed drawn from that
 query's generator) is kept in ``state.cache`` and reused, together with each cluster's neighbour
 lists, which are then updated only for the points that lost a neighbour. Below the cap the count
@@ -78,7 +79,7 @@ def typiclust(state: PoolState, b: int, rng: np.random.Generator, *, max_cluster
     clustering = state.cache.get(key)
     if clustering is None:
         labels = cluster_pool(state, n_clusters, seed, minibatch_above=minibatch_above, fit_rows=fit_rows)
-        clustering = {"labels": labels, "typicality": {}}
+        clustering = {"labels": labels, "neighbours": {}}
         if n_clusters == max_clusters:  # only a capped count recurs in later cycles
             state.cache[key] = clustering
     return _pick(state, b, clustering, n_clusters, knn, min_cluster_size)
@@ -168,7 +169,7 @@ def _pick(state: PoolState, b: int, clustering: dict, n_clusters: int, knn: int,
         c = eligible[np.lexsort((eligible, -sizes[eligible], counts[eligible]))[0]]
         members = order[starts[c]:starts[c + 1]]
         members = members[available[members]]
-        picked = _most_typical(state, members, clustering["typicality"], c, knn)
+        picked = _most_typical(state, members, clustering["neighbours"], c, knn)
         picks.append(picked)
         available[picked] = False
         n_free[c] -= 1
