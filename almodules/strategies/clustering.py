@@ -7,12 +7,39 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 
 from .distances import sq_dists, sq_norms, chunk_rows
 
-__all__ = ["fit_kmeans", "nearest_distinct"]
+__all__ = ["fit_kmeans", "kmeans_plusplus", "nearest_distinct"]
+
+
+def kmeans_plusplus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Greedy k-means++ seeding (scikit-learn's algorithm, ``2 + ln k`` trials per centre) in float32.
+
+    scikit-learn computes the same seeding through ``euclidean_distances``, which upcasts float32
+    rows to float64 block by block; on 768-d embeddings that is most of a k-means fit.
+    """
+    n = X.shape[0]
+    trials = 2 + int(np.log(k))
+    norms = sq_norms(X)
+    chosen = [int(rng.integers(n))]
+    closest = sq_dists(X[chosen], X, norms[chosen], norms)[0].astype(np.float64)
+    potential = closest.sum()
+    for _ in range(1, k):
+        draws = rng.uniform(size=trials) * potential
+        candidates = np.minimum(np.searchsorted(np.cumsum(closest), draws), n - 1)
+        d = sq_dists(X[candidates], X, norms[candidates], norms)
+        np.minimum(d, closest, out=d)
+        potentials = d.sum(axis=1, dtype=np.float64)
+        best = int(np.argmin(potentials))
+        closest, potential = d[best].astype(np.float64), potentials[best]
+        chosen.append(int(candidates[best]))
+    return X[chosen]
 
 
 def fit_kmeans(X: np.ndarray, k: int, seed: int, *, minibatch_above: int = 50,
-               batch_size: int = 4096, n_init: int = 1) -> tuple[np.ndarray, np.ndarray]:
+               batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Cluster ``X`` into ``k`` groups; MiniBatchKMeans above ``minibatch_above`` clusters.
+
+    Seeded by :func:`kmeans_plusplus` (as scikit-learn would, on ``3 * batch_size`` random rows
+    for MiniBatchKMeans), then refined by scikit-learn.
 
     Returns
     -------
@@ -20,11 +47,17 @@ def fit_kmeans(X: np.ndarray, k: int, seed: int, *, minibatch_above: int = 50,
     centres : ndarray of shape (k, d), float32
     """
     k = int(min(k, X.shape[0]))
+    rng = np.random.default_rng(seed)
     if k > minibatch_above:
-        model = MiniBatchKMeans(n_clusters=k, random_state=seed, batch_size=max(batch_size, 3 * k),
-                                n_init=n_init)
+        batch_size = max(batch_size, 3 * k)
+        rows = np.arange(X.shape[0])
+        if 3 * batch_size < len(rows):
+            rows = np.sort(rng.choice(len(rows), size=3 * batch_size, replace=False))
+        init = kmeans_plusplus(X[rows], k, rng)
+        model = MiniBatchKMeans(n_clusters=k, init=init, random_state=seed, batch_size=batch_size, n_init=1)
     else:
-        model = KMeans(n_clusters=k, random_state=seed, n_init=n_init)
+        init = kmeans_plusplus(X, k, rng)
+        model = KMeans(n_clusters=k, init=init, random_state=seed, n_init=1)
     labels = model.fit_predict(X)
     return labels.astype(np.int64), model.cluster_centers_.astype(np.float32)
 
@@ -43,8 +76,11 @@ def nearest_distinct(X: np.ndarray, centres: np.ndarray, candidates: np.ndarray 
     candidates : ndarray of int, optional
         Row indices of ``X`` allowed to be picked (all rows when omitted).
     """
-    candidates = np.arange(X.shape[0]) if candidates is None else np.asarray(candidates)
-    Xc = X[candidates]
+    if candidates is None:
+        candidates, Xc = np.arange(X.shape[0]), X
+    else:
+        candidates = np.asarray(candidates)
+        Xc = X[candidates]
     k = min(len(centres), len(candidates))
     # Rank a few nearest candidates per centre once; collisions rarely go deeper than that.
     depth = min(len(candidates), 16)
