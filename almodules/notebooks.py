@@ -215,7 +215,7 @@ def _copy_plotly_js(static: Path) -> Path:
 
 _BOOK_SOURCES = ("_config.yml", "_toc.yml", "book/intro.md", "book/reproduction.md", "book/teaching.md",
                  "book/bibliography.md", "book/references.bib", "book/favicon.svg",
-                 "book/_ext/dedupe_assets.py")
+                 "book/_ext/dedupe_assets.py", "book/_extra/favicon.ico")
 
 
 def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: str | os.PathLike | None = None,
