@@ -11,6 +11,7 @@ from almodules.probe import LinearProbe
 from almodules.strategies import PoolState, select_batch
 from almodules.strategies import skactiveml_bridge
 from almodules.strategies.clustering import fit_kmeans, nearest_distinct
+from almodules.strategies.sampling import uniform_subset
 from almodules.strategies.dropquery import (
     disagreement_candidates, dropout_disagreements, dropout_inputs, dropquery,
 )
@@ -18,7 +19,6 @@ from almodules.strategies.skactiveml_bridge import REFERENCE_STRATEGIES, referen
 from almodules.strategies.typiclust import typicality, typiclust
 from almodules.strategies.tyrogue import tyrogue
 from almodules.strategies.uncertainty import uncertainty_scores
-from almodules.strategies.unit_rows import unit_rows
 
 SEED_BOUND = 2**31 - 1
 # The package re-exports the function under the module's name.
@@ -65,17 +65,35 @@ def brute_typicality(X: np.ndarray, k: int) -> np.ndarray:
     return 1.0 / np.sort(D, axis=1)[:, :k].mean(axis=1)
 
 
-def test_unit_rows_equal_the_cached_normalised_pool_bit_for_bit():
+def test_normalized_rows_equal_the_cached_normalised_pool_bit_for_bit():
     X = np.random.default_rng(0).standard_normal((50, 7)).astype(np.float32)
+    X[8] = 0.0  # a zero row stays zero
     state = pool(X, np.zeros(50, dtype=int), fit_probe=False, n_classes=2)
     rows = np.array([3, 0, 41, 17])
-    fresh = unit_rows(state, rows)
+    fresh = state.normalized_rows(rows)
     assert "X_l2" not in state.cache  # computed without normalising the whole pool
-    np.testing.assert_array_equal(fresh, state.normalized()[rows])
-    np.testing.assert_array_equal(unit_rows(state, rows), fresh)  # now sliced from the cache
+    whole = state.normalized()
+    np.testing.assert_array_equal(
+        whole, (X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), np.finfo(np.float32).tiny)))
+    assert whole.dtype == np.float32 and not whole[8].any()
+    np.testing.assert_array_equal(fresh, whole[rows])
+    np.testing.assert_array_equal(state.normalized_rows(rows), fresh)  # now sliced from the cache
     fresh_state = pool(X, np.zeros(50, dtype=int), fit_probe=False, n_classes=2)
-    np.testing.assert_array_equal(unit_rows(fresh_state, slice(5, 9)), state.normalized()[5:9])
+    np.testing.assert_array_equal(fresh_state.normalized_rows(slice(5, 9)), whole[5:9])
     np.testing.assert_array_equal(fresh_state.X, X)  # the pool itself is never normalised in place
+
+
+def test_uniform_subset_is_sorted_and_draws_nothing_when_the_population_fits():
+    rng = np.random.default_rng(0)
+    population = np.arange(10, 40)
+    sample = uniform_subset(population, 12, rng)
+    assert len(set(sample)) == 12 and set(sample) <= set(population) and (np.diff(sample) > 0).all()
+    replay = np.random.default_rng(0).choice(population, 12, replace=False)
+    np.testing.assert_array_equal(sample, np.sort(replay))
+    before = rng.bit_generator.state
+    assert uniform_subset(population, 30, rng) is population
+    np.testing.assert_array_equal(uniform_subset(7, 7, rng), np.arange(7))
+    assert rng.bit_generator.state == before
 
 
 @pytest.mark.parametrize("k", [1, 3, 7])

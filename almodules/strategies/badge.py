@@ -154,9 +154,7 @@ def badge(state: PoolState, b: int, rng: np.random.Generator) -> np.ndarray:
     """
     A = state.proba.astype(np.float64)
     A[np.arange(len(A)), A.argmax(axis=1)] -= 1.0
-    x_norms = state.cache.get("X_sq_norms")
-    if x_norms is None:
-        x_norms = state.cache["X_sq_norms"] = sq_norms(state.X)
+    x_norms = state.squared_norms()
     g_norms = np.where(state.labeled, -1.0, sq_norms(A) * x_norms)
     seeding = _Seeding(state.X, A, state.labeled, first=int(np.argmax(g_norms)))
     while len(seeding.centres) < b:

@@ -1,13 +1,18 @@
-"""k-means helpers shared by the clustering-based strategies (TypiClust, DropQuery, TYROGUE, k-means IPS)."""
+"""k-means helpers shared by the clustering-based strategies (TypiClust, DropQuery, TYROGUE,
+k-means IPS, ProbCover's pseudo-labels)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
+from .base import PoolState
 from .distances import sq_dists, sq_norms, chunk_rows
+from .sampling import uniform_subset
 
-__all__ = ["fit_kmeans", "kmeans_plusplus", "nearest_distinct"]
+__all__ = ["fit_kmeans", "kmeans_plusplus", "nearest_distinct", "nearest_centre", "kmeans_representatives"]
 
 
 def kmeans_plusplus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -50,9 +55,7 @@ def fit_kmeans(X: np.ndarray, k: int, seed: int, *, minibatch_above: int = 50,
     rng = np.random.default_rng(seed)
     if k > minibatch_above:
         batch_size = max(batch_size, 3 * k)
-        rows = np.arange(X.shape[0])
-        if 3 * batch_size < len(rows):
-            rows = np.sort(rng.choice(len(rows), size=3 * batch_size, replace=False))
+        rows = uniform_subset(X.shape[0], 3 * batch_size, rng)
         init = kmeans_plusplus(X[rows], k, rng)
         model = MiniBatchKMeans(n_clusters=k, init=init, random_state=seed, batch_size=batch_size, n_init=1)
     else:
@@ -113,3 +116,46 @@ def nearest_distinct(X: np.ndarray, centres: np.ndarray, candidates: np.ndarray 
         taken[j] = True
         picks.append(int(j))
     return candidates[np.asarray(picks, dtype=np.int64)]
+
+
+def nearest_centre(rows_of: Callable[[slice], np.ndarray], n: int, centres: np.ndarray,
+                   step: int) -> np.ndarray:
+    """Index of the nearest of ``centres`` for each of ``n`` rows, ``step`` rows at a time.
+
+    Parameters
+    ----------
+    rows_of : callable
+        ``rows_of(slice)`` returns those rows (normalised on the fly, say), so that all ``n`` never
+        exist at once.
+    n : int
+        Number of rows.
+    centres : ndarray of shape (k, d)
+    step : int
+        Rows per block. The block height is part of the result: a matrix product's last bits
+        depend on it, so a caller keeps its own to keep its picks.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+    """
+    labels = np.empty(n, dtype=np.int64)
+    c_norms = sq_norms(centres)
+    for start in range(0, n, step):
+        labels[start:start + step] = sq_dists(rows_of(slice(start, start + step)), centres,
+                                              None, c_norms).argmin(axis=1)
+    return labels
+
+
+def kmeans_representatives(state: PoolState, rows: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """k-means with ``k`` clusters on the L2-normalised pool rows ``rows``, and the row nearest
+    each centre (distinct rows, :func:`nearest_distinct`).
+
+    Returns
+    -------
+    ndarray of int64
+        ``min(k, len(rows))`` pool indices taken from ``rows``, ordered by how close each is to
+        its centre.
+    """
+    Xr = state.normalized_rows(rows)
+    _, centres = fit_kmeans(Xr, k, seed)
+    return rows[nearest_distinct(Xr, centres)]

@@ -25,7 +25,7 @@ import heapq
 import numpy as np
 
 from .base import PoolState
-from .distances import chunk_rows, min_sq_dists, sq_norms
+from .distances import chunk_rows, min_sq_dists
 
 __all__ = ["coreset"]
 
@@ -93,9 +93,7 @@ def coreset(state: PoolState, b: int, rng: np.random.Generator) -> np.ndarray:
         Pool indices in the order they were picked.
     """
     X = state.X
-    x_norms = state.cache.get("X_sq_norms")
-    if x_norms is None:
-        x_norms = state.cache["X_sq_norms"] = sq_norms(X)
+    x_norms = state.squared_norms()
     labeled = _labeled_bounds(state, x_norms)
     candidates = state.unlabeled_indices()
 

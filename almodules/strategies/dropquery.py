@@ -29,14 +29,13 @@ import numpy as np
 
 from ..validation import check_int
 from .base import PoolState
-from .clustering import fit_kmeans, nearest_distinct
+from .clustering import kmeans_representatives
 from .distances import chunk_rows
+from .sampling import draw_seed, uniform_subset
 from .uncertainty import top_b, uncertainty_scores
-from .unit_rows import unit_rows
 
 __all__ = ["dropquery", "dropout_inputs", "dropout_disagreements", "disagreement_candidates"]
 
-_SEED_BOUND = 2**31 - 1
 _MASK_LEVELS = 1 << 16
 
 
@@ -73,14 +72,12 @@ def dropquery(state: PoolState, b: int, rng: np.random.Generator, *, n_passes: i
     disagree = dropout_disagreements(state.probe, state.X, unlabeled, clean, n_passes, p, rng)
     margins = uncertainty_scores(state.proba[unlabeled], "margin")
     chosen = disagreement_candidates(disagree, n_passes, b, margins)
-    if max_points is not None and len(chosen) > max_points:
-        chosen = np.sort(rng.choice(chosen, size=max_points, replace=False))
-    seed = int(rng.integers(_SEED_BOUND))
+    if max_points is not None:
+        chosen = uniform_subset(chosen, max_points, rng)
+    seed = draw_seed(rng)  # drawn even when every candidate is picked, so the stream stays fixed
     if len(chosen) == b:
         return unlabeled[chosen]
-    Xc = unit_rows(state, unlabeled[chosen])
-    _, centres = fit_kmeans(Xc, b, seed)
-    return unlabeled[chosen[nearest_distinct(Xc, centres)]]
+    return kmeans_representatives(state, unlabeled[chosen], b, seed)
 
 
 def dropout_inputs(X: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:

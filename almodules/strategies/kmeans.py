@@ -14,8 +14,8 @@ import numpy as np
 
 from ..validation import check_int
 from .base import PoolState
-from .clustering import fit_kmeans, nearest_distinct
-from .unit_rows import unit_rows
+from .clustering import kmeans_representatives
+from .sampling import draw_seed, uniform_subset
 
 __all__ = ["kmeans"]
 
@@ -43,8 +43,6 @@ def kmeans(state: PoolState, b: int, rng: np.random.Generator, *,
     if max_points is not None:
         check_int("max_points", max_points, minimum=1)
     candidates = state.unlabeled_indices()
-    if max_points is not None and len(candidates) > max(max_points, b):
-        candidates = np.sort(rng.choice(candidates, size=max(max_points, b), replace=False))
-    Xc = unit_rows(state, candidates)
-    _, centres = fit_kmeans(Xc, b, seed=int(rng.integers(2**31 - 1)))
-    return candidates[nearest_distinct(Xc, centres)]
+    if max_points is not None:
+        candidates = uniform_subset(candidates, max(max_points, b), rng)
+    return kmeans_representatives(state, candidates, b, draw_seed(rng))

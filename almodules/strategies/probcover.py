@@ -46,8 +46,9 @@ from scipy import sparse
 
 from ..validation import check_int
 from .base import PoolState
-from .clustering import fit_kmeans
-from .distances import chunk_rows, sq_dists, sq_norms
+from .clustering import fit_kmeans, nearest_centre
+from .distances import chunk_rows, sq_norms
+from .sampling import uniform_subset
 
 __all__ = ["probcover", "ball_graph", "choose_delta", "DELTA_GRID"]
 
@@ -64,25 +65,34 @@ _SEED = 0
 """Seed of the samples and the k-means: δ and the graph must depend on the pool alone."""
 
 
+def _row_norms(X: np.ndarray) -> np.ndarray:
+    """Row norms (float32) from squared norms accumulated in float64 (:func:`~.distances.sq_norms`)."""
+    return np.sqrt(sq_norms(X)).astype(np.float32)
+
+
 def _unit_block(X: np.ndarray, rows, norms: np.ndarray) -> np.ndarray:
-    """Rows of ``X`` divided by their norms (float32), like :meth:`PoolState.normalized`."""
+    """Rows of ``X`` divided by their :func:`_row_norms` ``norms`` (float32).
+
+    Not :meth:`PoolState.normalized_rows`, on purpose: ProbCover scales its thresholds on raw
+    inner products by these same norms (:func:`ball_graph`, :func:`_unit_dists`), and it works on
+    arrays that are not the pool (its node sample, the labeled centres). The two norms differ in
+    the last bit for about a fifth of the rows (float64 against float32 accumulation), which can
+    move a ball's edge, so switching would change picks.
+    """
     return X[rows] / np.maximum(norms[rows], np.finfo(np.float32).tiny)[:, None]
 
 
 def _pseudo_labels(X: np.ndarray, norms: np.ndarray, k: int) -> np.ndarray:
-    """k-means pseudo-labels of every (normalised) row, the model fitted on a fixed sample."""
+    """k-means pseudo-labels of every (normalised) row, the model fitted on a fixed sample.
+
+    Unlike TypiClust's :func:`~.typiclust.cluster_pool` the seed is fixed (δ must depend on the
+    pool alone) and every row is labeled by its nearest centre even when all rows were fitted.
+    """
     n = X.shape[0]
-    fit_rows = np.arange(n)
-    if n > _KMEANS_SAMPLE:
-        fit_rows = np.sort(np.random.default_rng(_SEED).choice(n, _KMEANS_SAMPLE, replace=False))
+    fit_rows = uniform_subset(n, _KMEANS_SAMPLE, np.random.default_rng(_SEED))
     _, centres = fit_kmeans(_unit_block(X, fit_rows, norms), k, seed=_SEED)
-    labels = np.empty(n, dtype=np.int64)
-    c_norms = sq_norms(centres)
-    step = chunk_rows(n, max(len(centres), X.shape[1]))
-    for s in range(0, n, step):
-        labels[s:s + step] = sq_dists(_unit_block(X, slice(s, s + step), norms), centres,
-                                      b_norms=c_norms).argmin(axis=1)
-    return labels
+    return nearest_centre(lambda rows: _unit_block(X, rows, norms), n, centres,
+                          chunk_rows(n, max(len(centres), X.shape[1])))
 
 
 def _unit_dists(U: np.ndarray, X: np.ndarray, norms: np.ndarray) -> np.ndarray:
@@ -108,10 +118,8 @@ def choose_delta(X: np.ndarray, labels: np.ndarray, purity: float, max_edges: in
         Budget for the graph's entries (self-loops included).
     """
     n = X.shape[0]
-    norms = np.sqrt(sq_norms(X)).astype(np.float32)
-    rows = np.arange(n)
-    if n > _PURITY_SAMPLE:
-        rows = np.sort(np.random.default_rng(_SEED).choice(n, _PURITY_SAMPLE, replace=False))
+    norms = _row_norms(X)
+    rows = uniform_subset(n, _PURITY_SAMPLE, np.random.default_rng(_SEED))
     nearest_other = np.empty(len(rows))
     pair_counts = np.zeros(len(DELTA_GRID) + 1, dtype=np.int64)
     step = chunk_rows(len(rows), n)
@@ -149,7 +157,7 @@ def ball_graph(X: np.ndarray, delta: float, max_edges: int) -> sparse.csr_array:
         If the graph would hold more than ``max_edges`` entries.
     """
     n = X.shape[0]
-    norms = np.sqrt(sq_norms(X)).astype(np.float32)
+    norms = _row_norms(X)
     scaled_threshold = np.float32(1.0 - 0.5 * delta * delta) * norms
     upper_counts = np.zeros(n, dtype=np.int64)
     upper_cols = []
@@ -210,9 +218,8 @@ class _Nodes:
     """The points ProbCover works on: the whole pool, or its fixed uniform sample."""
 
     def __init__(self, n_pool: int, max_points: int | None):
-        self.index = np.arange(n_pool)
-        if max_points is not None and n_pool > max_points:
-            self.index = np.sort(np.random.default_rng(_SEED).choice(n_pool, max_points, replace=False))
+        self.index = np.arange(n_pool) if max_points is None else \
+            uniform_subset(n_pool, max_points, np.random.default_rng(_SEED))
         self.position = np.full(n_pool, -1, dtype=np.int64)  # pool index -> node, -1 outside
         self.position[self.index] = np.arange(len(self.index))
 
@@ -260,8 +267,7 @@ def probcover(state: PoolState, b: int, rng: np.random.Generator, *, delta: floa
         key = ("probcover/delta", purity, k) + run_key
         if key not in state.cache:
             X = state.X[nodes.index] if X is None else X
-            norms = np.sqrt(sq_norms(X)).astype(np.float32)
-            state.cache[key] = choose_delta(X, _pseudo_labels(X, norms, k), purity, max_edges)
+            state.cache[key] = choose_delta(X, _pseudo_labels(X, _row_norms(X), k), purity, max_edges)
         delta = state.cache[key]
     graph_key = ("probcover/graph", float(delta)) + run_key
     if graph_key not in state.cache:
@@ -324,12 +330,12 @@ def _labeled_coverage(state: PoolState, nodes: _Nodes, graph: sparse.csr_array, 
 def _ball_members(X: np.ndarray, centres: np.ndarray, node_index: np.ndarray, delta: float) -> np.ndarray:
     """Nodes closer than ``delta`` to any of ``centres`` (pool indices), on normalised rows."""
     C = X[centres]
-    U = _unit_block(C, slice(None), np.sqrt(sq_norms(C)).astype(np.float32))
+    U = _unit_block(C, slice(None), _row_norms(C))
     members = []
     step = chunk_rows(len(node_index), len(centres) + X.shape[1])
     for s in range(0, len(node_index), step):
         rows = node_index[s:s + step]
         block = X[rows]
-        d = _unit_dists(U, block, np.sqrt(sq_norms(block)).astype(np.float32))
+        d = _unit_dists(U, block, _row_norms(block))
         members.append(s + np.flatnonzero((d < delta).any(axis=0)))
     return np.concatenate(members)

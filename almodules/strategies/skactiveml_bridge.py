@@ -33,13 +33,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from ..validation import check_choice, check_int
 from .base import PoolState
 from .distances import chunk_rows
+from .sampling import draw_seed
 
 __all__ = [
     "falcun", "contrastive", "reference_select", "REFERENCE_STRATEGIES", "ReferenceSpec",
     "FrozenProbe", "frozen_classifier",
 ]
 
-_SEED_BOUND = 2**31 - 1
 MISSING = -1
 
 
@@ -108,7 +108,7 @@ def falcun(state: PoolState, b: int, rng: np.random.Generator, *, gamma: float =
     """
     if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.integer, np.floating)) or gamma < 0:
         raise ValueError(f"gamma must be a number >= 0, got {gamma!r}")
-    seed = int(rng.integers(_SEED_BOUND))
+    seed = draw_seed(rng)
     P = np.asarray(state.proba, dtype=np.float64)
     clf = frozen_classifier(_identity, state.n_classes, P[state.labeled], state.y[state.labeled], seed)
     strategy = _skactiveml("pool", "Falcun")(gamma=gamma, missing_label=MISSING, random_state=seed)
@@ -130,7 +130,7 @@ def contrastive(state: PoolState, b: int, rng: np.random.Generator, *, n_neighbo
         Labeled neighbours per point (scikit-activeml's default).
     """
     n_neighbors = check_int("n_neighbors", n_neighbors, minimum=1)
-    seed = int(rng.integers(_SEED_BOUND))
+    seed = draw_seed(rng)
     labeled, unlabeled = state.labeled_indices(), state.unlabeled_indices()
     X_lab, y_lab = state.X[labeled], state.y[labeled]
     clf = frozen_classifier(state.probe.predict_proba, state.n_classes, X_lab, y_lab, seed)
@@ -226,7 +226,7 @@ def reference_select(name: str, state: PoolState, b: int, rng: np.random.Generat
     unlabeled = state.unlabeled_indices()
     if b >= len(unlabeled):
         return unlabeled.astype(np.int64)
-    seed = int(rng.integers(_SEED_BOUND))
+    seed = draw_seed(rng)
     X = state.normalized() if spec.normalized else state.X
     y = _y(state)
     key = ("skactiveml", name, repr(sorted(params.items())))

@@ -32,13 +32,11 @@ import numpy as np
 
 from ..validation import check_int
 from .base import PoolState
-from .clustering import fit_kmeans
+from .clustering import fit_kmeans, nearest_centre
 from .distances import chunk_rows, sq_dists, sq_norms
-from .unit_rows import unit_rows
+from .sampling import draw_seed, uniform_subset
 
 __all__ = ["typiclust", "typicality", "nearest_neighbours", "cluster_pool"]
-
-_SEED_BOUND = 2**31 - 1
 
 
 def typiclust(state: PoolState, b: int, rng: np.random.Generator, *, max_clusters: int = 500,
@@ -74,7 +72,7 @@ def typiclust(state: PoolState, b: int, rng: np.random.Generator, *, max_cluster
     minibatch_above = check_int("minibatch_above", minibatch_above, minimum=1)
     fit_rows = check_int("fit_rows", fit_rows, minimum=1)
     n_clusters = min(int(state.labeled.sum()) + b, max_clusters, state.n_pool)
-    seed = int(rng.integers(_SEED_BOUND))
+    seed = draw_seed(rng)
     key = ("typiclust", n_clusters, minibatch_above, fit_rows)
     clustering = state.cache.get(key)
     if clustering is None:
@@ -91,20 +89,17 @@ def cluster_pool(state: PoolState, n_clusters: int, seed: int, *, minibatch_abov
 
     Fitted on all rows up to ``fit_rows`` (then the labels are k-means' own), else on a uniform
     sample of ``fit_rows`` rows followed by a chunked nearest-centre assignment of every row.
+    ProbCover's pseudo-labels are built from the same pieces but differ on purpose (fixed seed,
+    its own normalisation, always reassigned): see ``probcover._pseudo_labels``.
     """
     n = state.n_pool
     if n <= fit_rows:
-        labels, _ = fit_kmeans(unit_rows(state, slice(None)), n_clusters, seed, minibatch_above=minibatch_above)
+        labels, _ = fit_kmeans(state.normalized_rows(slice(None)), n_clusters, seed,
+                               minibatch_above=minibatch_above)
         return labels
-    sample = np.sort(np.random.default_rng(seed).choice(n, size=fit_rows, replace=False))
-    _, centres = fit_kmeans(unit_rows(state, sample), n_clusters, seed, minibatch_above=minibatch_above)
-    labels = np.empty(n, dtype=np.int64)
-    c_norms = sq_norms(centres)
-    step = chunk_rows(n, state.X.shape[1] + len(centres))
-    for start in range(0, n, step):
-        block = unit_rows(state, slice(start, start + step))
-        labels[start:start + step] = sq_dists(block, centres, None, c_norms).argmin(axis=1)
-    return labels
+    sample = uniform_subset(n, fit_rows, np.random.default_rng(seed))
+    _, centres = fit_kmeans(state.normalized_rows(sample), n_clusters, seed, minibatch_above=minibatch_above)
+    return nearest_centre(state.normalized_rows, n, centres, chunk_rows(n, state.X.shape[1] + len(centres)))
 
 
 def nearest_neighbours(X: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -199,8 +194,9 @@ def _most_typical(state: PoolState, members: np.ndarray, memo: dict, cluster: in
             positions, sq_distances = renumber[positions[kept]], sq_distances[kept]
             stale = np.flatnonzero((positions < 0).any(axis=1))
             if len(stale):
-                positions[stale], sq_distances[stale] = nearest_neighbours(unit_rows(state, members), k, stale)
+                positions[stale], sq_distances[stale] = nearest_neighbours(
+                    state.normalized_rows(members), k, stale)
     else:
-        positions, sq_distances = nearest_neighbours(unit_rows(state, members), k)
+        positions, sq_distances = nearest_neighbours(state.normalized_rows(members), k)
     memo[cluster] = (members, positions, sq_distances, k)
     return int(members[np.argmax(_typicality(sq_distances))])

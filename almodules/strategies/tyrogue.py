@@ -18,13 +18,11 @@ import numpy as np
 
 from ..validation import check_int
 from .base import PoolState
-from .clustering import fit_kmeans, nearest_distinct
+from .clustering import kmeans_representatives
+from .sampling import draw_seed
 from .uncertainty import top_b, uncertainty_scores
-from .unit_rows import unit_rows
 
 __all__ = ["tyrogue"]
-
-_SEED_BOUND = 2**31 - 1
 
 
 def tyrogue(state: PoolState, b: int, rng: np.random.Generator, *, r: int = 3,
@@ -53,11 +51,10 @@ def tyrogue(state: PoolState, b: int, rng: np.random.Generator, *, r: int = 3,
         raise ValueError(f"tyrogue with r={r} ranks candidates by entropy and needs a fitted probe "
                          "(state.proba); use r=1 (pure diversity) when there is none")
     unlabeled = state.unlabeled_indices()
+    # Drawn even when it keeps every point, unlike sampling.uniform_subset: the k-means seed is the
+    # next draw, so skipping this one would change the picks of every small-pool run.
     sample = np.sort(rng.choice(unlabeled, size=min(n_random, len(unlabeled)), replace=False))
-    seed = int(rng.integers(_SEED_BOUND))
-    Xs = unit_rows(state, sample)
-    _, centres = fit_kmeans(Xs, r * b, seed)
-    diverse = sample[nearest_distinct(Xs, centres)]
+    diverse = kmeans_representatives(state, sample, r * b, draw_seed(rng))
     if r == 1:
         return diverse
     return top_b(uncertainty_scores(state.proba[diverse], "entropy"), diverse, b)
