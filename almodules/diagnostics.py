@@ -164,13 +164,7 @@ def embedding_quality(dataset: str, embedder: str, *, pool_size: int | None = No
 def embedding_quality_table(datasets: Sequence[str], embedders: Sequence[str], *, progress: bool = True,
                             **kw: Any) -> pd.DataFrame:
     """:func:`embedding_quality` for every dataset × embedder pair, one row each."""
-    rows = []
-    for d in datasets:
-        for e in embedders:
-            if progress:
-                print(f"embedding quality: {d} x {e}", flush=True)
-            rows.append(embedding_quality(d, e, **kw))
-    return pd.concat(rows, ignore_index=True)
+    return _per_pair(embedding_quality, "embedding quality", datasets, embedders, progress, kw)
 
 
 def projection_2d(dataset: str, embedder: str, *, n_points: int = 1000, method: str = "tsne", seed: int = 0,
@@ -222,10 +216,16 @@ def projection_2d(dataset: str, embedder: str, *, n_points: int = 1000, method: 
 def projections(datasets: Sequence[str], embedders: Sequence[str], *, progress: bool = True,
                 **kw: Any) -> pd.DataFrame:
     """:func:`projection_2d` for every dataset × embedder pair, stacked."""
+    return _per_pair(projection_2d, "2-D projection", datasets, embedders, progress, kw)
+
+
+def _per_pair(fn, label: str, datasets: Sequence[str], embedders: Sequence[str], progress: bool,
+              kw: dict) -> pd.DataFrame:
+    """``fn(dataset, embedder, **kw)`` for every pair, stacked in dataset-major order."""
     parts = []
     for d in datasets:
         for e in embedders:
             if progress:
-                print(f"2-D projection: {d} x {e}", flush=True)
-            parts.append(projection_2d(d, e, **kw))
+                print(f"{label}: {d} x {e}", flush=True)
+            parts.append(fn(d, e, **kw))
     return pd.concat(parts, ignore_index=True)
