@@ -2,9 +2,9 @@
 diversity by k-means, then uncertainty by entropy.
 
 1. draw ``n_random`` unlabeled points uniformly (|D_rand|, 10,000 in the paper; all when fewer);
-2. k-means with ``r * b`` clusters on their L2-normalised embeddings (MiniBatchKMeans beyond 50
-   clusters) and the point nearest each centre, refilled without replacement when two centres
-   share a nearest point;
+2. k-means with ``r * b`` clusters on their L2-normalised embeddings (k-means++ seeding and
+   Lloyd steps, :func:`~.clustering.lloyd_kmeans`) and the point nearest each centre, refilled
+   without replacement when two centres share a nearest point;
 3. the ``b`` of those ``r * b`` diverse points with the highest predictive entropy.
 
 ``r = 1`` skips step 3: pure diversity, needing no probe; that is the cold start (initial pool)
