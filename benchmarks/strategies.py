@@ -20,7 +20,9 @@ Then one whole 20-cycle run per strategy on a Banking77-sized synthetic task (10
 where the time goes (probe fit, pool inference, selection).
 
 Writes ``benchmarks/results/strategies.json`` and ``strategies.md`` (``strategies-quick.*`` with
-``--quick``). The machine's load average is recorded before and after each worker: other jobs on
+``--quick``) after every strategy, so a run stopped at any point keeps what it measured. An existing
+report is updated, not replaced: the records measured again replace theirs and the others stay
+(``--fresh`` starts anew), so sizes and strategies can be measured in separate invocations. The machine's load average is recorded before and after each worker: other jobs on
 the same cores slow everything down, scikit-learn's OpenMP k-means most of all.
 
     python benchmarks/strategies.py --quick                       # < 2 minutes, a smoke test
@@ -206,37 +208,39 @@ def _stop(proc: subprocess.Popen) -> str:
     return proc.stderr.read()[-2000:]
 
 
-def measure_size(n: int, d: int, strategies: list[str], reference: bool, args, group: bool) -> list[dict]:
-    """All strategies on one pool size: one worker per strategy (``group``: one for all). A worker
-    killed at a time cap (or dead) is relaunched for what it had not done yet."""
+def measure_size(n: int, d: int, strategies: list[str], reference: bool, args) -> list[dict]:
+    """``strategies`` on one pool size, in one worker. A worker killed at a time cap (or dead) is
+    relaunched for what it had not done yet."""
     records: dict[tuple[str, str], dict] = {}
-    for batch in ([strategies] if group else [[s] for s in strategies]):
-        while True:
-            done = [list(key) for key, rec in records.items() if "status" in rec]
-            spec = {"n": n, "d": d, "n_classes": args.n_classes, "b": args.b, "n_labeled": args.n_labeled,
-                    "repeats": args.repeats, "seed": 0, "strategies": batch, "reference": reference,
-                    "skip": done, "reference_mem_bytes": int(args.reference_mem_gb * GB),
-                    "reference_total_s": args.reference_total}
-            current, setup, killed = _read_worker(spec, n, d, records, args)
-            if current is None:
-                if not setup:
-                    for s in batch:
-                        records[(s, "ours")] = {"n": n, "d": d, "strategy": s, "impl": "ours",
-                                                "status": "error", "reason": "pool setup failed", "queries_s": []}
-                break
-            rec = records[current]
-            cap = args.reference_cap if current[1] == "skactiveml" else args.ours_cap
-            rec["status"] = "skipped" if killed else "error"
-            rec["reason"] = (f"query {len(rec['queries_s']) + 1} ran over {cap:.0f} s and was killed" if killed
-                             else "the worker died (out of memory?)")
-            rec["load_after"] = os.getloadavg()[0]
-            print(f"  {current[0]} ({current[1]}): {rec['reason']}; relaunching for the rest", file=sys.stderr)
+    batch = strategies
+    while True:
+        done = [list(key) for key, rec in records.items() if "status" in rec]
+        spec = {"n": n, "d": d, "n_classes": args.n_classes, "b": args.b, "n_labeled": args.n_labeled,
+                "repeats": args.repeats, "seed": 0, "strategies": batch, "reference": reference,
+                "skip": done, "reference_mem_bytes": int(args.reference_mem_gb * GB),
+                "reference_total_s": args.reference_total}
+        current, setup, killed = _read_worker(spec, n, d, records, args)
+        if current is None:
+            if not setup:
+                for s in batch:
+                    records[(s, "ours")] = {"n": n, "d": d, "strategy": s, "impl": "ours",
+                                            "status": "error", "reason": "pool setup failed", "queries_s": []}
+            break
+        rec = records[current]
+        cap = args.reference_cap if current[1] == "skactiveml" else args.ours_cap
+        rec["status"] = "skipped" if killed else "error"
+        rec["reason"] = (f"query {len(rec['queries_s']) + 1} ran over {cap:.0f} s and was killed" if killed
+                         else "the worker died (out of memory?)")
+        rec["load_after"] = os.getloadavg()[0]
+        print(f"  {current[0]} ({current[1]}): {rec['reason']}; relaunching for the rest", file=sys.stderr)
     for rec in records.values():
         q = rec["queries_s"]
         rec["first_s"] = q[0] if q else None
         rec["median_s"] = float(np.median(q[1:])) if len(q) > 1 else None
         if "peak_gb" in rec:
             rec["extra_peak_gb"] = rec["peak_gb"] - rec["baseline_gb"]
+        rec.update(_provenance(), b=args.b, n_labeled=args.n_labeled, n_classes=args.n_classes,
+                   repeats=args.repeats)
     return list(records.values())
 
 
@@ -277,23 +281,20 @@ def _read_worker(spec: dict, n: int, d: int, records: dict, args) -> tuple[tuple
     return current, setup, killed
 
 
-def run_engine(strategies: list[str], args) -> list[dict]:
-    """One whole run per strategy, each in its own worker."""
-    out = []
-    for strategy in strategies:
-        spec = {"strategy": strategy, **args.engine_problem}
-        proc, lines = _launch("--engine-worker", spec)
-        record = {"strategy": strategy, "status": "error"}
-        while (line := lines.get()) is not None:
-            event = json.loads(line)
-            event.pop("event")
-            record = {**event, "status": "ok"}
-        stderr = _stop(proc)
-        if record["status"] != "ok":
-            record["reason"] = stderr.strip()[-300:]
-        out.append(record)
-        print(f"  engine {strategy}: {record.get('wall_s', float('nan')):.1f} s", file=sys.stderr)
-    return out
+def run_engine(strategy: str, args) -> dict:
+    """One whole run of ``strategy`` in its own worker."""
+    spec = {"strategy": strategy, **args.engine_problem}
+    proc, lines = _launch("--engine-worker", spec)
+    record = {"strategy": strategy, "status": "error"}
+    while (line := lines.get()) is not None:
+        event = json.loads(line)
+        event.pop("event")
+        record = {**event, "status": "ok"}
+    stderr = _stop(proc)
+    if record["status"] != "ok":
+        record["reason"] = stderr.strip()[-300:]
+    print(f"  engine {strategy}: {record.get('wall_s', float('nan')):.1f} s", file=sys.stderr)
+    return {**record, "problem": args.engine_problem, **_provenance()}
 
 
 # ---------------------------------------------------------------------------------- reporting
@@ -325,13 +326,17 @@ def _speedup(ours: dict | None, ref: dict | None, first: bool = False) -> float 
 
 def markdown(report: dict) -> str:
     meta = report["meta"]
+    commits = sorted({r.get("git_commit") or "?" for r in report["acquisition"] + report["engine"]})
     lines = [
         "# Strategy benchmark: acquisition latency and peak memory",
         "",
-        f"Generated {meta['created_at']} by `benchmarks/strategies.py{' --quick' if meta['quick'] else ''}` "
-        f"at commit `{meta['git_commit']}` on {meta['cpus']} CPU cores ({meta['machine']}), "
+        f"Updated {meta['created_at']} by `benchmarks/strategies.py{' --quick' if meta['quick'] else ''}` "
+        f"(records measured at commit{'s' if len(commits) > 1 else ''} {', '.join(f'`{c}`' for c in commits)}; "
+        "each record's time and commit are in the JSON) "
+        f"on {meta['cpus']} CPU cores ({meta['machine']}), "
         f"numpy {meta['numpy']}, scikit-learn {meta['scikit-learn']}, scikit-activeml {meta['scikit-activeml']}.",
-        f"Pool: synthetic Gaussian classes, C = {meta['n_classes']}, b = {meta['b']}, "
+        f"Pool (this invocation's settings; each record's own are in the JSON): synthetic Gaussian classes, "
+        f"C = {meta['n_classes']}, b = {meta['b']}, "
         f"{meta['n_labeled']} labeled; 1 first query + {meta['repeats']} timed queries per run "
         "(picks labeled in between, probe not refitted).",
         "Latency = median of the queries after the first (s); first = the first query, which builds per-run caches. "
@@ -364,7 +369,7 @@ def markdown(report: dict) -> str:
     if targets:
         lines += ["## Targets", ""] + [f"- {t}" for t in targets] + [""]
     if report.get("engine"):
-        p = meta["engine_problem"]
+        p = report["engine"][0].get("problem", meta["engine_problem"])
         lines += [f"## One whole run per strategy (synthetic, {p['n_train']:,} pool x {p['d']}, "
                   f"{p['n_test']:,} test, {p['n_classes']} classes, k0 = {p['k0']}, B = {p['budget']}, "
                   f"T = {p['cycles']})", "",
@@ -411,13 +416,36 @@ def check_targets(report: dict) -> list[str]:
     return out
 
 
-def _meta(args) -> dict:
+def _commit() -> str | None:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, check=True).stdout.strip()
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        commit = None
-    return {"created_at": datetime.now(UTC).isoformat(timespec="seconds"), "git_commit": commit,
+        return None
+
+
+def _provenance() -> dict:
+    """When and at which commit one record was measured (a report merges records of several runs)."""
+    return {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "git_commit": _commit()}
+
+
+def _merge(old: list[dict], new: list[dict], key) -> list[dict]:
+    """``old`` with every record that ``new`` measures again replaced, order kept, new ones appended."""
+    fresh = {key(r): r for r in new}
+    merged = [fresh.pop(key(r), r) for r in old]
+    return merged + list(fresh.values())
+
+
+def _acquisition_key(r: dict) -> tuple:
+    return r["n"], r["d"], r["strategy"], r["impl"]
+
+
+def _engine_key(r: dict) -> str:
+    return r["strategy"]
+
+
+def _meta(args) -> dict:
+    return {"created_at": datetime.now(UTC).isoformat(timespec="seconds"), "git_commit": _commit(),
             "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
             **{lib: metadata.version(lib) for lib in ("numpy", "scikit-learn", "scikit-activeml")},
             "n_classes": args.n_classes, "b": args.b, "n_labeled": args.n_labeled, "repeats": args.repeats,
@@ -458,6 +486,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-engine", action="store_true", help="skip the whole-run timings")
     parser.add_argument("--engine-strategies", help="comma-separated (default: --strategies)")
     parser.add_argument("--out", type=Path, help="output stem (default benchmarks/results/strategies[-quick])")
+    parser.add_argument("--fresh", action="store_true",
+                        help="start a new report instead of updating the records of the existing one")
     args = parser.parse_args(argv)
 
     names = args.strategies.split(",") if args.strategies else [*QUERY_STRATEGIES, "kmeans"]
@@ -478,20 +508,36 @@ def main(argv: list[str] | None = None) -> None:
                            {"n_train": 10_000, "n_test": 3_080, "d": 768, "n_classes": 77, "k0": 77,
                             "budget": 5_000, "cycles": 20, "seed": 0})
     stem = args.out or RESULTS / ("strategies-quick" if args.quick else "strategies")
-    report = {"meta": _meta(args), "acquisition": [], "engine": []}
+    report = {"acquisition": [], "engine": []}
+    if Path(f"{stem}.json").exists() and not args.fresh:
+        previous = json.loads(Path(f"{stem}.json").read_text())
+        report = {"acquisition": previous.get("acquisition", []), "engine": previous.get("engine", [])}
+    report["meta"] = _meta(args)
+
+    def save() -> None:
+        """Written after every strategy, so a run stopped at any point keeps what it measured."""
+        report["targets"] = check_targets(report)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        for suffix, text in (("json", json.dumps(report, indent=1) + "\n"), ("md", markdown(report))):
+            tmp = Path(f"{stem}.{suffix}.tmp")
+            tmp.write_text(text)
+            tmp.replace(f"{stem}.{suffix}")
+
     for n, d, reference in sizes:
         print(f"N={n} D={d} {'with' if reference else 'without'} scikit-activeml", file=sys.stderr)
-        report["acquisition"] += measure_size(n, d, names, reference, args, group=args.quick)
+        for batch in ([names] if args.quick else [[s] for s in names]):
+            measured = measure_size(n, d, batch, reference, args)
+            report["acquisition"] = _merge(report["acquisition"], measured, _acquisition_key)
+            save()
     if not args.no_engine:
         engine_names = args.engine_strategies.split(",") if args.engine_strategies else \
             [s for s in names if s != "kmeans"]
         if args.quick and not args.engine_strategies:
             engine_names = [s for s in ("random", "typiclust", "dropquery") if s in engine_names]
-        report["engine"] = run_engine(engine_names, args)
-    report["targets"] = check_targets(report)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    Path(f"{stem}.json").write_text(json.dumps(report, indent=1) + "\n")
-    Path(f"{stem}.md").write_text(markdown(report))
+        for strategy in engine_names:
+            report["engine"] = _merge(report["engine"], [run_engine(strategy, args)], _engine_key)
+            save()
+    save()
     print(markdown(report))
 
 

@@ -42,11 +42,14 @@ def kmeans_plusplus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarr
 
 
 def fit_kmeans(X: np.ndarray, k: int, seed: int, *, minibatch_above: int = 50,
-               batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+               batch_size: int = 4096, max_steps: int = 300) -> tuple[np.ndarray, np.ndarray]:
     """Cluster ``X`` into ``k`` groups; MiniBatchKMeans above ``minibatch_above`` clusters.
 
     Seeded by :func:`kmeans_plusplus` (as scikit-learn would, on ``3 * batch_size`` random rows
-    for MiniBatchKMeans), then refined by scikit-learn.
+    for MiniBatchKMeans), then refined by scikit-learn. MiniBatchKMeans keeps scikit-learn's
+    100 epochs and early stop, except that its epochs are cut so that it makes at most about
+    ``max_steps`` mini-batch steps: on 10k rows that bound is never reached (244 steps at most),
+    on a 100k x 4096 sample with 500 clusters the uncut fit ran for over 20 minutes.
 
     Returns
     -------
@@ -59,7 +62,9 @@ def fit_kmeans(X: np.ndarray, k: int, seed: int, *, minibatch_above: int = 50,
         batch_size = max(batch_size, 3 * k)
         rows = uniform_subset(X.shape[0], 3 * batch_size, rng)
         init = kmeans_plusplus(X[rows], k, rng)
-        model = MiniBatchKMeans(n_clusters=k, init=init, random_state=seed, batch_size=batch_size, n_init=1)
+        epochs = min(100, -(-max_steps * batch_size // X.shape[0]))
+        model = MiniBatchKMeans(n_clusters=k, init=init, random_state=seed, batch_size=batch_size, n_init=1,
+                                max_iter=epochs)
     else:
         init = kmeans_plusplus(X, k, rng)
         model = KMeans(n_clusters=k, init=init, random_state=seed, n_init=1)
