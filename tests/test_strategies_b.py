@@ -255,12 +255,14 @@ def test_dropquery_picks_diverse_points_among_the_candidates():
 def test_dropquery_clusters_a_sample_of_the_candidates_above_max_points():
     state = noisy_pool()
     unlabeled = state.unlabeled_indices()
-    picks = dropquery(state, 10, np.random.default_rng(7), max_points=25)
+    b = 2  # the sample holds max(max_points, 10 * b) candidates
+    picks = dropquery(state, b, np.random.default_rng(7), max_points=25)
     replay = np.random.default_rng(7)
     counts = dropout_disagreements(state.probe, state.X, unlabeled, state.proba[unlabeled].argmax(1), 3, 0.75, replay)
-    chosen = disagreement_candidates(counts, 3, 10, uncertainty_scores(state.proba[unlabeled], "margin"))
+    chosen = disagreement_candidates(counts, 3, b, uncertainty_scores(state.proba[unlabeled], "margin"))
+    assert len(chosen) > 25
     sample = np.sort(replay.choice(chosen, size=25, replace=False))
-    assert set(picks) <= set(unlabeled[sample]) and len(set(picks)) == 10
+    assert set(picks) <= set(unlabeled[sample]) and len(set(picks)) == b
     with pytest.raises(ValueError, match="max_points"):
         dropquery(state, 10, np.random.default_rng(7), max_points=5)
 
