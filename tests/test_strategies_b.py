@@ -274,7 +274,7 @@ def test_dropquery_never_fails_when_almost_nothing_disagrees():
     assert len(set(picks)) == 30 and not state.labeled[picks].any()
 
 
-@pytest.mark.parametrize("p", [0, 1, 1.5, -0.1, "0.5", True])
+@pytest.mark.parametrize("p", [0, 1, 1.5, -0.1, "0.5", True, 0.001, 0.999])
 def test_dropquery_rejects_a_bad_rate(p):
     with pytest.raises(ValueError, match="p "):
         dropquery(noisy_pool(), 5, np.random.default_rng(0), p=p)
