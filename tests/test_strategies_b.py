@@ -190,6 +190,38 @@ def test_typiclust_is_deterministic_for_a_seed():
     np.testing.assert_array_equal(a, b)
 
 
+
+def test_typiclust_picks_the_most_typical_point_of_a_giant_clusters_sample():
+    X = np.random.default_rng(5).standard_normal((300, 6)).astype(np.float32)
+    y = np.zeros(300, dtype=int)
+    state = pool(X, y, n_classes=2, fit_probe=False)
+    picks = typiclust(state, 3, np.random.default_rng(0), max_clusters=1, max_cluster_points=40)
+    clustering = next(v for k, v in state.cache.items() if k[0] == "typiclust")
+    remaining = sorted(set(clustering["samples"][0]) | set(picks))  # the sample as first drawn
+    assert len(remaining) == 40
+    Xn = state.normalized()
+    for pick in picks:  # each pick: the most typical point of what is left of the sample
+        scores = brute_typicality(Xn[remaining], min(20, len(remaining) // 2))
+        assert pick == remaining[int(np.argmax(scores))]
+        remaining.remove(pick)
+    again = pool(X, y, n_classes=2, fit_probe=False)
+    assert list(typiclust(again, 3, np.random.default_rng(0), max_clusters=1, max_cluster_points=40)) == list(picks)
+
+
+def test_typiclust_draws_a_new_cluster_sample_once_the_old_one_is_labeled():
+    X = np.random.default_rng(6).standard_normal((200, 5)).astype(np.float32)
+    state = pool(X, np.zeros(200, dtype=int), n_classes=2, fit_probe=False)
+    picks = typiclust(state, 12, np.random.default_rng(0), max_clusters=1, max_cluster_points=10)
+    assert len(set(picks)) == 12  # ten from the first sample, two from the next
+
+
+def test_typiclust_is_exact_below_the_cluster_sample_limit():
+    X, y = blobs(4, 25, spread=2.0)
+    exact = typiclust(pool(X, y, [0], fit_probe=False), 9, np.random.default_rng(2), max_cluster_points=None)
+    default = typiclust(pool(X, y, [0], fit_probe=False), 9, np.random.default_rng(2))
+    np.testing.assert_array_equal(exact, default)
+
+
 # ----------------------------------------------------------------------------------- DropQuery
 
 def test_dropout_inputs_zero_with_rate_p_and_rescale_the_rest():

@@ -24,6 +24,16 @@ longer changes between cycles: the clustering of the first capped query (its see
 query's generator) is kept in ``state.cache`` and reused, together with each cluster's neighbour
 lists, which are then updated only for the points that lost a neighbour. Below the cap the count
 grows every cycle and k-means is refitted, as in the reference.
+
+Giant clusters. Exact typicality costs ``n**2 * d`` in a cluster of ``n`` points; k-means on weak,
+nearly isotropic embeddings can put most of the pool into a handful of clusters (on a 560k x 4096
+pool of Gaussian noise one cluster took hundreds of thousands of points, and a single query ran
+for over half an hour). A cluster with more than ``max_cluster_points`` unlabeled points is
+therefore represented by a uniform sample of that many of them, drawn once per clustering (seeded
+by it): typicality is the same k-NN density estimate, computed among the sample, and the pick is
+the sample's most typical point. Labeled points leave the sample without replacement; a new sample
+is drawn only when all of it is labeled. Clusters up to the limit (every cluster of a pool of up
+to ``max_cluster_points`` points) are exact.
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ __all__ = ["typiclust", "typicality", "nearest_neighbours", "cluster_pool"]
 
 def typiclust(state: PoolState, b: int, rng: np.random.Generator, *, max_clusters: int = 500,
               knn: int = 20, min_cluster_size: int = 5, minibatch_above: int = 50,
-              fit_rows: int = 100_000) -> np.ndarray:
+              fit_rows: int = 100_000, max_cluster_points: int | None = 10_000) -> np.ndarray:
     """Select ``b`` typical points from the largest clusters with the fewest labeled points.
 
     Parameters
@@ -61,6 +71,9 @@ def typiclust(state: PoolState, b: int, rng: np.random.Generator, *, max_cluster
     fit_rows : int, default=100_000
         k-means is fitted on a uniform sample of this many rows when the pool is larger, then
         every point is assigned to its nearest centre.
+    max_cluster_points : int or None, default=10_000
+        Typicality inside a cluster with more unlabeled points than this is computed on a uniform
+        sample of this many of them (see "Giant clusters" above); ``None``: always exact.
 
     Returns
     -------
@@ -71,16 +84,18 @@ def typiclust(state: PoolState, b: int, rng: np.random.Generator, *, max_cluster
     min_cluster_size = check_int("min_cluster_size", min_cluster_size, minimum=0)
     minibatch_above = check_int("minibatch_above", minibatch_above, minimum=1)
     fit_rows = check_int("fit_rows", fit_rows, minimum=1)
+    if max_cluster_points is not None:
+        max_cluster_points = check_int("max_cluster_points", max_cluster_points, minimum=2)
     n_clusters = min(int(state.labeled.sum()) + b, max_clusters, state.n_pool)
     seed = draw_seed(rng)
     key = ("typiclust", n_clusters, minibatch_above, fit_rows)
     clustering = state.cache.get(key)
     if clustering is None:
         labels = cluster_pool(state, n_clusters, seed, minibatch_above=minibatch_above, fit_rows=fit_rows)
-        clustering = {"labels": labels, "neighbours": {}}
+        clustering = {"labels": labels, "neighbours": {}, "seed": seed, "samples": {}}
         if n_clusters == max_clusters:  # only a capped count recurs in later cycles
             state.cache[key] = clustering
-    return _pick(state, b, clustering, n_clusters, knn, min_cluster_size)
+    return _pick(state, b, clustering, n_clusters, knn, min_cluster_size, max_cluster_points)
 
 
 def cluster_pool(state: PoolState, n_clusters: int, seed: int, *, minibatch_above: int = 50,
@@ -148,7 +163,7 @@ def _typicality(sq_distances: np.ndarray) -> np.ndarray:
 
 
 def _pick(state: PoolState, b: int, clustering: dict, n_clusters: int, knn: int,
-          min_cluster_size: int) -> np.ndarray:
+          min_cluster_size: int, max_cluster_points: int | None) -> np.ndarray:
     labels = clustering["labels"]
     sizes = np.bincount(labels, minlength=n_clusters)
     counts = np.bincount(labels[state.labeled], minlength=n_clusters)
@@ -164,12 +179,26 @@ def _pick(state: PoolState, b: int, clustering: dict, n_clusters: int, knn: int,
         c = eligible[np.lexsort((eligible, -sizes[eligible], counts[eligible]))[0]]
         members = order[starts[c]:starts[c + 1]]
         members = members[available[members]]
+        if max_cluster_points is not None and len(members) > max_cluster_points:
+            members = _cluster_sample(clustering, c, members, max_cluster_points)
         picked = _most_typical(state, members, clustering["neighbours"], c, knn)
         picks.append(picked)
         available[picked] = False
         n_free[c] -= 1
         counts[c] += 1
     return np.asarray(picks, dtype=np.int64)
+
+
+def _cluster_sample(clustering: dict, cluster: int, members: np.ndarray, size: int) -> np.ndarray:
+    """The still unlabeled part of the cluster's typicality sample (a new one once it is used up)."""
+    sample = clustering["samples"].get(cluster)
+    if sample is not None:
+        sample = sample[np.isin(sample, members, assume_unique=True)]
+    if sample is None or len(sample) == 0:
+        rng = np.random.default_rng([clustering["seed"], cluster, len(members)])
+        sample = uniform_subset(members, size, rng)
+    clustering["samples"][cluster] = sample
+    return sample
 
 
 def _most_typical(state: PoolState, members: np.ndarray, memo: dict, cluster: int, knn: int) -> int:
