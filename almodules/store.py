@@ -27,6 +27,7 @@ missing and recomputed by the next :meth:`ResultStore.get_or_run` or grid.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 import warnings
@@ -146,6 +147,38 @@ class ResultStore:
         final = self.path(result.config)
         _write_atomic(pa.Table.from_pylist(rows, schema=SCHEMA), final)
         return final
+
+    def fill_defaults(self) -> dict[str, str]:
+        """Re-key the stored runs whose configs lack a strategy parameter added since they ran.
+
+        Every stored config is completed with the current defaults (:meth:`RunConfig.create`).
+        Where that changes its hash, the run file is rewritten under the new hash (its
+        ``config_hash`` and ``config`` columns updated) and then the old file is removed, so an
+        interrupted call loses nothing and a second call finishes the job.
+
+        Use it only right after adding a parameter whose default reproduces what the strategy
+        did before, on the stored runs (the caller vouches for that); a change of behaviour needs
+        the stale runs deleted and recomputed instead.
+
+        Returns
+        -------
+        dict
+            ``{old config hash: new config hash}`` of the runs re-keyed.
+        """
+        runs = self.runs()
+        moved = {}
+        for old, text in zip(runs["config_hash"], runs["config"]):
+            config = RunConfig.create(**json.loads(text))
+            if config.config_hash == old:
+                continue
+            table = pq.read_table(self.path(old), schema=SCHEMA)
+            for name, value in (("config_hash", config.config_hash), ("config", config.to_json())):
+                table = table.set_column(table.schema.get_field_index(name), name,
+                                         pa.array([value] * len(table), pa.string()))
+            _write_atomic(table, self.path(config))
+            self.path(old).unlink()
+            moved[old] = config.config_hash
+        return moved
 
     # --- reading -------------------------------------------------------------------------
     def _scan(self) -> dict[str, tuple[int, int, int]]:

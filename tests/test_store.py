@@ -266,3 +266,28 @@ def test_load_raises_for_runs_not_stored(tmp_path):
     store = ResultStore(tmp_path)
     with pytest.raises(LookupError, match="1 of 1 runs are not in"):
         store.load([config()])
+
+
+def test_fill_defaults_rekeys_runs_stored_before_a_parameter_existed(tmp_path):
+    store = ResultStore()
+    cfg = config(strategy="typiclust", seed=3)
+    res = result(cfg)
+    store.write(res)
+    # The same run as stored before TypiClust had max_cluster_points: its config lacks it.
+    old_dict = cfg.to_dict()
+    del old_dict["strategy_params"]["max_cluster_points"]
+    old_json = json.dumps(old_dict, sort_keys=True, separators=(",", ":"))
+    old_hash = "0" * 64
+    table = pq.read_table(store.path(cfg))
+    table = table.set_column(0, "config_hash", [[old_hash] * len(table)])
+    table = table.set_column(table.schema.get_field_index("config"), "config", [[old_json] * len(table)])
+    store.path(cfg).unlink()
+    store.path(old_hash).parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, store.path(old_hash))
+
+    assert store.fill_defaults() == {old_hash: cfg.config_hash}
+    assert store.paths() == [store.path(cfg)]
+    back = store.load([cfg])
+    np.testing.assert_array_equal(back["accuracy"], [row["accuracy"] for row in res.cycle_rows()])
+    assert store.runs()["config"].tolist() == [cfg.to_json()]
+    assert store.fill_defaults() == {}  # idempotent

@@ -13,8 +13,9 @@ from almodules.strategies import skactiveml_bridge
 from almodules.strategies.clustering import fit_kmeans, lloyd_kmeans, nearest_distinct
 from almodules.strategies.sampling import uniform_subset
 from almodules.strategies.dropquery import (
-    disagreement_candidates, dropout_disagreements, dropout_inputs, dropquery,
+    disagreement_candidates, dropout_disagreements, dropout_inputs, dropout_mask, dropquery,
 )
+from almodules.strategies.contrastive import contrastive, nearest_rows
 from almodules.strategies.skactiveml_bridge import REFERENCE_STRATEGIES, reference_select
 from almodules.strategies.typiclust import typicality, typiclust
 from almodules.strategies.tyrogue import tyrogue
@@ -23,6 +24,7 @@ from almodules.strategies.uncertainty import uncertainty_scores
 SEED_BOUND = 2**31 - 1
 # The package re-exports the function under the module's name.
 typiclust_module = importlib.import_module("almodules.strategies.typiclust")
+contrastive_module = importlib.import_module("almodules.strategies.contrastive")
 
 
 def blobs(n_blobs: int, per_blob: int, dim: int = 12, spread: float = 0.3, seed: int = 0,
@@ -233,6 +235,24 @@ def test_dropout_inputs_zero_with_rate_p_and_rescale_the_rest():
     assert out.dtype == np.float32 and out is not X
 
 
+
+def test_dropout_mask_drops_at_rate_p_for_any_shape():
+    for shape, p in [((7, 13), 0.5), ((1000, 333), 0.75), ((5000,), 0.1)]:
+        keep = dropout_mask(shape, p, np.random.default_rng(3))
+        assert keep.shape == shape and keep.dtype == bool
+        assert abs(1 - keep.mean() - p) < 0.02 + 3 / np.sqrt(keep.size)
+    np.testing.assert_array_equal(dropout_mask((40, 9), 0.75, np.random.default_rng(5)),
+                                  dropout_mask((40, 9), 0.75, np.random.default_rng(5)))
+
+
+def test_dropout_disagreements_feed_the_probe_exactly_the_dropout_inputs():
+    X = np.random.default_rng(0).standard_normal((300, 8)).astype(np.float32)
+    probe, rows = RecordingProbe(), np.arange(0, 300, 3)
+    dropout_disagreements(probe, X, rows, np.zeros(len(rows), dtype=int), 3, 0.75, np.random.default_rng(2))
+    replay = np.random.default_rng(2)
+    for seen in probe.inputs:  # one block: pass after pass
+        np.testing.assert_array_equal(seen, dropout_inputs(X[rows], 0.75, replay))
+
 class RecordingProbe:
     """Predicts class 1 where the first feature survived dropout, else class 0."""
 
@@ -364,15 +384,87 @@ def test_tyrogue_rejects_bad_parameters(params, name):
 
 # ------------------------------------------------------------------- scikit-activeml bridge
 
-@pytest.mark.parametrize("name", ["falcun", "contrastive"])
-def test_bridge_strategies_return_valid_batches_equal_to_scikit_activeml(name, monkeypatch):
+def test_falcun_returns_valid_batches_equal_to_scikit_activeml():
     state = noisy_pool(n=300)
-    picks = select_batch(name, state, 15, np.random.default_rng(2))
+    picks = select_batch("falcun", state, 15, np.random.default_rng(2))
     assert len(set(picks)) == 15 and not state.labeled[picks].any()
-    # CAL runs in blocks; force several and compare with one whole-pool scikit-activeml call.
-    monkeypatch.setattr(skactiveml_bridge, "chunk_rows", lambda n_rows, n_cols: 37)
-    picks = select_batch(name, state, 15, np.random.default_rng(2))
-    np.testing.assert_array_equal(picks, reference_select(name, state, 15, np.random.default_rng(2)))
+    np.testing.assert_array_equal(picks, reference_select("falcun", state, 15, np.random.default_rng(2)))
+
+
+# ------------------------------------------------------------------------------------ CAL
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_contrastive_scores_and_picks_equal_scikit_activeml(seed, monkeypatch):
+    state = noisy_pool(n=300, n_labeled=30, seed=seed)
+    unlabeled = state.unlabeled_indices()
+    # Several blocks of unlabeled rows, against one whole-pool scikit-activeml call.
+    monkeypatch.setattr(contrastive_module, "chunk_rows", lambda *args: 37)
+    picks = select_batch("contrastive", state, 15, np.random.default_rng(2))
+    strategy = REFERENCE_STRATEGIES["contrastive"].make(0)
+    clf = skactiveml_bridge.frozen_classifier(state.probe.predict_proba, state.n_classes,
+                                              state.X[state.labeled], state.y[state.labeled], 0)
+    y = np.where(state.labeled, state.y, -1)
+    _, utilities = strategy.query(state.X, y, clf, fit_clf=False, batch_size=1, return_utilities=True)
+    expected = utilities[0, unlabeled]
+    order = np.argsort(-expected, kind="stable")
+    np.testing.assert_array_equal(picks, unlabeled[order[:15]])
+    np.testing.assert_array_equal(picks, reference_select("contrastive", state, 15, np.random.default_rng(2)))
+
+
+def test_contrastive_score_is_the_mean_kl_to_the_nearest_labeled_neighbours():
+    state = noisy_pool(n=120, n_labeled=12, seed=3)
+    labeled, unlabeled = state.labeled_indices(), state.unlabeled_indices()
+    P = state.proba
+    scores = []
+    for i in unlabeled:
+        d = ((state.X[labeled] - state.X[i]) ** 2).sum(axis=1)
+        nb = labeled[np.argsort(d)[:5]]
+        scores.append(np.mean([(P[j] * np.log(P[j] / P[i])).sum() for j in nb]))
+    expected = unlabeled[np.argsort(-np.asarray(scores), kind="stable")[:10]]
+    np.testing.assert_array_equal(contrastive(state, 10, np.random.default_rng(0)), expected)
+
+
+def test_nearest_rows_equal_brute_force_with_ties_to_the_lower_position():
+    X = np.random.default_rng(0).integers(0, 3, size=(80, 3)).astype(np.float32)  # many ties
+    queries, references = np.arange(0, 80, 2), np.arange(1, 80, 2)
+    found, _ = nearest_rows(X, queries, references, 4)
+    d = ((X[queries][:, None, :] - X[references][None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(found, references[np.argsort(d, axis=1, kind="stable")[:, :4]])
+
+
+def test_nearest_rows_merge_earlier_results_exactly():
+    X = np.random.default_rng(1).standard_normal((200, 6)).astype(np.float32)
+    queries, first, second = np.arange(100), np.arange(100, 150), np.arange(150, 200)
+    prior = nearest_rows(X, queries, first, 5)
+    merged, _ = nearest_rows(X, queries, second, 5, prior)
+    whole, _ = nearest_rows(X, queries, np.arange(100, 200), 5)
+    np.testing.assert_array_equal(merged, whole)
+
+
+def test_contrastive_keeps_neighbours_across_queries_with_the_same_picks(monkeypatch):
+    state = noisy_pool(n=400, n_labeled=30, seed=4)
+    calls = []
+    real = contrastive_module.nearest_rows
+    monkeypatch.setattr(contrastive_module, "nearest_rows",
+                        lambda X, q, r, k, prior=None: calls.append(len(r)) or real(X, q, r, k, prior))
+    for query in range(3):
+        picks = contrastive(state, 10, np.random.default_rng(query))
+        fresh = PoolState(state.X, state.labeled.copy(), state.y, state.n_classes, state.probe, state.proba)
+        np.testing.assert_array_equal(picks, contrastive(fresh, 10, np.random.default_rng(query)))
+        state.labeled[picks] = True
+    # the run's state measured all 30 labeled points once, then only the 10 new ones each time
+    assert calls[0::2] == [30, 10, 10]
+
+
+def test_contrastive_with_few_or_no_labels():
+    state = noisy_pool(n=100, n_labeled=2)  # fewer labeled points than n_neighbors
+    assert len(set(contrastive(state, 5, np.random.default_rng(0)))) == 5
+    cold = PoolState(state.X, np.zeros(100, dtype=bool), np.full(100, -1), state.n_classes,
+                     state.probe, state.proba)
+    a = contrastive(cold, 5, np.random.default_rng(1))
+    assert len(set(a)) == 5 and list(a) == list(contrastive(cold, 5, np.random.default_rng(1)))
+    with pytest.raises(ValueError, match="eps"):
+        contrastive(state, 5, np.random.default_rng(0), eps=0)
 
 
 def test_frozen_classifier_is_not_refitted():

@@ -18,12 +18,13 @@ import numpy as np
 from ..validation import check_choice, check_int
 from .badge import badge
 from .base import PoolState, StrategySpec
+from .contrastive import contrastive
 from .coreset import coreset
 from .dropquery import dropquery
+from .falcun import falcun
 from .kmeans import kmeans
 from .probcover import probcover
 from .random_sampling import random_sampling
-from .skactiveml_bridge import contrastive, falcun
 from .typiclust import typiclust
 from .tyrogue import tyrogue
 from .uncertainty import entropy, least_confident, margin
@@ -56,9 +57,9 @@ STRATEGIES: dict[str, StrategySpec] = {s.name: s for s in [
                  "random pre-filter, k-means with r*b clusters, top-b entropy", "maekawa2022tyrogue",
                  ips_params={"r": 1}),
     StrategySpec("falcun", falcun, True, "hybrid",
-                 "FALCUN (scikit-activeml): uncertainty-weighted diverse picks", "gilhuber2024falcun"),
+                 "FALCUN: uncertainty-weighted diverse picks in probability space", "gilhuber2024falcun"),
     StrategySpec("contrastive", contrastive, True, "hybrid",
-                 "contrastive AL (CAL, scikit-activeml): neighbours that disagree", "margatina2021cal"),
+                 "contrastive AL (CAL): labeled neighbours that disagree", "margatina2021cal"),
     StrategySpec("kmeans", kmeans, False, "diversity",
                  "point nearest to each k-means centre", "zhdanov2019diverse"),
 ]}

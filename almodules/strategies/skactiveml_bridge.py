@@ -1,24 +1,12 @@
-"""scikit-activeml 1.0.1 behind our strategy interface.
+"""scikit-activeml 1.0.1 behind our strategy interface, as the reference to compare ours with.
 
-Two uses:
-
-- :func:`falcun` and :func:`contrastive` are registry strategies that run scikit-activeml's own
-  ``Falcun`` (Gilhuber et al. 2024) and ``ContrastiveAL`` (CAL, Margatina et al. 2021);
-- :func:`reference_select` runs scikit-activeml's implementation of every strategy it has, on
-  the same pool and the same fitted probe, so tests and the benchmark can compare ours with it.
+:func:`reference_select` runs scikit-activeml's implementation of every strategy it has, on the
+same pool and the same fitted probe, so tests and the benchmark can compare ours with it.
 
 The probe fitted this cycle is handed over as a scikit-activeml classifier
 (:func:`frozen_classifier`): ``SklearnClassifier`` around :class:`FrozenProbe`, whose ``fit`` does
 not refit, so a strategy's built-in refit (``fit_clf=True``) could not change it either; we pass
 ``fit_clf=False``. Seeds for scikit-activeml's ``random_state`` are drawn from the run's generator.
-
-Scaling. Falcun works only on class probabilities: it is given the probabilities the probe already
-computed for this cycle (``state.proba``) as its input features, with an identity "classifier", so
-the pool's embeddings are neither copied nor pushed through the probe again. CAL scores each
-unlabeled point by the KL divergence to its nearest labeled neighbours, independently of the other
-unlabeled points, so it is run on blocks of unlabeled points (each with all labeled points) and the
-batch is taken over the concatenated scores with scikit-activeml's ``simple_batch``: the same
-scores as one call on the whole pool, without a copy of the whole pool.
 """
 
 from __future__ import annotations
@@ -32,11 +20,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..validation import check_choice, check_int
 from .base import PoolState
-from .distances import chunk_rows
 from .sampling import draw_seed
 
 __all__ = [
-    "falcun", "contrastive", "reference_select", "REFERENCE_STRATEGIES", "ReferenceSpec",
+    "reference_select", "REFERENCE_STRATEGIES", "ReferenceSpec",
     "FrozenProbe", "frozen_classifier",
 ]
 
@@ -86,66 +73,8 @@ def frozen_classifier(proba_fn: Callable, n_classes: int, X_labeled: np.ndarray,
     return clf.fit(X_labeled, y_labeled)
 
 
-def _identity(P: np.ndarray) -> np.ndarray:
-    return P
-
-
 def _y(state: PoolState) -> np.ndarray:
     return np.where(state.labeled, state.y, MISSING).astype(np.int64)
-
-
-def falcun(state: PoolState, b: int, rng: np.random.Generator, *, gamma: float = 10.0) -> np.ndarray:
-    """FALCUN (Gilhuber et al. 2024) by scikit-activeml: uncertainty plus diversity in probability space.
-
-    Parameters
-    ----------
-    state : PoolState
-        Needs ``proba``.
-    b : int
-    rng : numpy.random.Generator
-    gamma : float, default=10
-        Sharpness of the relevance-proportional sampling (0 = random).
-    """
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.integer, np.floating)) or gamma < 0:
-        raise ValueError(f"gamma must be a number >= 0, got {gamma!r}")
-    seed = draw_seed(rng)
-    P = np.asarray(state.proba, dtype=np.float64)
-    clf = frozen_classifier(_identity, state.n_classes, P[state.labeled], state.y[state.labeled], seed)
-    strategy = _skactiveml("pool", "Falcun")(gamma=gamma, missing_label=MISSING, random_state=seed)
-    picked = strategy.query(P, _y(state), clf, fit_clf=False, batch_size=b)
-    return np.asarray(picked, dtype=np.int64)
-
-
-def contrastive(state: PoolState, b: int, rng: np.random.Generator, *, n_neighbors: int = 5) -> np.ndarray:
-    """Contrastive AL (CAL, Margatina et al. 2021) by scikit-activeml: points whose predictions
-    diverge most (mean KL) from those of their nearest labeled neighbours in embedding space.
-
-    Parameters
-    ----------
-    state : PoolState
-        Needs ``probe``.
-    b : int
-    rng : numpy.random.Generator
-    n_neighbors : int, default=5
-        Labeled neighbours per point (scikit-activeml's default).
-    """
-    n_neighbors = check_int("n_neighbors", n_neighbors, minimum=1)
-    seed = draw_seed(rng)
-    labeled, unlabeled = state.labeled_indices(), state.unlabeled_indices()
-    X_lab, y_lab = state.X[labeled], state.y[labeled]
-    clf = frozen_classifier(state.probe.predict_proba, state.n_classes, X_lab, y_lab, seed)
-    strategy = _skactiveml("pool", "ContrastiveAL")(
-        nearest_neighbors_dict={"n_neighbors": n_neighbors}, missing_label=MISSING, random_state=seed)
-    utilities = np.empty(len(unlabeled))
-    step = chunk_rows(len(unlabeled), 2 * state.X.shape[1] + len(labeled))
-    for start in range(0, len(unlabeled), step):
-        block = unlabeled[start:start + step]
-        X_sub = np.concatenate([X_lab, state.X[block]])
-        y_sub = np.concatenate([y_lab, np.full(len(block), MISSING)])
-        _, u = strategy.query(X_sub, y_sub, clf, fit_clf=False, batch_size=1, return_utilities=True)
-        utilities[start:start + len(block)] = u[0, len(labeled):]
-    picked = _skactiveml("utils", "simple_batch")(utilities, np.random.RandomState(seed), batch_size=b)
-    return unlabeled[np.asarray(picked, dtype=np.int64)]
 
 
 @dataclass(frozen=True)
