@@ -432,7 +432,7 @@ def _pool_indices(config: RunConfig, train_labels: np.ndarray) -> np.ndarray:
 
 
 def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
-                blas_threads: int | None = None) -> RunResult:
+                blas_threads: int | None = 1) -> RunResult:
     """Run ``config`` on already loaded and validated ``inputs``.
 
     Parameters
@@ -441,15 +441,18 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
     inputs : RunInputs
     progress : bool
         Show a tqdm bar over cycles.
-    blas_threads : int, optional
-        Cap the BLAS / OpenMP threads for this run (threadpoolctl), e.g. 1 inside a grid of
-        processes so they do not oversubscribe the cores.
+    blas_threads : int or None, default=1
+        Cap on the BLAS / OpenMP threads for this run (threadpoolctl). One thread is the
+        store's setting: a probe fitted with more threads can differ in the last bits, and
+        sampling strategies (FALCUN, say) can then draw a different point and diverge. ``None``
+        leaves the thread pools as they are (faster on many cores; reproducible only with the
+        same thread count).
     """
     if blas_threads is not None:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=check_int("blas_threads", blas_threads, minimum=1)):
-            return execute_run(config, inputs, progress=progress)
+            return execute_run(config, inputs, progress=progress, blas_threads=None)
     from sklearn.metrics import accuracy_score, f1_score
     from tqdm.auto import tqdm
 
@@ -510,7 +513,7 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
 
 
 def run_experiment(config: RunConfig, embeddings: Any = None, dataset: Any = None, *,
-                   progress: bool = False, blas_threads: int | None = None) -> RunResult:
+                   progress: bool = False, blas_threads: int | None = 1) -> RunResult:
     """Execute one AL run.
 
     Parameters
@@ -522,8 +525,8 @@ def run_experiment(config: RunConfig, embeddings: Any = None, dataset: Any = Non
         Supplies ``classes``, ``train_labels`` and ``test_labels`` (loaded when omitted).
     progress : bool
         tqdm bar over cycles.
-    blas_threads : int, optional
-        Cap on BLAS threads for the run (threadpoolctl).
+    blas_threads : int or None, default=1
+        Cap on BLAS threads for the run (threadpoolctl); see :func:`execute_run`.
 
     Returns
     -------
