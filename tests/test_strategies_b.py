@@ -10,6 +10,7 @@ import pytest
 from almodules.probe import LinearProbe
 from almodules.strategies import PoolState, select_batch
 from almodules.strategies import skactiveml_bridge
+from almodules.strategies.distances import sq_dists
 from almodules.strategies.clustering import fit_kmeans, lloyd_kmeans, nearest_distinct
 from almodules.strategies.sampling import uniform_subset
 from almodules.strategies.dropquery import (
@@ -65,6 +66,16 @@ def brute_typicality(X: np.ndarray, k: int) -> np.ndarray:
     D = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(-1))
     np.fill_diagonal(D, np.inf)
     return 1.0 / np.sort(D, axis=1)[:, :k].mean(axis=1)
+
+
+@pytest.mark.parametrize("rows", [1, 5, 16, 17, 40])
+def test_sq_dists_equal_brute_force_for_few_and_many_rows(rows):
+    rng = np.random.default_rng(rows)
+    A, B = rng.standard_normal((rows, 24)).astype(np.float32), rng.standard_normal((300, 24)).astype(np.float32)
+    expected = ((A.astype(np.float64)[:, None, :] - B[None]) ** 2).sum(-1)
+    d = sq_dists(A, B)
+    assert d.flags.c_contiguous and d.dtype == np.float32
+    np.testing.assert_allclose(d, expected, rtol=1e-5, atol=1e-4)
 
 
 def test_normalized_rows_equal_the_cached_normalised_pool_bit_for_bit():
