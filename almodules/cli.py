@@ -87,6 +87,31 @@ def _cmd_grid(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .experiment import RunConfig
+    from .reproduce import verify_runs
+    from .store import ResultStore
+    from .validation import check_int
+
+    limit = check_int("--limit", args.limit, minimum=1)
+    filters = {k: v for k in ("dataset", "embedder", "ips", "strategy", "seed") if (v := getattr(args, k)) is not None}
+    runs = ResultStore().runs(**filters)
+    if runs.empty:
+        raise ValueError(f"no stored run matches {filters or 'the store'}")
+    if len(runs) > limit:  # a fixed sample, spread over the matching runs
+        runs = runs.iloc[np.sort(np.random.default_rng(0).choice(len(runs), size=limit, replace=False))]
+    configs = [RunConfig.from_dict(text) for text in runs["config"]]
+    table = verify_runs(configs, workers=args.workers, progress=not args.json)
+    _print_records(table.astype(object).where(table.notna(), None).to_dict("records"), args.json,
+                   ["dataset", "embedder", "ips", "strategy", "seed", "reproduced", "first_divergent_cycle",
+                    "max_accuracy_diff"])
+    if not args.json:
+        print(f"{int(table['reproduced'].sum())} of {len(table)} runs reproduced")
+    return 0 if table["reproduced"].all() else 1
+
+
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     from .notebooks import NotebookError, parse_parameter_value, run_notebooks
 
@@ -156,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (executor dask)")
     p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
     p.set_defaults(func=_cmd_grid)
+
+    p = sub.add_parser("verify", help="recompute stored runs and check they reproduce (exit 1 if not)")
+    for key in ("dataset", "embedder", "ips", "strategy"):
+        p.add_argument(f"--{key}", default=None, help=f"only runs with this {key}")
+    p.add_argument("--seed", type=int, default=None, help="only runs with this seed")
+    p.add_argument("--limit", type=int, default=5, help="check a fixed sample of at most N matching runs")
+    p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("notebooks", help="execute the book's notebooks with papermill")
     p.add_argument("--only", default=None, help="one notebook, e.g. 02_initial_pool")

@@ -227,3 +227,19 @@ def test_example_grid_is_valid(monkeypatch):
     pytest.importorskip("almodules.embedders")
     configs = load_grid(TESTS.parent / "grids" / "example.yaml")
     assert len(configs) == 12 and {c.dataset for c in configs} == {"bbc_news"}
+
+
+def test_cli_verify_checks_a_sample_of_stored_runs(capsys, registry_loaders, tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text("dataset: blobs\nembedder: gauss\nstrategy: [random, margin, badge]\ncycles: 2\nbudget: 10\n")
+    assert main(["grid", str(path), "--workers", "1"]) == 0
+    capsys.readouterr()
+    assert main(["verify", "--strategy", "margin", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 1 runs reproduced" in out and "margin" in out
+    assert main(["verify", "--limit", "2", "--workers", "1", "--json"]) == 0
+    import json
+
+    assert [r["reproduced"] for r in json.loads(capsys.readouterr().out)] == [True, True]
+    assert main(["verify", "--strategy", "coreset"]) == 2
+    assert "no stored run matches" in capsys.readouterr().err
