@@ -28,6 +28,7 @@ the same cores slow everything down, scikit-learn's OpenMP k-means most of all.
     python benchmarks/strategies.py --quick                       # < 2 minutes, a smoke test
     python benchmarks/strategies.py                               # full: about an hour or more
     python benchmarks/strategies.py --sizes 100000x768 --strategies typiclust,badge --no-engine
+    python benchmarks/strategies.py --sizes ""                    # the whole-run timings only
 """
 
 from __future__ import annotations
@@ -456,7 +457,7 @@ def _meta(args) -> dict:
 
 def parse_sizes(text: str) -> list[tuple[int, int, bool]]:
     sizes = []
-    for item in text.split(","):
+    for item in filter(None, text.split(",")):
         m = re.fullmatch(r"\s*(\d+)x(\d+)(:ours)?\s*", item)
         if not m:
             raise SystemExit(f"--sizes: {item!r} is not NxD or NxD:ours (e.g. 20000x768,560000x4096:ours)")
@@ -470,7 +471,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 2 repeats, a tiny engine run")
     parser.add_argument("--sizes", help=f"comma-separated NxD, ':ours' = without scikit-activeml "
-                                         f"(default {FULL_SIZES})")
+                                         f"(default {FULL_SIZES}; '' = none, the whole-run timings only)")
     parser.add_argument("--strategies", help="comma-separated registry names (default: all)")
     parser.add_argument("--repeats", type=int, help="timed queries after the first (default 5, quick 2)")
     parser.add_argument("--n-classes", type=int, default=10)
@@ -494,7 +495,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in names:
         if name not in STRATEGIES:
             raise SystemExit(f"--strategies: unknown {name!r}; allowed values: {', '.join(sorted(STRATEGIES))}")
-    sizes = parse_sizes(args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES))
+    sizes = parse_sizes(args.sizes if args.sizes is not None else QUICK_SIZES if args.quick else FULL_SIZES)
     if args.repeats is None:
         args.repeats = 2 if args.quick else 5
     if args.reference_mem_gb is None:
