@@ -301,7 +301,7 @@ def win_rate_heatmap(matrices: pd.DataFrame | Mapping[str, pd.DataFrame], *,
     if isinstance(matrices, pd.DataFrame):
         matrices = {"": matrices}
     fig = make_subplots(rows=1, cols=len(matrices), subplot_titles=[k for k in matrices] if len(matrices) > 1
-                        else None, horizontal_spacing=0.12)
+                        else None, horizontal_spacing=0.2)  # room for the second panel's row labels
     for j, (panel, matrix) in enumerate(matrices.items(), start=1):
         z = matrix.to_numpy(dtype=float)
         text = np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v:.2f}")(np.nan_to_num(z)))
