@@ -43,3 +43,15 @@ def test_ci_runs_the_readme_test_command():
     test_commands = [c for c in commands if c.startswith("make test")]
     assert test_commands, "the README must give the test command"
     assert test_commands[0] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_book_ignores_tool_folders_that_a_test_run_leaves_behind():
+    # Sphinx reads every .md under the root: .pytest_cache/README.md once broke `make book`
+    # after `make test` (a document outside the toc is a warning, and the build runs with -W).
+    from sphinx.util.matching import Matcher
+
+    patterns = yaml.safe_load((ROOT / "_config.yml").read_text())["exclude_patterns"]
+    excluded = Matcher(patterns)
+    for path in (".pytest_cache/README.md", ".hypothesis/x.md", ".venv/lib/x.md", "data/results/x.md"):
+        assert excluded(path), path
+    assert not excluded("book/intro.md")
