@@ -9,18 +9,22 @@ computes only the missing ones.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-from .experiment import RunConfig
+from .config import RunConfig
+from .dataset_registry import DATASETS
+from .diagnostics import embedding_quality
+from .embedders import EMBEDDERS
 from .grid import expand_grid
-from .validation import check_choice, check_int
+from .validation import ConfigError, check_choice, check_int
 
 __all__ = [
     "IPS_STUDY_K0", "as_list", "embedding_pairs", "mteb_table", "fully_supervised", "al_configs", "ips_study_configs", "capped_k0", "tyrogue_r_configs",
-    "latency_configs", "tyrogue_plan", "PLANS", "chapter_configs", "param_labels", "relabel",
+    "latency_configs", "tyrogue_plan", "PLANS", "plan_configs", "param_labels", "relabel",
 ]
 
 IPS_STUDY_K0: tuple[int, ...] = (20, 50, 100, 200, 300, 500, 1000, 2000, 5000)
@@ -31,15 +35,12 @@ def as_list(param: str, value: Any) -> list:
     """``value`` as a non-empty list (a single value becomes a one-element list)."""
     values = list(value) if isinstance(value, (list, tuple)) else [value]
     if not values:
-        raise ValueError(f"{param} must name at least one value, got an empty list")
+        raise ConfigError(f"{param} must name at least one value, got an empty list")
     return values
 
 
 def embedding_pairs(datasets: Any, embedders: Any) -> list[tuple[str, str]]:
     """Every (dataset, embedder) pair, each name checked against its registry."""
-    from .datasets import DATASETS
-    from .embedders import EMBEDDERS
-
     ds = [check_choice("dataset", d, DATASETS) for d in as_list("datasets", datasets)]
     es = [check_choice("embedder", e, EMBEDDERS) for e in as_list("embedders", embedders)]
     return [(d, e) for d in ds for e in es]
@@ -47,11 +48,9 @@ def embedding_pairs(datasets: Any, embedders: Any) -> list[tuple[str, str]]:
 
 def mteb_table() -> pd.DataFrame:
     """The paper's embedders (Table 3) with their MTEB scores, best first."""
-    from .embedders import embedder_records
-
-    frame = pd.DataFrame(embedder_records())
-    frame = frame[frame["mteb"].notna()].sort_values("mteb", ascending=False)
-    return frame[["name", "params_m", "dim", "pooling", "mteb"]].reset_index(drop=True)
+    frame = pd.DataFrame([{"name": s.name, "params_m": s.params_m, "dim": s.dim, "pooling": s.pooling,
+                           "mteb": s.mteb} for s in EMBEDDERS.values() if s.mteb is not None])
+    return frame.sort_values("mteb", ascending=False).reset_index(drop=True)
 
 
 def fully_supervised(datasets: Any, embedders: Any, seeds: Any, *, pool_size: int | None = None,
@@ -62,8 +61,6 @@ def fully_supervised(datasets: Any, embedders: Any, seeds: Any, *, pool_size: in
     dataset × embedder (no ``seed`` column). With ``pool_size`` each seed has its own subsample,
     so there is one score per seed, matched to runs by seed.
     """
-    from .diagnostics import embedding_quality
-
     rows = []
     for d, e in embedding_pairs(datasets, embedders):
         for s in (as_list("seeds", seeds) if pool_size is not None else [0]):
@@ -92,8 +89,6 @@ def al_configs(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds: 
 
 def capped_k0(dataset: str, k0s: Sequence[int], pool_size: int | None = None) -> list[int]:
     """The ``k0s`` that fit in the pool of ``dataset`` (its ``pool_size`` or its train split)."""
-    from .datasets import DATASETS
-
     spec = DATASETS[check_choice("dataset", dataset, DATASETS)]
     limit = pool_size if pool_size is not None else spec.n_train
     ks = [check_int("k0s", k, minimum=1) for k in k0s]
@@ -111,7 +106,7 @@ def ips_study_configs(datasets: Any, embedders: Any, ips: Any, k0s: Sequence[int
     for dataset in as_list("datasets", datasets):
         ks = capped_k0(dataset, as_list("k0s", k0s), pool_size)
         if not ks:
-            raise ValueError(f"k0s {list(k0s)}: none fits in the pool of {dataset!r}; choose smaller k0s")
+            raise ConfigError(f"k0s {list(k0s)}: none fits in the pool of {dataset!r}; choose smaller k0s")
         blocks.append(_grid(dataset=dataset, embedder=as_list("embedders", embedders), ips=as_list("ips", ips),
                             k0=ks, seed=as_list("seeds", seeds), cycles=0, pool_size=pool_size))
     return expand_grid(blocks)
@@ -137,8 +132,6 @@ def latency_configs(dataset: str, embedder: str, strategies: Any, pool_sizes: An
     ``batch_size``; only ``select_s`` of the query cycles is of interest. ``strategy_params``
     maps a strategy name to its parameters for these runs (e.g. a smaller TYROGUE pre-filter).
     """
-    from .datasets import DATASETS
-
     spec = DATASETS[check_choice("dataset", dataset, DATASETS)]
     k0 = spec.n_classes if k0 is None else check_int("k0", k0, minimum=1)
     check_int("batch_size", batch_size, minimum=1)
@@ -179,24 +172,20 @@ def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds
     }
 
 
-PLANS = {"02_initial_pool": ips_study_configs, "03_al_cycles": al_configs, "04_embedding_quality": al_configs,
-         "05_tyrogue": tyrogue_plan}
-"""The function each chapter calls with its parameters to get its runs (keyword names = parameter names)."""
+PLANS: tuple[str, ...] = ("al_configs", "ips_study_configs", "tyrogue_plan")
+"""Functions a chapter can name as its ``plan`` (in its front matter): each takes chapter parameters
+by name and returns the chapter's runs (a list, or a dict of lists)."""
 
 
-def chapter_configs(name: str, parameters: Mapping[str, Any]) -> list[RunConfig]:
-    """Every run chapter ``name`` needs for ``parameters`` (its ``parameters`` cell merged with overrides).
+def plan_configs(plan: str, parameters: Mapping[str, Any]) -> list[RunConfig]:
+    """Every run of ``plan`` for ``parameters``; parameters the plan does not take are ignored.
 
-    Only the parameters the chapter's plan accepts are used; the others only change how results
-    are shown. Chapter 1 runs no AL runs (an empty list).
+    Chapters name their plan in their front matter (``almodules: {plan: al_configs}``); the other
+    parameters of a chapter only change how results are shown.
     """
-    import inspect
-
-    plan = PLANS.get(name)
-    if plan is None:
-        return []
-    accepted = inspect.signature(plan).parameters
-    out = plan(**{k: v for k, v in parameters.items() if k in accepted})
+    function = globals()[check_choice("chapter plan", plan, PLANS)]
+    accepted = inspect.signature(function).parameters
+    out = function(**{k: v for k, v in parameters.items() if k in accepted})
     return [c for group in out.values() for c in group] if isinstance(out, dict) else list(out)
 
 

@@ -1,17 +1,61 @@
 """Command-line interface: ``python -m almodules <command>``.
 
 Listings print a table, or JSON with ``--json`` for scripts. Every command validates its
-arguments before any work starts.
+arguments before any work starts. Bad input (:class:`~almodules.validation.ConfigError`, data or
+a model that is not on this machine, a failed notebook) is reported as ``error: ...`` with exit
+status 2 (1 for a failed notebook); any other exception is a bug and keeps its traceback.
+
+Each command imports what it needs when it runs, so ``python -m almodules datasets`` does not
+pay for importing torch, papermill or Dask.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main", "build_parser"]
+from .dataset_registry import DATASETS
+from .datasets import DatasetUnavailableError, available_sources
+from .embedders import EMBEDDERS
+from .model_files import ModelUnavailableError, is_available
+from .validation import ConfigError
+
+__all__ = ["main", "build_parser", "dataset_records", "embedder_records"]
+
+
+def dataset_records() -> list[dict]:
+    """One plain dict per registered dataset, for ``python -m almodules datasets [--json]``.
+
+    Keys: name, title, group, n_classes, n_train, n_test, budget, pair, sources (the order tried),
+    available (local / package copies present now; the hub is not probed), hub_id, hub_config,
+    package, test_split ("official" or the fraction held out), classes, note.
+    """
+    return [
+        {
+            "name": spec.name, "title": spec.title, "group": spec.group,
+            "n_classes": spec.n_classes, "n_train": spec.n_train, "n_test": spec.n_test,
+            "budget": spec.budget, "pair": spec.pair,
+            "sources": ",".join(spec.sources), "available": ",".join(available_sources(spec)),
+            "hub_id": spec.hub_id, "hub_config": spec.hub_config, "package": spec.package,
+            "test_split": ("official" if spec.test_fraction is None
+                           else f"{spec.test_fraction:g} seed {spec.split_seed}"),
+            "classes": list(spec.classes), "note": spec.note,
+        }
+        for spec in DATASETS.values()
+    ]
+
+
+def embedder_records() -> list[dict]:
+    """One JSON-ready dict per registered embedder, for ``python -m almodules embedders``.
+
+    ``available`` says whether the weights are present on this machine now (a cheap file
+    check, nothing is loaded).
+    """
+    return [{**dataclasses.asdict(spec), "wheels": list(spec.wheels), "available": is_available(spec)}
+            for spec in EMBEDDERS.values()]
 
 
 def _print_records(records: list[dict], as_json: bool, columns: Sequence[str]) -> None:
@@ -26,16 +70,12 @@ def _print_records(records: list[dict], as_json: bool, columns: Sequence[str]) -
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
-    from .datasets import dataset_records
-
     _print_records(dataset_records(), args.json, ["name", "title", "group", "n_classes", "n_train", "n_test",
                                                   "budget", "pair", "sources", "available"])
     return 0
 
 
 def _cmd_embedders(args: argparse.Namespace) -> int:
-    from .embedders import embedder_records
-
     _print_records(embedder_records(), args.json,
                    ["name", "dim", "pooling", "params_m", "mteb", "offline", "available"])
     return 0
@@ -52,22 +92,22 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _cmd_strategies(args: argparse.Namespace) -> int:
-    from .strategies import IPS_STRATEGIES, STRATEGIES, strategy_params
+    from .strategies import IPS_STRATEGIES, STRATEGIES
 
     records = [{"name": s.name, "kind": s.kind, "needs_probe": s.needs_probe, "ips": s.name in IPS_STRATEGIES,
-                "params": strategy_params(s), "summary": s.summary} for s in STRATEGIES.values()]
+                "params": s.defaults, "summary": s.summary} for s in STRATEGIES.values()]
     _print_records(records, args.json, ["name", "kind", "needs_probe", "ips", "summary"])
     return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .experiment import RunConfig
-    from .store import ResultStore
+    from .config import RunConfig
+    from .grid import get_or_run
 
     config = RunConfig.create(dataset=args.dataset, embedder=args.embedder, ips=args.ips,
                               strategy=args.strategy, seed=args.seed, k0=args.k0, budget=args.budget,
                               cycles=args.cycles, pool_size=args.pool_size)
-    cycles = ResultStore().get_or_run([config], progress=not args.json)
+    cycles = get_or_run([config], progress=not args.json)
     columns = ["cycle", "n_labeled", "accuracy", "macro_f1", "fit_s", "infer_s", "select_s"]
     _print_records(cycles.drop(columns=["selected"]).to_dict("records") if args.json else
                    cycles[columns].round(4).to_dict("records"), args.json, columns)
@@ -76,13 +116,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_grid(args: argparse.Namespace) -> int:
     from .grid import load_grid, run_grid
+    from .notebooks import book_configs
     from .store import ResultStore
 
-    configs = load_grid(args.grid)
+    if (args.grid is None) == (not args.book):
+        raise ConfigError("give either a grid file or --book (every run of the committed book), not both")
+    configs = book_configs() if args.book else load_grid(args.grid)
+    source = "the book (book/parameters.yaml)" if args.book else args.grid
     store = ResultStore()
     done = run_grid(configs, executor=args.executor, scheduler=args.scheduler, workers=args.workers,
                     store=store)
-    print(f"{len(configs)} runs in {args.grid}: {len(done)} computed, "
+    print(f"{len(configs)} runs in {source}: {len(done)} computed, "
           f"{len(configs) - len(done)} already stored in {store.root}")
     return 0
 
@@ -90,7 +134,7 @@ def _cmd_grid(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .experiment import RunConfig
+    from .config import RunConfig
     from .reproduce import verify_runs
     from .store import ResultStore
     from .validation import check_int
@@ -99,7 +143,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     filters = {k: v for k in ("dataset", "embedder", "ips", "strategy", "seed") if (v := getattr(args, k)) is not None}
     runs = ResultStore().runs(**filters)
     if runs.empty:
-        raise ValueError(f"no stored run matches {filters or 'the store'}")
+        raise ConfigError(f"no stored run matches {filters or 'the store'}")
     if len(runs) > limit:  # a fixed sample, spread over the matching runs
         runs = runs.iloc[np.sort(np.random.default_rng(0).choice(len(runs), size=limit, replace=False))]
     configs = [RunConfig.from_dict(text) for text in runs["config"]]
@@ -175,8 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="per-cycle records as JSON")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("grid", help="run a grid of configs from a YAML file")
-    p.add_argument("grid")
+    p = sub.add_parser("grid", help="run a grid of configs from a YAML file, or every run of the book")
+    p.add_argument("grid", nargs="?", default=None, help="YAML grid file (see grids/example.yaml)")
+    p.add_argument("--book", action="store_true",
+                   help="every run the committed book needs (its chapters with book/parameters.yaml)")
     p.add_argument("--executor", default="local", choices=["local", "dask"])
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (executor dask)")
     p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
@@ -213,6 +259,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ConfigError, DatasetUnavailableError, ModelUnavailableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -34,8 +34,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .validation import ConfigError
+
 if TYPE_CHECKING:  # pragma: no cover
-    from .datasets import DatasetSpec
+    from .dataset_registry import DatasetSpec
 
 __all__ = [
     "HUB_TIMEOUT_S",
@@ -115,13 +117,13 @@ def read_local(directory: Path, *, pair: bool) -> RawSplits:
         available = pq.read_schema(path).names
         absent = [c for c in columns if c not in available]
         if absent:
-            raise ValueError(f"{path} lacks the column(s) {', '.join(absent)}; expected columns "
-                             f"{', '.join(columns)} (label = class name as a string)")
+            raise ConfigError(f"{path} lacks the column(s) {', '.join(absent)}; expected columns "
+                              f"{', '.join(columns)} (label = class name as a string)")
         frame = _parquet_table(str(path), path.stat().st_mtime_ns, columns).to_pandas()
         nulls = frame.isna().sum()
         if nulls.any():
             detail = ", ".join(f"{c}: {n}" for c, n in nulls.items() if n)
-            raise ValueError(f"{path} holds missing values ({detail}); remove or fill those rows")
+            raise ConfigError(f"{path} holds missing values ({detail}); remove or fill those rows")
         frames[split] = frame.astype(str)
     return RawSplits(frames["train"], frames["test"])
 
@@ -255,8 +257,8 @@ def _class_names(hub_names: Sequence[str], classes: Sequence[str]) -> list[str]:
         return [by_fold[n.casefold()] for n in hub_names]
     if len(hub_names) == len(classes):
         return list(classes)
-    raise ValueError(f"the hub's label feature has classes {list(hub_names)}, the registry "
-                     f"{list(classes)}")
+    raise ConfigError(f"the hub's label feature has classes {list(hub_names)}, the registry "
+                      f"{list(classes)}")
 
 
 def hub_frame(split, spec: DatasetSpec) -> pd.DataFrame:
@@ -272,8 +274,8 @@ def hub_frame(split, spec: DatasetSpec) -> pd.DataFrame:
         wanted["text_pair"] = spec.pair_column
     absent = [c for c in wanted.values() if c not in split.column_names]
     if absent:
-        raise ValueError(f"hub dataset {spec.hub_id!r} lacks column(s) {absent}; it has "
-                         f"{split.column_names}")
+        raise ConfigError(f"hub dataset {spec.hub_id!r} lacks column(s) {absent}; it has "
+                          f"{split.column_names}")
     table = split.select_columns(list(wanted.values())).to_pandas()
     table = table.rename(columns={v: k for k, v in wanted.items()})
     feature = split.features[spec.label_column]
@@ -281,8 +283,8 @@ def hub_frame(split, spec: DatasetSpec) -> pd.DataFrame:
         codes = table["label"].to_numpy()
         bad = (codes < 0) | (codes >= len(spec.classes))
         if bad.any():
-            raise ValueError(f"{int(bad.sum())} rows of hub dataset {spec.hub_id!r} have labels outside "
-                             f"0..{len(spec.classes) - 1} (-1 marks an unlabeled split)")
+            raise ConfigError(f"{int(bad.sum())} rows of hub dataset {spec.hub_id!r} have labels outside "
+                              f"0..{len(spec.classes) - 1} (-1 marks an unlabeled split)")
         names = _class_names(feature.names, spec.classes) if isinstance(feature, ClassLabel) \
             else list(spec.classes)
         table["label"] = [names[c] for c in codes]
@@ -291,8 +293,8 @@ def hub_frame(split, spec: DatasetSpec) -> pd.DataFrame:
         folded = table["label"].astype(str).str.casefold()
         unknown = sorted(set(folded) - set(by_fold))
         if unknown:
-            raise ValueError(f"hub dataset {spec.hub_id!r} has labels {unknown} outside the registry "
-                             f"classes {list(spec.classes)}")
+            raise ConfigError(f"hub dataset {spec.hub_id!r} has labels {unknown} outside the registry "
+                              f"classes {list(spec.classes)}")
         table["label"] = folded.map(by_fold)
     for column in wanted:
         if column != "label":

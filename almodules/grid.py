@@ -35,22 +35,28 @@ depend on the executor or the number of workers.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .experiment import RunConfig, RunInputs, RunResult, execute_run, load_inputs
-from .store import ResultStore
-from .validation import check_choice, check_int
+import pandas as pd
+import yaml
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
 
-__all__ = ["EXECUTORS", "GRID_KEYS", "expand_grid", "load_grid", "run_grid"]
+from .config import RunConfig
+from .experiment import RunInputs, RunResult, execute_run, load_inputs
+from .store import ResultStore
+from .validation import ConfigError, check_choice, check_int
+
+__all__ = ["EXECUTORS", "GRID_KEYS", "expand_grid", "load_grid", "run_grid", "get_or_run"]
 
 EXECUTORS: tuple[str, ...] = ("local", "dask")
-GRID_KEYS: tuple[str, ...] = ("dataset", "embedder", "ips", "strategy", "seed", "k0", "budget",
-                              "cycles", "pool_size", "strategy_params", "ips_params", "probe")
-"""Keys a grid may set: the fields of :class:`~almodules.experiment.RunConfig`."""
+GRID_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RunConfig))
+"""Keys a grid may set: the fields of :class:`~almodules.config.RunConfig`."""
 
 Loader = Callable[[str, str], RunInputs]
 
@@ -67,33 +73,31 @@ def expand_grid(grid: Mapping | list) -> list[RunConfig]:
     if isinstance(grid, list):
         return _unique(itertools.chain.from_iterable(expand_grid(block) for block in grid))
     if not isinstance(grid, Mapping):
-        raise TypeError(f"a grid must be a mapping of RunConfig fields to values (or a list of such "
-                        f"mappings), got {type(grid).__name__}")
+        raise ConfigError(f"a grid must be a mapping of RunConfig fields to values (or a list of such "
+                          f"mappings), got {type(grid).__name__}")
     axes = {}
     for key, value in grid.items():
         check_choice("grid key", key, GRID_KEYS)
         values = list(value) if isinstance(value, (list, tuple)) else [value]
         if not values:
-            raise ValueError(f"grid key {key!r} has an empty list of values")
+            raise ConfigError(f"grid key {key!r} has an empty list of values")
         axes[key] = values
     configs = []
     for combo in itertools.product(*axes.values()):
         kw = dict(zip(axes, combo))
         try:
             configs.append(RunConfig.create(**kw))
-        except (ValueError, TypeError) as exc:
-            raise type(exc)(f"grid entry {kw}: {exc}") from exc
+        except ConfigError as exc:
+            raise ConfigError(f"grid entry {kw}: {exc}") from exc
     return _unique(configs)
 
 
 def load_grid(source: str | os.PathLike | Mapping | list) -> list[RunConfig]:
     """Configs of a grid: a YAML file path, or the grid itself as a dict / list of dicts."""
     if isinstance(source, (str, os.PathLike)):
-        import yaml
-
         path = Path(source)
         if not path.is_file():
-            raise FileNotFoundError(f"grid file {str(path)!r} not found")
+            raise ConfigError(f"grid file {str(path)!r} not found")
         with path.open(encoding="utf-8") as fh:
             source = yaml.safe_load(fh)
     return expand_grid(source)
@@ -122,8 +126,6 @@ def _run_local(groups, workers: int, loader: Loader) -> Iterator[RunResult]:
             for config in configs:
                 yield execute_run(config, inputs, blas_threads=1)
         return
-    from joblib import Parallel, delayed
-
     with Parallel(n_jobs=min(workers, n_runs), backend="loky", batch_size=1,
                   return_as="generator_unordered") as parallel:
         for (dataset, embedder), configs in groups.items():
@@ -192,16 +194,14 @@ def run_grid(configs: Iterable[RunConfig], *, executor: str = "local", scheduler
     configs = list(configs)
     for config in configs:
         if not isinstance(config, RunConfig):
-            raise TypeError(f"run_grid needs RunConfig objects (see load_grid), got {type(config).__name__}")
+            raise ConfigError(f"run_grid needs RunConfig objects (see load_grid), got {type(config).__name__}")
     if scheduler is not None and executor != "dask":
-        raise ValueError(f"scheduler is only used by executor 'dask', got executor {executor!r}")
+        raise ConfigError(f"scheduler is only used by executor 'dask', got executor {executor!r}")
     workers = _default_workers() if workers is None else check_int("workers", workers, minimum=1)
     store = ResultStore() if store is None else store
     todo = store.missing(configs)
     if not todo:
         return []
-    from tqdm.auto import tqdm
-
     groups = _groups(todo)
     results = (_run_local(groups, workers, loader) if executor == "local"
                else _run_dask(groups, workers, scheduler, loader))
@@ -210,3 +210,28 @@ def run_grid(configs: Iterable[RunConfig], *, executor: str = "local", scheduler
             store.write(result)
             bar.update()
     return [c.config_hash for c in todo]
+
+
+def get_or_run(configs: Iterable[RunConfig], *, store: ResultStore | None = None, executor: str = "local",
+               workers: int | None = None, scheduler: Any = None, progress: bool = True,
+               loader: Loader = load_inputs) -> pd.DataFrame:
+    """Cycles of ``configs`` from ``store``, computing (with :func:`run_grid`) only those missing.
+
+    Parameters
+    ----------
+    configs : iterable of RunConfig
+    store : ResultStore, optional
+        Default ``ResultStore()`` (``data/results/``).
+    executor, workers, scheduler, progress, loader
+        As for :func:`run_grid`, for the missing runs.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`~almodules.store.CYCLE_COLUMNS`, rows ordered by config (as given) and cycle.
+    """
+    configs = list(configs)
+    store = ResultStore() if store is None else store
+    run_grid(configs, executor=executor, workers=workers, scheduler=scheduler, store=store, progress=progress,
+             loader=loader)
+    return store.load(configs)

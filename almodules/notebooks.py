@@ -21,12 +21,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import jupytext
+import papermill
+import plotly
+import yaml
+from papermill.exceptions import PapermillExecutionError
+
+from . import chapters
+from .config import RunConfig
 from .paths import repo_root
 from .validation import check_choice
 
 __all__ = [
-    "NotebookError", "notebooks_dir", "executed_dir", "notebook_names", "notebook_parameters",
-    "parse_parameter_value", "load_book_parameters", "run_notebooks", "build_book",
+    "NotebookError", "notebooks_dir", "executed_dir", "notebook_names", "notebook_defaults", "notebook_parameters",
+    "chapter_configs", "book_configs", "parse_parameter_value", "load_book_parameters", "run_notebooks",
+    "build_book",
 ]
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -52,8 +61,6 @@ def notebook_names() -> list[str]:
 
 
 def _read(name: str):
-    import jupytext
-
     nb = jupytext.read(notebooks_dir() / f"{name}.md")
     if not nb.metadata.get("kernelspec", {}).get("name"):
         raise NotebookError(f"notebook {name}: its jupytext header names no kernelspec")
@@ -67,16 +74,46 @@ def _parameters_cell(nb, name: str):
     return tagged[0]
 
 
-def notebook_parameters(name: str) -> list[str]:
-    """Names assigned in the ``parameters`` cell of notebook ``name``, in order."""
+def notebook_defaults(name: str) -> dict[str, Any]:
+    """The ``parameters`` cell of notebook ``name``: each name with its (literal) default, in order."""
     check_choice("notebook", name, notebook_names())
     tree = ast.parse(_parameters_cell(_read(name), name).source)
-    names = []
+    values = {}
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, ast.AnnAssign) else []
-        names += [t.id for t in targets if isinstance(t, ast.Name)]
-    return names
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            raise NotebookError(f"notebook {name}: its parameters cell may only assign literal values")
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            values[target.id] = ast.literal_eval(node.value)
+    return values
+
+
+def notebook_parameters(name: str) -> list[str]:
+    """Names assigned in the ``parameters`` cell of notebook ``name``, in order."""
+    return list(notebook_defaults(name))
+
+
+def chapter_configs(name: str, parameters: Mapping[str, Any] | None = None) -> list[RunConfig]:
+    """Every run notebook ``name`` needs with ``parameters`` over its defaults (validated).
+
+    The notebook names its plan in its front matter (``almodules: {plan: al_configs}``, see
+    :data:`almodules.chapters.PLANS`); a notebook without one runs no AL runs.
+    """
+    plan = _read(check_choice("notebook", name, notebook_names())).metadata.get("almodules", {}).get("plan")
+    if plan is None:
+        return []
+    return chapters.plan_configs(plan, {**notebook_defaults(name), **dict(parameters or {})})
+
+
+def book_configs(book_parameters: str | os.PathLike | None = None) -> list[RunConfig]:
+    """Every run of the committed book (each chapter with ``book/parameters.yaml``), deduplicated.
+
+    This is the grid that ``python -m almodules grid --book`` computes and that the committed
+    result store holds, so the default book build recomputes nothing.
+    """
+    per = load_book_parameters(book_parameters)
+    configs = {c.config_hash: c for name in notebook_names() for c in chapter_configs(name, per.get(name))}
+    return list(configs.values())
 
 
 def parse_parameter_value(text: str) -> Any:
@@ -85,8 +122,6 @@ def parse_parameter_value(text: str) -> Any:
     Numbers in exponent notation without a dot (``1e-3``), which YAML 1.1 reads as strings, are
     read as floats.
     """
-    import yaml
-
     value = yaml.safe_load(text)
     if isinstance(value, str) and _NUMBER.fullmatch(text.strip()):
         return float(text)
@@ -100,8 +135,6 @@ def load_book_parameters(path: str | os.PathLike | None = None) -> dict[str, dic
     it shows the committed result set rather than the notebooks' small defaults. Top-level keys
     starting with ``_`` hold shared values for YAML anchors and are not notebooks.
     """
-    import yaml
-
     path = Path(path) if path is not None else repo_root() / "book" / "parameters.yaml"
     with open(path, encoding="utf-8") as fh:
         data = {k: v for k, v in (yaml.safe_load(fh) or {}).items() if not str(k).startswith("_")}
@@ -163,9 +196,6 @@ def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[s
         When a notebook fails: names the notebook, the cell (index and first line) and the error;
         the partly executed copy is left in ``output_dir`` for inspection.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     names = notebook_names()
     selected = names if only is None else [check_choice("notebook", n, names) for n in
                                            ([only] if isinstance(only, str) else only)]
@@ -203,8 +233,6 @@ def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[s
 
 
 def _copy_plotly_js(static: Path) -> Path:
-    import plotly
-
     src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     static.mkdir(parents=True, exist_ok=True)
     dst = static / "plotly.min.js"
@@ -249,7 +277,9 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
     checkout = repo_root()
     root = Path(root).resolve() if root is not None else checkout
     if root != checkout:
-        for rel in _BOOK_SOURCES:
+        # The chapters show package code with literalinclude, so the package sources travel too.
+        package = [p.relative_to(checkout) for p in (checkout / "almodules").rglob("*.py")]
+        for rel in [*map(Path, _BOOK_SOURCES), *package]:
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(checkout / rel, root / rel)
     executed = root / "book" / "executed"

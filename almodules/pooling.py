@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .validation import ConfigError
+
 if TYPE_CHECKING:  # torch is imported where tensors are pooled, so the registry stays light
     import torch
 
@@ -52,7 +54,7 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, method: str) -> torch.Tensor:
     import torch
 
     if method not in POOLINGS:
-        raise ValueError(f"unknown pooling {method!r}; allowed values: {', '.join(POOLINGS)}")
+        raise ConfigError(f"unknown pooling {method!r}; allowed values: {', '.join(POOLINGS)}")
     hidden = hidden.float()
     rows = torch.arange(hidden.shape[0], device=hidden.device)
     if method == "cls":

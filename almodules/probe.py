@@ -16,6 +16,8 @@ import warnings
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from .validation import ConfigError
+
 __all__ = ["ProbeParams", "LinearProbe"]
 
 
@@ -55,7 +57,7 @@ class LinearProbe:
         y = np.asarray(y)
         classes = np.unique(y)
         if classes.size and (classes[0] < 0 or classes[-1] >= self.n_classes):
-            raise ValueError(f"labels must lie in [0, {self.n_classes}), got {classes.min()}..{classes.max()}")
+            raise ConfigError(f"labels must lie in [0, {self.n_classes}), got {classes.min()}..{classes.max()}")
         self.coef_ = np.zeros((self.n_classes, X.shape[1]), dtype=np.float64)
         self.intercept_ = np.full(self.n_classes, -np.inf if classes.size == 1 else 0.0)
         if classes.size == 1:

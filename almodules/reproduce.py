@@ -20,7 +20,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .experiment import RunConfig
+from .config import RunConfig
+from .grid import run_grid
 from .store import ResultStore
 
 __all__ = ["verify_runs", "VERIFY_COLUMNS"]
@@ -50,8 +51,6 @@ def verify_runs(configs: Iterable[RunConfig], *, store: ResultStore | None = Non
         the same points; ``first_divergent_cycle`` is the first cycle that did not (``<NA>``
         otherwise); ``max_accuracy_diff`` the largest absolute accuracy difference.
     """
-    from .grid import run_grid
-
     store = store or ResultStore()
     unique = list({c.config_hash: c for c in configs}.values())
     absent = {c.config_hash for c in store.missing(unique)}

@@ -22,14 +22,13 @@ folder, is flushed to disk, then ``os.replace``-d over the final name. Readers t
 run completely or not at all, a killed writer leaves at most an ignored temporary file, and
 writing the same hash twice just replaces the file (no duplicates). Pages carry CRC checksums;
 a file that cannot be read back (truncated, corrupt) is reported with a warning, treated as
-missing and recomputed by the next :meth:`ResultStore.get_or_run` or grid.
+missing and recomputed by the next :func:`almodules.grid.get_or_run` or grid.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import uuid
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -40,18 +39,16 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from .experiment import RunConfig, RunResult
+from .atomic import write_atomic
+from .config import KEY_COLUMNS, RunConfig
+from .experiment import RunResult
 from .paths import results_dir
 from .validation import check_choice
 
 __all__ = ["ResultStore", "CYCLE_COLUMNS", "RUN_COLUMNS", "SCHEMA", "INDEX"]
 
-_KEY_FIELDS = [
-    ("config_hash", pa.string()), ("dataset", pa.string()), ("embedder", pa.string()),
-    ("ips", pa.string()), ("strategy", pa.string()), ("seed", pa.int64()), ("k0", pa.int64()),
-    ("budget", pa.int64()), ("cycles", pa.int64()), ("pool_size", pa.int64()),
-    ("batch_size", pa.int64()),
-]
+_ARROW_TYPES = {str: pa.string(), int: pa.int64()}
+_KEY_FIELDS = [(name, _ARROW_TYPES[kind]) for name, kind in KEY_COLUMNS.items()]
 _CYCLE_FIELDS = [
     ("cycle", pa.int64()), ("n_labeled", pa.int64()), ("accuracy", pa.float64()),
     ("macro_f1", pa.float64()), ("fit_s", pa.float64()), ("infer_s", pa.float64()),
@@ -98,17 +95,8 @@ def _filtered(table: pa.Table, filters: dict) -> pa.Table:
     return table
 
 
-def _write_atomic(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to a temporary file beside ``path``, flush it, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+def _write_table(table: pa.Table, path: Path) -> None:
+    write_atomic(path, lambda fh: pq.write_table(table, fh, compression="zstd", write_page_checksum=True))
 
 
 class ResultStore:
@@ -145,7 +133,7 @@ class ResultStore:
         run = result.run_record()
         rows = [{**row, **run} for row in result.cycle_rows()]
         final = self.path(result.config)
-        _write_atomic(pa.Table.from_pylist(rows, schema=SCHEMA), final)
+        _write_table(pa.Table.from_pylist(rows, schema=SCHEMA), final)
         return final
 
     def fill_defaults(self) -> dict[str, str]:
@@ -175,7 +163,7 @@ class ResultStore:
             for name, value in (("config_hash", config.config_hash), ("config", config.to_json())):
                 table = table.set_column(table.schema.get_field_index(name), name,
                                          pa.array([value] * len(table), pa.string()))
-            _write_atomic(table, self.path(config))
+            _write_table(table, self.path(config))
             self.path(old).unlink()
             moved[old] = config.config_hash
         return moved
@@ -260,7 +248,7 @@ class ResultStore:
             fresh = fresh.append_column(name, pa.array([stat[i] for stat in stats], pa.int64()))
         index = pa.concat_tables([kept, fresh.cast(_INDEX_SCHEMA)])
         try:
-            _write_atomic(index, self.root / INDEX)
+            _write_table(index, self.root / INDEX)
         except OSError as exc:  # a read-only store still reads, only slower
             warnings.warn(f"result store: could not write its index ({exc})", RuntimeWarning, stacklevel=2)
         return index.drop_columns(list(_STAT))
@@ -301,30 +289,3 @@ class ResultStore:
         rank = {h: i for i, h in enumerate(order)}
         frame = frame.assign(_rank=frame["config_hash"].map(rank))
         return frame.sort_values(["_rank", "cycle"], ignore_index=True).drop(columns="_rank")
-
-    def get_or_run(self, configs: Iterable[RunConfig], *, executor: str = "local",
-                   workers: int | None = None, scheduler=None, progress: bool = True,
-                   loader=None) -> pd.DataFrame:
-        """Cycles of ``configs``, computing (with :func:`almodules.grid.run_grid`) only those missing.
-
-        Parameters
-        ----------
-        configs : iterable of RunConfig
-        executor, workers, scheduler, progress
-            Passed to :func:`almodules.grid.run_grid` for the missing runs.
-        loader : callable, optional
-            ``loader(dataset, embedder) -> RunInputs`` for data outside the registries;
-            default: the cached embeddings (:func:`almodules.experiment.load_inputs`).
-
-        Returns
-        -------
-        DataFrame
-            Columns :data:`CYCLE_COLUMNS`, rows ordered by config (as given) and cycle.
-        """
-        from .grid import run_grid
-
-        configs = list(configs)
-        extra = {} if loader is None else {"loader": loader}
-        run_grid(configs, executor=executor, workers=workers, scheduler=scheduler, store=self,
-                 progress=progress, **extra)
-        return self.load(configs)

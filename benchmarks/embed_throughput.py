@@ -27,7 +27,8 @@ import numpy as np
 
 from almodules.datasets import load_dataset
 from almodules.embedders import EMBEDDERS
-from almodules.encoders import is_available, load_encoder, model_dir
+from almodules.encoders import load_encoder
+from almodules.model_files import is_available, model_dir
 from almodules.pooling import l2_normalize
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -169,7 +169,8 @@ def worker(spec: dict) -> None:
 
 def engine_worker(spec: dict) -> None:
     """One whole AL run through ``almodules.experiment``; prints where the time went."""
-    from almodules.experiment import RunConfig, RunInputs, execute_run
+    from almodules.config import RunConfig
+    from almodules.experiment import RunInputs, execute_run
 
     n_train, n_test = spec["n_train"], spec["n_test"]
     X, y = make_pool(n_train + n_test, spec["d"], spec["n_classes"], spec["seed"])

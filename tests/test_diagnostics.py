@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 
 from almodules import diagnostics
+from almodules.atomic import canonical_hash
 
 
-def test_stable_hash_ignores_key_order_and_sees_values():
-    assert diagnostics.stable_hash({"a": 1, "b": [1, 2]}) == diagnostics.stable_hash({"b": [1, 2], "a": 1})
-    assert diagnostics.stable_hash({"a": 1}) != diagnostics.stable_hash({"a": 2})
+def test_canonical_hash_ignores_key_order_and_sees_values():
+    assert canonical_hash({"a": 1, "b": [1, 2]}) == canonical_hash({"b": [1, 2], "a": 1})
+    assert canonical_hash({"a": 1}) != canonical_hash({"a": 2})
 
 
 def test_cached_frame_computes_once_per_key_and_leaves_no_temporary_files(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from almodules.embedders import EMBEDDERS
 from almodules.embeddings import embed_texts
-from almodules.encoders import is_available, model_dir
+from almodules.model_files import is_available, model_dir, tokenizer_dir
 
 TEXTS = [
     "How do I reset my PIN?",
@@ -73,7 +73,7 @@ def test_onnx_mean_pooling_equals_the_exports_own_sentence_output():
     session: onnxruntime.InferenceSession = encoder.session
     sentence_output = [o.name for o in session.get_outputs() if len(o.shape) == 2 and o.type == "tensor(float)"]
     assert encoder.output == "onnx::Shape_422" and len(sentence_output) == 1
-    tok = AutoTokenizer.from_pretrained(model_dir(EMBEDDERS[spec.tokenizer]))
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir(spec))
     ours = embed_texts(TEXTS, spec, progress=False)
     for i, text in enumerate(TEXTS):
         enc = tok(text, return_tensors="np", truncation=True, max_length=spec.max_length)

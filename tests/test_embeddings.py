@@ -12,10 +12,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from almodules.embedders import DEFAULT_EMBEDDER, EMBEDDERS, EmbedderSpec, embedder_records, get_embedder
+from almodules.cli import embedder_records
+from almodules.embedders import DEFAULT_EMBEDDER, EMBEDDERS, EmbedderSpec, get_embedder
 from almodules.embedding_cache import CorruptCacheWarning, fingerprint, load_arrays, save_arrays
 from almodules.embeddings import DatasetEmbeddings, embed_dataset, embed_texts, embedder_key
-from almodules.encoders import ModelUnavailableError, is_available, resolve_device, unpack_zip_parts
+from almodules.encoders import resolve_device
+from almodules.model_files import ModelUnavailableError, is_available, unpack_zip_parts
 from tiny_transformers import PAIRS, TEXTS, tiny_decoder, tiny_encoder
 
 # Table 3 of the paper: hub id, parameters (millions, as printed), dimension, pooling, MTEB average.

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from almodules import analysis, figures
+from almodules import analysis, embedding_figures, figures, plot_style, rankings
 from synthetic_cycles import random_grid, run_rows, table
 
 
@@ -22,7 +22,7 @@ def _legend_names(fig):
 def test_setup_plotly_for_book_registers_an_html_renderer_without_plotlyjs():
     before = pio.renderers.default
     try:
-        figures.setup_plotly_for_book()
+        plot_style.setup_plotly_for_book()
         assert pio.renderers.default == "plotly_mimetype+book"
         bundle = pio.renderers._build_mime_bundle(go.Figure(go.Scatter(x=[1], y=[1])).to_dict(),
                                                   renderers_string="plotly_mimetype+book")
@@ -35,12 +35,12 @@ def test_setup_plotly_for_book_registers_an_html_renderer_without_plotlyjs():
 
 
 def test_strategy_colors_are_fixed_distinct_and_random_is_grey():
-    colors = figures.STRATEGY_COLORS
+    colors = plot_style.STRATEGY_COLORS
     assert colors["random"] == "#7F7F7F"
     assert len(set(colors.values())) == len(colors)
-    assert figures.strategy_color("badge") == colors["badge"]
+    assert plot_style.strategy_color("badge") == colors["badge"]
     others = ["tyrogue r=1", "tyrogue r=3", "badge"]
-    assert figures.strategy_color("tyrogue r=1", others) != figures.strategy_color("tyrogue r=3", others)
+    assert plot_style.strategy_color("tyrogue r=1", others) != plot_style.strategy_color("tyrogue r=3", others)
 
 
 def test_learning_curve_figure_has_bands_panels_and_one_legend_entry_per_strategy(grid):
@@ -71,7 +71,7 @@ def test_difference_curve_figure_has_zero_line(grid):
 
 
 def test_win_rate_heatmap_shows_values_in_cells_and_hover(grid):
-    m = analysis.win_rate_matrix(analysis.win_rates(grid[grid["ips"] == "random"]))
+    m = rankings.win_rate_matrix(rankings.win_rates(grid[grid["ips"] == "random"]))
     fig = figures.win_rate_heatmap({"random IPS": m, "typiclust IPS": m})
     heat = [t for t in fig.data if t.type == "heatmap"]
     assert len(heat) == 2
@@ -85,15 +85,15 @@ def test_ips_figures(grid):
     runs = [run_rows([a], ips=i, k0=k, seed=s) for i, k, s, a in
             [("random", 10, 0, 0.5), ("typiclust", 10, 0, 0.6), ("random", 50, 0, 0.7), ("typiclust", 50, 0, 0.65)]]
     cycles = table(runs)
-    fig = figures.ips_curve_figure(analysis.ips_accuracy(cycles))
+    fig = figures.ips_curve_figure(rankings.ips_accuracy(cycles))
     assert fig.layout.xaxis.type == "log"
-    bars = figures.ips_win_figure(analysis.ips_win_frequency(cycles))
+    bars = figures.ips_win_figure(rankings.ips_win_frequency(cycles))
     assert [t.name for t in bars.data] == ["random", "typiclust"]
     assert list(bars.data[1].y) == [1.0, 0.0]
 
 
 def test_top_frequency_figure_stacks_to_one(grid):
-    freq = analysis.top_strategy_frequency(grid, by=("embedder",))
+    freq = rankings.top_strategy_frequency(grid, by=("embedder",))
     fig = figures.top_frequency_figure(freq, "embedder")
     total = sum(np.asarray(t.y, dtype=float) for t in fig.data)
     np.testing.assert_allclose(total, 1.0)
@@ -105,7 +105,7 @@ def test_auc_gain_latency_and_label_figures(grid):
     gains = analysis.al_gain(grid)
     quality = pd.DataFrame({"dataset": ["d1", "d1", "d2", "d2"], "embedder": ["e1", "e2", "e1", "e2"],
                             "probe_accuracy": [0.6, 0.7, 0.8, 0.9]})
-    fig = figures.gain_quality_figure(gains[gains["ips"] == "random"].merge(quality), "probe_accuracy")
+    fig = embedding_figures.gain_quality_figure(gains[gains["ips"] == "random"].merge(quality), "probe_accuracy")
     assert [t.name for t in fig.data] == ["margin", "badge"]
     lat = analysis.acquisition_latency(grid, by=("strategy",))
     assert figures.latency_figure(lat).data[0].type == "bar"
@@ -122,7 +122,7 @@ def test_auc_gain_latency_and_label_figures(grid):
 def test_projection_and_table_figures():
     points = pd.DataFrame({"x": [0, 1, 2, 3.0], "y": [1, 0, 1, 0.0], "label": ["a", "b", "a", "b"],
                            "dataset": "d", "embedder": ["e1", "e1", "e2", "e2"]})
-    fig = figures.projection_figure(points)
+    fig = embedding_figures.projection_figure(points)
     assert len(fig.data) == 4 and _legend_names(fig) == ["a", "b"]
     table_fig = figures.table_figure(pd.DataFrame({"model": ["m1", "m2"], "mteb": [72.314, None]}),
                                      formats={"mteb": ".2f"})
@@ -137,7 +137,7 @@ def test_figures_reject_tables_without_required_columns():
 def test_quality_figure_has_one_panel_per_measure_and_a_colour_per_embedder():
     quality = pd.DataFrame({"dataset": ["a", "a", "b", "b"], "embedder": ["e1", "e2", "e1", "e2"],
                             "probe_accuracy": [0.9, 0.8, 0.7, 0.6], "knn_accuracy": [0.8, 0.7, 0.6, 0.5]})
-    fig = figures.quality_figure(quality)
+    fig = embedding_figures.quality_figure(quality)
     assert len(fig.data) == 4 and _legend_names(fig) == ["e1", "e2"]
     assert fig.data[0].marker.color != fig.data[1].marker.color
     assert fig.data[0].marker.color == fig.data[2].marker.color

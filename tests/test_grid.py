@@ -14,18 +14,18 @@ from pathlib import Path
 import pytest
 
 from almodules.cli import main
-from almodules.experiment import RunConfig
+from almodules.config import RunConfig
 from almodules.grid import expand_grid, load_grid, run_grid
 from almodules.store import ResultStore
-from engine_fakes import EMBEDDER, LOADER_LOG, load_blobs, register
+from almodules.validation import ConfigError
+from engine_fakes import EMBEDDER, LOADER_LOG, load_blobs
 
 TESTS = Path(__file__).resolve().parent
 TIMINGS = ["fit_s", "infer_s", "select_s"]
 
 
 @pytest.fixture(autouse=True)
-def fakes(monkeypatch, tmp_path):
-    register(monkeypatch)
+def fakes(blob_registry, monkeypatch, tmp_path):
     monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
 
 
@@ -64,7 +64,7 @@ def test_yaml_file_equals_the_dict(tmp_path):
     path.write_text("dataset: blobs\nembedder: gauss\nstrategy: [random, margin]\nseed: [0, 1]\n"
                     "cycles: 3\nbudget: 16\n")
     assert load_grid(path) == load_grid(str(path)) == expand_grid(small_grid())
-    with pytest.raises(FileNotFoundError, match="grid file .*missing.yaml' not found"):
+    with pytest.raises(ConfigError, match="grid file .*missing.yaml' not found"):
         load_grid(tmp_path / "missing.yaml")
 
 
@@ -183,12 +183,11 @@ def test_a_killed_grid_resumes_to_the_complete_set(tmp_path):
 @pytest.fixture
 def registry_loaders(monkeypatch):
     """Let load_inputs find the blobs through the dataset and embedding modules."""
-    import almodules.datasets as datasets
-    import almodules.embeddings as embeddings
+    import almodules.experiment as experiment
     from engine_fakes import blobs
 
-    monkeypatch.setattr(datasets, "load_dataset", lambda name: blobs(name)[0], raising=False)
-    monkeypatch.setattr(embeddings, "embed_dataset", lambda data, emb: blobs(data.name)[1], raising=False)
+    monkeypatch.setattr(experiment, "load_dataset", lambda name: blobs(name)[0])
+    monkeypatch.setattr(experiment, "embed_dataset", lambda data, emb: blobs(data.name)[1])
 
 
 def test_cli_run_prints_cycles_and_uses_the_store(capsys, registry_loaders, tmp_path):

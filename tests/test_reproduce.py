@@ -6,15 +6,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from almodules.experiment import RunConfig, run_experiment
+from almodules.config import RunConfig
+from almodules.experiment import run_experiment
 from almodules.reproduce import VERIFY_COLUMNS, verify_runs
 from almodules.store import ResultStore
-from engine_fakes import EMBEDDER, blobs, load_blobs, register
+from engine_fakes import EMBEDDER, blobs, load_blobs
 
 
 @pytest.fixture(autouse=True)
-def fakes(monkeypatch, tmp_path):
-    register(monkeypatch)
+def fakes(blob_registry, monkeypatch, tmp_path):
     monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
 
 

@@ -13,9 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import almodules.grid as grid
-from almodules.experiment import RunConfig, run_experiment
+from almodules.config import RunConfig
+from almodules.experiment import run_experiment
 from almodules.store import CYCLE_COLUMNS, INDEX, RUN_COLUMNS, ResultStore
-from engine_fakes import EMBEDDER, blobs, load_blobs, register
+from engine_fakes import EMBEDDER, blobs, load_blobs
 
 BRIEF_CYCLE_COLUMNS = ("config_hash", "dataset", "embedder", "ips", "strategy", "seed", "k0", "budget",
                        "cycles", "pool_size", "batch_size", "cycle", "n_labeled", "accuracy", "macro_f1",
@@ -25,8 +26,7 @@ BRIEF_RUN_COLUMNS = ("config_hash", "config", "package_version", "git_commit", "
 
 
 @pytest.fixture(autouse=True)
-def fakes(monkeypatch, tmp_path):
-    register(monkeypatch)
+def fakes(blob_registry, monkeypatch, tmp_path):
     monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
 
 
@@ -54,7 +54,7 @@ def result(cfg):
 
 
 def get_or_run(store, configs):
-    return store.get_or_run(configs, workers=1, progress=False, loader=load_blobs)
+    return grid.get_or_run(configs, store=store, workers=1, progress=False, loader=load_blobs)
 
 
 def test_default_root_is_the_results_dir(tmp_path):
@@ -148,8 +148,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     res = result(cfg)
 
     def broken(table, where, **kw):
-        with open(where, "wb") as fh:
-            fh.write(b"PAR1 half a file")
+        where.write(b"PAR1 half a file")
         raise OSError("disk full")
 
     monkeypatch.setattr(pq, "write_table", broken)

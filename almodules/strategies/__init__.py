@@ -11,11 +11,9 @@ need no probe can do that (:data:`IPS_STRATEGIES`).
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
-from ..validation import check_choice, check_int
+from ..validation import ConfigError, NumberRule, check_choice, check_int
 from .badge import badge
 from .base import PoolState, StrategySpec
 from .contrastive import contrastive
@@ -31,8 +29,11 @@ from .uncertainty import entropy, least_confident, margin
 
 __all__ = [
     "PoolState", "StrategySpec", "STRATEGIES", "QUERY_STRATEGIES", "IPS_STRATEGIES",
-    "get_strategy", "select_batch", "strategy_params",
+    "get_strategy", "select_batch",
 ]
+
+_INT = NumberRule(integer=True, minimum=1)
+_OPTIONAL_INT = NumberRule(integer=True, minimum=1, optional=True)
 
 STRATEGIES: dict[str, StrategySpec] = {s.name: s for s in [
     StrategySpec("random", random_sampling, False, "random",
@@ -48,39 +49,45 @@ STRATEGIES: dict[str, StrategySpec] = {s.name: s for s in [
     StrategySpec("coreset", coreset, False, "diversity",
                  "greedy k-centre cover of the pool", "sener2018coreset"),
     StrategySpec("probcover", probcover, False, "diversity",
-                 "greedy max coverage of delta-balls chosen by cluster purity", "yehuda2022probcover"),
+                 "greedy max coverage of delta-balls chosen by cluster purity", "yehuda2022probcover",
+                 rules={"delta": NumberRule(above=0, maximum=2, optional=True),
+                        "purity": NumberRule(above=0, maximum=1),
+                        "n_clusters": NumberRule(integer=True, minimum=2, optional=True),
+                        "max_edges": _INT, "max_points": _OPTIONAL_INT}),
     StrategySpec("typiclust", typiclust, False, "diversity",
-                 "most typical point of the largest uncovered cluster", "hacohen2022typiclust"),
+                 "most typical point of the largest uncovered cluster", "hacohen2022typiclust",
+                 rules={"max_clusters": _INT, "knn": _INT, "min_cluster_size": NumberRule(integer=True, minimum=0),
+                        "minibatch_above": _INT, "fit_rows": _INT,
+                        "max_cluster_points": NumberRule(integer=True, minimum=2, optional=True)}),
     StrategySpec("dropquery", dropquery, True, "hybrid",
-                 "dropout disagreement filter, then k-means on the candidates", "gupte2024dropquery"),
+                 "dropout disagreement filter, then k-means on the candidates", "gupte2024dropquery",
+                 rules={"n_passes": _INT, "p": NumberRule(minimum=1 / 256, maximum=255 / 256),
+                        "max_points": _OPTIONAL_INT}),
     StrategySpec("tyrogue", tyrogue, False, "hybrid",
                  "random pre-filter, k-means with r*b clusters, top-b entropy", "maekawa2022tyrogue",
-                 ips_params={"r": 1}),
+                 rules={"r": _INT, "n_random": _INT}, ips_params={"r": 1}),
     StrategySpec("falcun", falcun, True, "hybrid",
-                 "FALCUN: uncertainty-weighted diverse picks in probability space", "gilhuber2024falcun"),
+                 "FALCUN: uncertainty-weighted diverse picks in probability space", "gilhuber2024falcun",
+                 rules={"gamma": NumberRule(minimum=0)}),
     StrategySpec("contrastive", contrastive, True, "hybrid",
-                 "contrastive AL (CAL): labeled neighbours that disagree", "margatina2021cal"),
+                 "contrastive AL (CAL): labeled neighbours that disagree", "margatina2021cal",
+                 rules={"n_neighbors": _INT, "eps": NumberRule(above=0, below=1)}),
     StrategySpec("kmeans", kmeans, False, "diversity",
-                 "point nearest to each k-means centre", "zhdanov2019diverse"),
+                 "point nearest to each k-means centre", "zhdanov2019diverse", query=False,
+                 rules={"max_points": _OPTIONAL_INT}),
 ]}
 
-QUERY_STRATEGIES: tuple[str, ...] = tuple(n for n in STRATEGIES if n != "kmeans")
-"""Strategies offered for the AL cycles (k-means is an initial-pool method only)."""
+QUERY_STRATEGIES: tuple[str, ...] = tuple(n for n, s in STRATEGIES.items() if s.query)
+"""Strategies offered for the AL cycles."""
 
-IPS_STRATEGIES: tuple[str, ...] = ("random", "coreset", "typiclust", "probcover", "kmeans", "tyrogue")
-"""Strategies that can select the initial pool (they need no probe)."""
+IPS_STRATEGIES: tuple[str, ...] = tuple(n for n, s in STRATEGIES.items() if not s.needs_probe)
+"""Strategies that can select the initial pool: those that need no probe."""
 
 
 def get_strategy(name: str, *, role: str = "strategy") -> StrategySpec:
     """Look up a strategy; ``role="ips"`` restricts to :data:`IPS_STRATEGIES`."""
     allowed = IPS_STRATEGIES if role == "ips" else QUERY_STRATEGIES
     return STRATEGIES[check_choice(role, name, allowed)]
-
-
-def strategy_params(spec: StrategySpec) -> dict:
-    """Keyword parameters of a strategy with their defaults."""
-    return {p.name: p.default for p in inspect.signature(spec.select).parameters.values()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
 def select_batch(name: str, state: PoolState, b: int, rng: np.random.Generator, *,
@@ -98,7 +105,7 @@ def select_batch(name: str, state: PoolState, b: int, rng: np.random.Generator, 
     role : {"strategy", "ips"}
         ``"ips"`` selects an initial pool: the spec's ``ips_params`` apply under ``params``.
     **params
-        Strategy-specific keyword parameters (see :func:`strategy_params`).
+        Strategy-specific keyword parameters (see :attr:`StrategySpec.defaults`).
 
     Returns
     -------
@@ -107,14 +114,12 @@ def select_batch(name: str, state: PoolState, b: int, rng: np.random.Generator, 
     """
     spec = get_strategy(name, role=role)
     b = check_int("b", b, minimum=1)
-    known = strategy_params(spec)
-    for key in params:
-        check_choice(f"parameter of strategy {name!r}", key, known)
     if role == "ips":
         params = {**spec.ips_params, **params}
+    spec.check_params(params)
     if spec.needs_probe and state.proba is None:
-        raise ValueError(f"strategy {name!r} needs a fitted probe (state.proba); "
-                         f"strategies that need none: {', '.join(IPS_STRATEGIES)}")
+        raise ConfigError(f"strategy {name!r} needs a fitted probe (state.proba); "
+                          f"strategies that need none: {', '.join(IPS_STRATEGIES)}")
     unlabeled = state.unlabeled_indices()
     if b >= len(unlabeled):
         return unlabeled.astype(np.int64)

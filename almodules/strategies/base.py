@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
+from ..validation import NumberRule, check_choice
 from .distances import sq_norms
 
 __all__ = ["PoolState", "StrategySpec", "SelectFn"]
@@ -116,17 +119,22 @@ class StrategySpec:
     name : str
         Registry key, as used on the command line and in configs.
     select : SelectFn
-        The implementation. The registry's :func:`~almodules.strategies.select_batch` handles the
-        edge cases (``b`` at least the unlabeled count, validation) before calling it.
+        The implementation; its keyword-only parameters and their defaults are the strategy's
+        parameters. The registry's :func:`~almodules.strategies.select_batch` handles the edge
+        cases (``b`` at least the unlabeled count, validation) before calling it.
     needs_probe : bool
-        Whether it reads ``state.proba`` / ``state.probe``; such strategies cannot select an
-        initial pool.
+        Whether it reads ``state.proba`` / ``state.probe``. A strategy that needs none can also
+        select the initial pool (IPS).
     kind : str
         ``"random"``, ``"uncertainty"``, ``"diversity"`` or ``"hybrid"``.
     summary : str
         One line for listings.
     reference : str
         Citation key in ``book/references.bib``.
+    query : bool
+        Offered as a query strategy for the AL cycles (k-means is an initial-pool method only).
+    rules : mapping of str to NumberRule
+        The allowed values of each parameter; every parameter of ``select`` has one.
     ips_params : dict
         Parameters used when the strategy selects the initial pool (TYROGUE's cold start r = 1).
     """
@@ -137,9 +145,25 @@ class StrategySpec:
     kind: str
     summary: str
     reference: str
+    query: bool = True
+    rules: Mapping[str, NumberRule] = field(default_factory=dict)
     ips_params: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
+        if set(self.rules) != set(self.defaults):
+            raise TypeError(f"strategy {self.name!r}: rules {sorted(self.rules)} must cover exactly the "
+                            f"parameters of {self.select.__name__}: {sorted(self.defaults)}")
+
     @property
-    def usable_as_ips(self) -> bool:
-        """True when it needs no probe, so it can pick the initial pool."""
-        return not self.needs_probe
+    def defaults(self) -> dict[str, Any]:
+        """Keyword parameters of :attr:`select` with their defaults."""
+        return {p.name: p.default for p in inspect.signature(self.select).parameters.values()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+    def check_params(self, params: Mapping[str, Any]) -> None:
+        """Raise :class:`~almodules.validation.ConfigError` unless every name and value of
+        ``params`` is allowed by :attr:`rules`."""
+        for key, value in params.items():
+            rule = self.rules[check_choice(f"parameter of strategy {self.name!r}", key, self.rules)]
+            rule.check(f"strategy {self.name!r} parameter {key}", value)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_int
 from .base import PoolState
 from .distances import chunk_rows, sq_norms
 from .uncertainty import top_b
@@ -58,9 +57,6 @@ def contrastive(state: PoolState, b: int, rng: np.random.Generator, *, n_neighbo
     -------
     ndarray of int64, shape (b,)
     """
-    n_neighbors = check_int("n_neighbors", n_neighbors, minimum=1)
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) or not 0 < eps < 1:
-        raise ValueError(f"eps must be a number in (0, 1), got {eps!r}")
     labeled, unlabeled = state.labeled_indices(), state.unlabeled_indices()
     if len(labeled) == 0:
         return np.sort(rng.choice(unlabeled, size=b, replace=False))

@@ -54,7 +54,7 @@ def dropquery(state: PoolState, b: int, rng: np.random.Generator, *, n_passes: i
     n_passes : int, default=3
         Dropout passes M (the paper's M = 3).
     p : float, default=0.75
-        Dropout rate on the probe's input features, in (0, 1).
+        Dropout rate on the probe's input features, in [1/256, 255/256] (drawn in steps of 1/256).
     max_points : int or None, default=20_000
         Cluster a uniform sample of ``max(max_points, 10 * b)`` candidates when there are more;
         ``None``: all of them.
@@ -63,13 +63,8 @@ def dropquery(state: PoolState, b: int, rng: np.random.Generator, *, n_passes: i
     -------
     ndarray of int64, shape (b,)
     """
-    n_passes = check_int("n_passes", n_passes, minimum=1)
     if max_points is not None:
         max_points = check_int("max_points", max_points, minimum=b)
-    if (isinstance(p, bool) or not isinstance(p, (float, int, np.floating, np.integer))
-            or not 0 < round(p * _MASK_LEVELS) < _MASK_LEVELS):
-        raise ValueError(f"p (the dropout rate) must lie between 1/512 and 511/512 (strictly between 0 and 1, "
-                         f"drawn to within 2**-9), got {p!r}")
     unlabeled = state.unlabeled_indices()
     clean = state.proba[unlabeled].argmax(axis=1)
     disagree = dropout_disagreements(state.probe, state.X, unlabeled, clean, n_passes, p, rng)

@@ -46,8 +46,6 @@ def falcun(state: PoolState, b: int, rng: np.random.Generator, *, gamma: float =
     ndarray of int64, shape (b,)
         In the order drawn.
     """
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.integer, np.floating)) or gamma < 0:
-        raise ValueError(f"gamma must be a number >= 0, got {gamma!r}")
     seed = draw_seed(rng)
     unlabeled = state.unlabeled_indices()
     P = np.asarray(state.proba[unlabeled], dtype=np.float64)

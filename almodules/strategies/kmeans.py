@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_int
 from .base import PoolState
 from .clustering import kmeans_representatives
 from .sampling import draw_seed, uniform_subset
@@ -41,8 +40,6 @@ def kmeans(state: PoolState, b: int, rng: np.random.Generator, *,
     ndarray of int64
         Pool indices, ordered by how close each is to its centre.
     """
-    if max_points is not None:
-        check_int("max_points", max_points, minimum=1)
     candidates = state.unlabeled_indices()
     if max_points is not None:
         candidates = uniform_subset(candidates, max(max_points, 10 * b), rng)

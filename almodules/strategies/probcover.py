@@ -44,11 +44,11 @@ import warnings
 import numpy as np
 from scipy import sparse
 
-from ..validation import check_int
 from .base import PoolState
 from .clustering import fit_kmeans, nearest_centre
 from .distances import chunk_rows, sq_norms
 from .sampling import uniform_subset
+from ..validation import ConfigError
 
 __all__ = ["probcover", "ball_graph", "choose_delta", "DELTA_GRID"]
 
@@ -171,8 +171,8 @@ def ball_graph(X: np.ndarray, delta: float, max_edges: int) -> sparse.csr_array:
         i, j = i[above], j[above]
         n_entries += 2 * len(i)
         if n_entries > max_edges:
-            raise ValueError(f"delta={delta} gives a graph of more than max_edges={max_edges} "
-                             f"entries; pass a smaller delta or a larger max_edges")
+            raise ConfigError(f"delta={delta} gives a graph of more than max_edges={max_edges} "
+                              f"entries; pass a smaller delta or a larger max_edges")
         upper_counts[s:e] = np.bincount(i, minlength=e - s)
         upper_cols.append((j + s).astype(np.int32))
     upper_indptr = np.concatenate([[0], np.cumsum(upper_counts)])
@@ -200,18 +200,6 @@ def _neighbours(graph: sparse.csr_array, points: np.ndarray) -> np.ndarray:
     """Concatenated neighbour lists of ``points`` (with repeats across lists)."""
     starts = graph.indptr[points]
     return graph.indices[_spread(starts, graph.indptr[points + 1] - starts)]
-
-
-def _check_params(delta, purity, n_clusters, max_edges, max_points) -> None:
-    if delta is not None and not (isinstance(delta, (int, float)) and 0 < delta <= 2):
-        raise ValueError(f"delta must be None (purity rule) or a number in (0, 2], got {delta!r}")
-    if not (isinstance(purity, (int, float)) and 0 < purity <= 1):
-        raise ValueError(f"purity must be a number in (0, 1], got {purity!r}")
-    if n_clusters is not None:
-        check_int("n_clusters", n_clusters, minimum=2)
-    check_int("max_edges", max_edges, minimum=1)
-    if max_points is not None:
-        check_int("max_points", max_points, minimum=1)
 
 
 class _Nodes:
@@ -256,7 +244,6 @@ def probcover(state: PoolState, b: int, rng: np.random.Generator, *, delta: floa
     ndarray of int64
         Pool indices in the order they were picked.
     """
-    _check_params(delta, purity, n_clusters, max_edges, max_points)
     run_key = (max_edges, max_points)
     nodes = state.cache.get(("probcover/nodes", max_points))
     if nodes is None:

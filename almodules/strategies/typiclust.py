@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_int
 from .base import PoolState
 from .clustering import fit_kmeans, nearest_centre
 from .distances import chunk_rows, sq_dists, sq_norms
@@ -79,13 +78,6 @@ def typiclust(state: PoolState, b: int, rng: np.random.Generator, *, max_cluster
     -------
     ndarray of int64, shape (b,)
     """
-    max_clusters = check_int("max_clusters", max_clusters, minimum=1)
-    knn = check_int("knn", knn, minimum=1)
-    min_cluster_size = check_int("min_cluster_size", min_cluster_size, minimum=0)
-    minibatch_above = check_int("minibatch_above", minibatch_above, minimum=1)
-    fit_rows = check_int("fit_rows", fit_rows, minimum=1)
-    if max_cluster_points is not None:
-        max_cluster_points = check_int("max_cluster_points", max_cluster_points, minimum=2)
     n_clusters = min(int(state.labeled.sum()) + b, max_clusters, state.n_pool)
     seed = draw_seed(rng)
     key = ("typiclust", n_clusters, minibatch_above, fit_rows)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_int
+from ..validation import ConfigError, check_int
 from .base import PoolState
 from .clustering import kmeans_representatives
 from .sampling import draw_seed
@@ -45,11 +45,10 @@ def tyrogue(state: PoolState, b: int, rng: np.random.Generator, *, r: int = 3,
     -------
     ndarray of int64, shape (b,)
     """
-    r = check_int("r", r, minimum=1)
     n_random = check_int("n_random", n_random, minimum=b)
     if r > 1 and state.proba is None:
-        raise ValueError(f"tyrogue with r={r} ranks candidates by entropy and needs a fitted probe "
-                         "(state.proba); use r=1 (pure diversity) when there is none")
+        raise ConfigError(f"tyrogue with r={r} ranks candidates by entropy and needs a fitted probe "
+                          "(state.proba); use r=1 (pure diversity) when there is none")
     unlabeled = state.unlabeled_indices()
     # Drawn even when it keeps every point, unlike sampling.uniform_subset: the k-means seed is the
     # next draw, so skipping this one would change the picks of every small-pool run.

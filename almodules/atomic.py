@@ -1,0 +1,53 @@
+"""Atomic file writes and canonical hashes: what every on-disk cache of the project relies on.
+
+:func:`write_atomic` writes through a hidden temporary file beside the target (same file system)
+that is flushed to disk and then ``os.replace``-d over the target, so a reader sees the old file
+or the new one, never half of one, and a killed writer leaves at most an ignored temporary
+file. :func:`canonical_hash` is the one hash of a JSON-able value used for run keys and cache
+keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+__all__ = ["TMP_SUFFIX", "write_atomic", "canonical_json", "canonical_hash"]
+
+TMP_SUFFIX = ".tmp"
+"""Suffix of the temporary files of writes in flight (their names also start with a dot)."""
+
+
+def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Write ``path`` atomically: ``write(fh)`` fills a temporary file that then replaces ``path``.
+
+    The temporary file is created with the umask's permissions, so a shared cache stays
+    readable by others. It is removed if ``write`` fails.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:12]}{TMP_SUFFIX}")
+    try:
+        with open(tmp, "xb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces; NaN and infinities are refused."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def canonical_hash(value: Any) -> str:
+    """Hex SHA-256 of :func:`canonical_json` of ``value``: stable across processes and machines."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()

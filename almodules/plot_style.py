@@ -1,0 +1,184 @@
+"""The book's plotting style: offline rendering, one colour per strategy, faceted panels.
+
+:func:`setup_plotly_for_book` makes figures render in Jupyter Book 1 after papermill execution;
+every notebook of the book calls it first. The helpers below are what every figure of
+:mod:`almodules.figures` is drawn with: a strategy (or IPS) keeps one colour in every figure
+(:func:`strategy_color`), and figures with several panels facet by dataset (rows) and embedder
+(columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.io._base_renderers import HtmlRenderer
+from plotly.subplots import make_subplots
+
+from .strategies import STRATEGIES
+from .validation import require_columns
+
+__all__ = [
+    "BOOK_RENDERER", "STRATEGY_COLORS", "PALETTE", "CLASS_PALETTE", "TEMPLATE", "PANEL_HEIGHT",
+    "setup_plotly_for_book", "strategy_color", "rgba", "ordered", "facet_grid", "panels", "panel_groups",
+    "band_lines",
+]
+
+BOOK_RENDERER = "book"
+
+# Random is the baseline of every comparison, hence neutral grey; the rest follow the registry order.
+PALETTE = ["#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#BCBD22",
+            "#17BECF", "#1B9E77", "#D95F02", "#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#A6761D"]
+_EXTRA = ["#393B79", "#AD494A", "#8CA252", "#BD9E39", "#7B4173", "#3182BD", "#E6550D", "#31A354"]
+CLASS_PALETTE = PALETTE + _EXTRA
+
+STRATEGY_COLORS: dict[str, str] = {"random": "#7F7F7F", **{
+    name: color for name, color in zip([n for n in STRATEGIES if n != "random"], PALETTE)}}
+"""One fixed colour per registered strategy; IPS share the colour of the strategy of that name."""
+
+TEMPLATE = "plotly_white"
+PANEL_HEIGHT = 300
+
+
+class _OfflineHtmlRenderer(HtmlRenderer):
+    """``HtmlRenderer(connected=False, include_plotlyjs=False)`` that does not load MathJax.
+
+    Plotly's own HTML renderer always adds a ``<script>`` fetching MathJax from a CDN, a failed
+    request (and a console error) on every page of a book read offline; no figure here uses LaTeX.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(connected=False, include_plotlyjs=False)
+
+    def to_mimebundle(self, fig_dict):
+        html = pio.to_html(fig_dict, config=self.config, include_plotlyjs=False, include_mathjax=False,
+                           full_html=False, default_width="100%", default_height=525, validate=False)
+        return {"text/html": html}
+
+
+def setup_plotly_for_book() -> None:
+    """Make plotly figures show up in Jupyter Book 1 pages built from papermill outputs.
+
+    Plotly 7 under papermill emits only ``application/vnd.plotly.v1+json``, which myst-nb drops.
+    This registers an HTML renderer that writes a ``<div>`` plus a script but not plotly.js itself
+    (the book loads ``_static/plotly.min.js`` on every page) and makes the default renderer emit
+    both the plotly JSON (for Jupyter) and that HTML (for the book). Idempotent.
+    """
+    pio.renderers[BOOK_RENDERER] = _OfflineHtmlRenderer()
+    pio.renderers.default = f"plotly_mimetype+{BOOK_RENDERER}"
+
+
+def strategy_color(name: str, others: Sequence[str] = ()) -> str:
+    """The colour of a strategy or IPS; names outside the registry take extra colours by position.
+
+    Parameters
+    ----------
+    name : str
+        A registry name, or another label (a TYROGUE variant such as ``"tyrogue r=1"``).
+    others : sequence of str
+        All labels of the figure, in order: a non-registry label gets the extra colour of its
+        position among the non-registry labels, so colours stay distinct within a figure.
+    """
+    if name in STRATEGY_COLORS:
+        return STRATEGY_COLORS[name]
+    foreign = [o for o in dict.fromkeys(others) if o not in STRATEGY_COLORS]
+    position = foreign.index(name) if name in foreign else 0
+    return _EXTRA[position % len(_EXTRA)]
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def ordered(values: pd.Series) -> list:
+    """Unique values in registry order for strategies, sorted otherwise."""
+    unique = list(pd.unique(values.dropna()))
+    known = [n for n in STRATEGY_COLORS if n in unique]
+    return known + sorted((v for v in unique if v not in known), key=str)
+
+
+def facet_grid(frame: pd.DataFrame, row: str | None, col: str | None, *, x_title: str, y_title: str,
+                shared_y: bool = True) -> tuple[go.Figure, list, list]:
+    rows = sorted(frame[row].unique(), key=str) if row else [None]
+    cols = sorted(frame[col].unique(), key=str) if col else [None]
+    titles = [" · ".join(str(v) for v in (r, c) if v is not None) for r in rows for c in cols]
+    fig = make_subplots(rows=len(rows), cols=len(cols), subplot_titles=titles if len(titles) > 1 else None,
+                        shared_yaxes=shared_y, horizontal_spacing=0.06,
+                        vertical_spacing=min(0.12, 0.3 / max(len(rows), 1)))
+    fig.update_layout(template=TEMPLATE, height=max(PANEL_HEIGHT * len(rows) + 120, 380),
+                      legend_title_text="", hovermode="closest")
+    fig.update_xaxes(title_text=x_title, row=len(rows))
+    fig.update_yaxes(title_text=y_title, col=1)
+    return fig, rows, cols
+
+
+def panels(frame: pd.DataFrame, row: str | None, col: str | None, rows: list, cols: list):
+    for i, r in enumerate(rows, start=1):
+        for j, c in enumerate(cols, start=1):
+            sub = frame
+            if row:
+                sub = sub[sub[row] == r]
+            if col:
+                sub = sub[sub[col] == c]
+            if not sub.empty:
+                yield i, j, sub
+
+
+def panel_groups(frame: pd.DataFrame, row: str | None, col: str | None, rows: list, cols: list, key: str,
+                 levels: Sequence) -> Iterator[tuple[int, int, object, pd.DataFrame]]:
+    """``(row index, column index, level, rows)`` for each level of ``key`` present in each panel."""
+    for i, j, panel in panels(frame, row, col, rows, cols):
+        for level in levels:
+            sub = panel[panel[key] == level]
+            if not sub.empty:
+                yield i, j, level, sub
+
+
+def band_lines(frame: pd.DataFrame, *, x: str, color: str, title: str, y_title: str, x_title: str,
+                dash: str | None, row: str | None, col: str | None, zero_line: bool = False,
+                log_x: bool = False) -> go.Figure:
+    """Mean lines with ±std bands, one legend group per (colour, dash) label across panels."""
+    require_columns(frame, [x, color, "mean", "std"], title)
+    fig, rows, cols = facet_grid(frame, row, col, x_title=x_title, y_title=y_title)
+    labels = ordered(frame[color])
+    dashes = ordered(frame[dash]) if dash else [None]
+    dash_styles = ["solid", "dash", "dot", "dashdot", "longdash"]
+    shown: set[str] = set()
+    for i, j, panel in panels(frame, row, col, rows, cols):
+        for label in labels:
+            for k, d in enumerate(dashes):
+                sub = panel[panel[color] == label]
+                if d is not None:
+                    sub = sub[sub[dash] == d]
+                if sub.empty:
+                    continue
+                sub = sub.sort_values(x)
+                name = f"{label} ({dash} {d})" if d is not None and len(dashes) > 1 else str(label)
+                hue = strategy_color(label, labels)
+                xs = sub[x].to_numpy()
+                lo, hi = (sub["mean"] - sub["std"]).to_numpy(), (sub["mean"] + sub["std"]).to_numpy()
+                fig.add_trace(go.Scatter(
+                    x=np.concatenate([xs, xs[::-1]]), y=np.concatenate([hi, lo[::-1]]), fill="toself",
+                    fillcolor=rgba(hue, 0.15), line=dict(width=0), hoverinfo="skip", legendgroup=name,
+                    showlegend=False, name=name), row=i, col=j)
+                n_seeds = sub["n_seeds"] if "n_seeds" in sub else pd.Series(np.nan, index=sub.index)
+                fig.add_trace(go.Scatter(
+                    x=xs, y=sub["mean"], mode="lines+markers", name=name, legendgroup=name,
+                    showlegend=name not in shown, marker=dict(size=4),
+                    line=dict(color=hue, dash=dash_styles[k % len(dash_styles)]),
+                    customdata=np.column_stack([sub["std"], n_seeds]),
+                    hovertemplate=(f"<b>{name}</b><br>{x_title} %{{x}}<br>{y_title} %{{y:.4f}} "
+                                   "± %{customdata[0]:.4f}<br>seeds %{customdata[1]}<extra></extra>")),
+                    row=i, col=j)
+                shown.add(name)
+    if zero_line:
+        fig.add_hline(y=0, line=dict(color="black", width=1, dash="dot"), row="all", col="all")
+    if log_x:
+        fig.update_xaxes(type="log")
+    fig.update_layout(title_text=title)
+    return fig

@@ -1,0 +1,128 @@
+"""The "This run" summary of each chapter: what the chapter's tables say, in a few sentences.
+
+Each function takes the tables a chapter has already computed and returns a :class:`Summary`:
+bullet lines for the chapter and named values that the reproduction page quotes (through myst-nb's
+``glue``). :func:`show` publishes a summary in a notebook. Keeping the wording here, not in the
+notebooks, lets the tests check what a chapter claims about its own results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .analysis import acquisition_latency
+from .rankings import top_strategy_frequency, win_rate_matrix, win_rates
+from .validation import require_columns
+
+__all__ = ["Summary", "embedder_ranking", "ips_wins", "al_cycles", "strategy_tops", "tyrogue_costs", "show"]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Bullet ``lines`` for the chapter and ``values`` (name -> text) for the reproduction page."""
+
+    lines: tuple[str, ...]
+    values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def markdown(self) -> str:
+        """The lines as a Markdown list."""
+        return "\n".join(f"* {line}" for line in self.lines)
+
+
+def embedder_ranking(quality: pd.DataFrame) -> Summary:
+    """Chapter 1: embedders by mean full-pool probe accuracy over the datasets, best first."""
+    require_columns(quality, ["embedder", "probe_accuracy", "knn_accuracy"], "embedder_ranking")
+    ranking = quality.groupby("embedder")[["probe_accuracy", "knn_accuracy"]].mean().sort_values(
+        "probe_accuracy", ascending=False)
+    return Summary(
+        tuple(f"**{e}**: probe {r.probe_accuracy:.3f}, k-NN {r.knn_accuracy:.3f}" for e, r in ranking.iterrows()),
+        {"embedder_ranking": ", ".join(f"{e} ({r.probe_accuracy:.3f})" for e, r in ranking.iterrows())})
+
+
+def ips_wins(wins: pd.DataFrame) -> Summary:
+    """Chapter 2: each IPS's share of wins at the smallest and the largest k0."""
+    require_columns(wins, ["k0", "ips", "frequency"], "ips_wins")
+    small, large = wins["k0"].min(), wins["k0"].max()
+
+    def shares(k: int) -> str:
+        rows = wins[wins["k0"] == k].sort_values("frequency", ascending=False, kind="stable")
+        return ", ".join(f"{r.ips} {r.frequency:.0%}" for r in rows.itertuples())
+
+    return Summary((f"k₀ = {small}: {shares(small)}", f"k₀ = {large}: {shares(large)}"),
+                   {"ips_wins_small": f"k0 = {small}: {shares(small)}",
+                    "ips_wins_large": f"k0 = {large}: {shares(large)}"})
+
+
+def al_cycles(auc: pd.DataFrame, difference: pd.DataFrame | None) -> Summary:
+    """Chapter 3: strategies by mean AUC, and the TypiClust - random IPS difference at both ends.
+
+    ``difference`` is :func:`~almodules.analysis.ips_difference_curves`, or ``None`` when the
+    chapter did not run both initial pools.
+    """
+    require_columns(auc, ["strategy", "mean"], "al_cycles")
+    order = auc.groupby("strategy")["mean"].mean().sort_values(ascending=False, kind="stable")
+    lines = ["AUC: " + ", ".join(f"**{s}** {v:.3f}" for s, v in order.items())]
+    effect = "not run (needs random and typiclust IPS)"
+    if difference is not None:
+        by_cycle = difference.groupby("cycle")["mean"].mean()
+        effect = (f"{by_cycle.iloc[0]:+.3f} at cycle {by_cycle.index[0]}, "
+                  f"{by_cycle.iloc[-1]:+.3f} at cycle {by_cycle.index[-1]}")
+        lines.append(f"TypiClust − random IPS: {effect}")
+    return Summary(tuple(lines), {"auc_ranking": ", ".join(f"{s} {v:.3f}" for s, v in order.items()),
+                                  "ips_effect": effect})
+
+
+def strategy_tops(cycle_table: pd.DataFrame, embedders: list[str]) -> Summary:
+    """Chapter 4: the strategy most often on top, the best mean win rate, the top per embedder."""
+    best = top_strategy_frequency(cycle_table, by=()).iloc[0]
+    rates = win_rate_matrix(win_rates(cycle_table))
+    lines = [f"Most often top over all competitions: **{best.strategy}** ({best.frequency:.0%} of "
+             f"{int(best.groups)}).",
+             f"Highest mean pairwise win rate: **{rates.index[0]}** ({rates.iloc[0].mean():.0%})."]
+    per_embedder = []
+    for name in embedders:
+        top = top_strategy_frequency(cycle_table[cycle_table["embedder"] == name], by=()).iloc[0]
+        lines.append(f"With {name}: **{top.strategy}** is top most often ({top.frequency:.0%}).")
+        per_embedder.append(f"{name}: {top.strategy} ({top.frequency:.0%})")
+    return Summary(tuple(lines), {
+        "top_overall": f"{best.strategy} ({best.frequency:.0%} of {int(best.groups)} competitions)",
+        "best_win_rate": f"{rates.index[0]} ({rates.iloc[0].mean():.0%})",
+        "top_per_embedder": "; ".join(per_embedder)})
+
+
+def tyrogue_costs(labels_summary: pd.DataFrame, cycle_table: pd.DataFrame) -> Summary:
+    """Chapter 5: mean labels to reach each target per strategy, and TYROGUE's latency against the slowest.
+
+    ``labels_summary`` is the seed summary of :func:`~almodules.analysis.labels_to_target`
+    (columns ``fraction``, ``strategy``, ``mean``).
+    """
+    require_columns(labels_summary, ["fraction", "strategy", "mean"], "tyrogue_costs")
+    mean_labels = labels_summary.groupby(["fraction", "strategy"])["mean"].mean().unstack("strategy")
+    latency = acquisition_latency(cycle_table, by=("strategy",)).set_index("strategy")["median_s"]
+    lines, label_texts = [], []
+    for fraction, row in mean_labels.iterrows():
+        reached = row.dropna().sort_values(kind="stable")
+        text = ", ".join(f"{s} {v:.0f}" for s, v in reached.items()) or "no strategy reached it"
+        lines.append(f"labels to {fraction:.0%} of full supervision (mean): {text}")
+        label_texts.append(f"{fraction:.0%}: {text}")
+    latency_text = "TYROGUE not among the strategies"
+    if "tyrogue" in latency.index and len(latency) > 1:
+        slowest = latency.drop("tyrogue").idxmax()
+        latency_text = (f"TYROGUE {latency['tyrogue']:.3f} s; slowest other strategy, {slowest}, "
+                        f"{latency[slowest]:.3f} s ({latency[slowest] / latency['tyrogue']:.1f}× TYROGUE's)")
+        lines.append(f"median query latency: {latency_text}")
+    return Summary(tuple(lines), {"labels_to_target": "; ".join(label_texts), "latency_ratio": latency_text})
+
+
+def show(summary: Summary) -> None:
+    """Publish ``summary`` in a notebook: glue its values for the reproduction page, display its lines."""
+    # Imported here: only a notebook kernel needs them, and myst-nb pulls in Sphinx.
+    from IPython.display import Markdown, display
+    from myst_nb import glue
+
+    for name, text in summary.values.items():
+        glue(name, text, display=False)
+    display(Markdown(summary.markdown))

@@ -1,0 +1,36 @@
+"""Fixtures shared by the test modules."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine_fakes import registered
+
+
+@pytest.fixture
+def blob_registry():
+    """The synthetic ``blobs`` datasets and the ``gauss`` embedder, registered for one test."""
+    with registered():
+        yield
+
+
+@pytest.fixture
+def register():
+    """``register(spec)`` adds a DatasetSpec or EmbedderSpec to its registry for one test."""
+    from almodules.dataset_registry import DatasetSpec, register_dataset, unregister_dataset
+    from almodules.embedders import register_embedder, unregister_embedder
+
+    undo = []
+
+    def add(spec):
+        if isinstance(spec, DatasetSpec):
+            register_dataset(spec)
+            undo.append(lambda: unregister_dataset(spec.name))
+        else:
+            register_embedder(spec)
+            undo.append(lambda: unregister_embedder(spec.name))
+        return spec
+
+    yield add
+    for step in reversed(undo):
+        step()
