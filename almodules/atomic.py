@@ -4,7 +4,7 @@
 that is flushed to disk and then ``os.replace``-d over the target, so a reader sees the old file
 or the new one, never half of one, and a killed writer leaves at most an ignored temporary
 file. :func:`canonical_hash` is the one hash of a JSON-able value used for run keys and cache
-keys.
+keys; :func:`text_digest` and :func:`array_digest` hash texts and arrays for fingerprints.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-__all__ = ["TMP_SUFFIX", "write_atomic", "canonical_json", "canonical_hash"]
+import numpy as np
+
+__all__ = ["TMP_SUFFIX", "write_atomic", "canonical_json", "canonical_hash", "text_digest", "array_digest"]
 
 TMP_SUFFIX = ".tmp"
 """Suffix of the temporary files of writes in flight (their names also start with a dot)."""
@@ -51,3 +53,27 @@ def canonical_json(value: Any) -> str:
 def canonical_hash(value: Any) -> str:
     """Hex SHA-256 of :func:`canonical_json` of ``value``: stable across processes and machines."""
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def text_digest(texts: Sequence[str], pairs: Sequence[str] | None = None) -> str:
+    """SHA-256 of a sequence of texts (and optional pairs), order and boundaries included."""
+    h = hashlib.sha256()
+    for part, seq in (("texts", texts), ("pairs", pairs)):
+        if seq is None:
+            continue
+        h.update(f"{part}:{len(seq)}\n".encode())
+        for text in seq:
+            data = text.encode("utf-8")
+            h.update(len(data).to_bytes(8, "little"))
+            h.update(data)
+    return h.hexdigest()
+
+
+def array_digest(*arrays: np.ndarray) -> str:
+    """SHA-256 of arrays: their dtypes, shapes and bytes (C order), in the order given."""
+    h = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        h.update(f"{array.dtype.str}{array.shape}\n".encode())
+        h.update(memoryview(array).cast("B"))
+    return h.hexdigest()

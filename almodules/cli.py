@@ -134,26 +134,37 @@ def _cmd_grid(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .config import RunConfig
-    from .reproduce import verify_runs
+    from .reproduce import ranking_changes, verify_runs
     from .store import ResultStore
-    from .validation import check_int
+    from .validation import check_int, check_number
 
     limit = check_int("--limit", args.limit, minimum=1)
+    tolerance = check_number("--tolerance", args.tolerance, minimum=0)
     filters = {k: v for k in ("dataset", "embedder", "ips", "strategy", "seed") if (v := getattr(args, k)) is not None}
-    runs = ResultStore().runs(**filters)
+    store = ResultStore()
+    runs = store.runs(**filters)
     if runs.empty:
         raise ConfigError(f"no stored run matches {filters or 'the store'}")
     if len(runs) > limit:  # a fixed sample, spread over the matching runs
         runs = runs.iloc[np.sort(np.random.default_rng(0).choice(len(runs), size=limit, replace=False))]
-    configs = [RunConfig.from_dict(text) for text in runs["config"]]
-    table = verify_runs(configs, workers=args.workers, progress=not args.json)
-    _print_records(table.astype(object).where(table.notna(), None).to_dict("records"), args.json,
-                   ["dataset", "embedder", "ips", "strategy", "seed", "reproduced", "first_divergent_cycle",
-                    "max_accuracy_diff"])
-    if not args.json:
-        print(f"{int(table['reproduced'].sum())} of {len(table)} runs reproduced")
-    return 0 if table["reproduced"].all() else 1
+    table = verify_runs(runs["run_key"], store=store, tolerance=tolerance, workers=args.workers,
+                        progress=not args.json)
+    changes = ranking_changes(table, store)
+    if args.json:
+        records = table.astype(object).where(table.notna(), None).to_dict("records")
+        json.dump({"runs": records, "rankings": changes.to_dict("records")}, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        _print_records(table.astype(object).where(table.notna(), None).to_dict("records"), False,
+                       ["dataset", "embedder", "ips", "strategy", "seed", "stale", "reproduced",
+                        "first_divergent_cycle", "max_accuracy_diff", "within_tolerance"])
+        checked = table[~table["stale"].astype(bool)]
+        print(f"{len(table)} runs: {int(table['stale'].sum())} stale (data or embedder changed since), "
+              f"{int(checked['reproduced'].sum())} of {len(checked)} bit-identical, "
+              f"{int(checked['within_tolerance'].sum())} within {tolerance:g} accuracy; "
+              f"strategy order by AUC changed in {int(changes['changed'].sum())} of {len(changes)} compared groups")
+    checked = table[~table["stale"].astype(bool)]
+    return 0 if len(checked) and checked["reproduced"].all() else 1
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
@@ -233,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{key}", default=None, help=f"only runs with this {key}")
     p.add_argument("--seed", type=int, default=None, help="only runs with this seed")
     p.add_argument("--limit", type=int, default=5, help="check a fixed sample of at most N matching runs")
+    p.add_argument("--tolerance", type=float, default=0.01,
+                   help="largest accuracy difference that counts as agreement across machines (default 0.01)")
     p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_verify)

@@ -24,13 +24,22 @@ from .probe import ProbeParams
 from .strategies import IPS_STRATEGIES, QUERY_STRATEGIES, STRATEGIES, get_strategy
 from .validation import ConfigError, check_choice, check_int, check_number
 
-__all__ = ["DEFAULT_CYCLES", "DEFAULT_LABELS_PER_CLASS_PER_CYCLE", "KEY_COLUMNS", "RunConfig"]
+__all__ = [
+    "DEFAULT_CYCLES", "DEFAULT_LABELS_PER_CLASS_PER_CYCLE", "ENGINE_VERSION", "KEY_COLUMNS", "RunConfig",
+]
 
 DEFAULT_CYCLES = 20
 """The paper's T: query rounds after the initial pool."""
 
 DEFAULT_LABELS_PER_CLASS_PER_CYCLE = 5
 """Budget rule for datasets without a Table 2 budget: ``B = k0 + T * 5 * n_classes``."""
+
+ENGINE_VERSION = 1
+"""Version of the AL loop and the probe (:mod:`almodules.experiment`, :mod:`almodules.probe`): bump
+it when a change gives other results for the same config and data, so stored runs are not served."""
+
+MAX_INT64 = 2**63 - 1
+"""Largest seed, size or budget: the result store keeps them as 64-bit integers."""
 
 KEY_COLUMNS: dict[str, type] = {
     "config_hash": str, "dataset": str, "embedder": str, "ips": str, "strategy": str, "seed": int, "k0": int,
@@ -98,7 +107,9 @@ class RunConfig:
 
     Build it with :meth:`create`, which fills the paper's defaults. Construction (also from
     :meth:`from_dict`) validates every field against the registries and the protocol's
-    constraints, so an invalid config never reaches the engine.
+    constraints, and completes the strategy and IPS parameters with their defaults (so both
+    constructors give one hash); sizes that depend on the data (the budget against the real
+    pool) are checked by :func:`almodules.grid.plan_runs` before any run.
 
     Parameters
     ----------
@@ -143,7 +154,8 @@ class RunConfig:
         check_choice("ips", self.ips, IPS_STRATEGIES)
         check_choice("strategy", self.strategy, QUERY_STRATEGIES)
         for name, minimum in (("seed", 0), ("k0", 1), ("cycles", 0), ("budget", 1)):
-            object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=minimum))
+            object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=minimum,
+                                                     maximum=MAX_INT64))
         if self.budget < self.k0:
             raise ConfigError(f"budget ({self.budget}) must be >= k0 ({self.k0}): the budget counts "
                               "the initial pool")
@@ -160,14 +172,14 @@ class RunConfig:
             if self.budget > self.pool_size:
                 raise ConfigError(f"budget {self.budget} is larger than the pool (pool_size="
                                   f"{self.pool_size}); budget must be <= pool_size")
-        n_train = DATASETS[self.dataset].n_train
-        if n_train and self.budget > n_train:
-            raise ConfigError(f"budget {self.budget} is larger than the pool: the train split of "
-                              f"{self.dataset!r} has {n_train} rows; budget must be <= {n_train}")
-        for attr, name in (("strategy_params", self.strategy), ("ips_params", self.ips)):
-            params = _normalize_params(attr, getattr(self, attr))
-            STRATEGIES[name].check_params(dict(params))
-            object.__setattr__(self, attr, params)
+        for attr, role in (("strategy_params", "strategy"), ("ips_params", "ips")):
+            spec = STRATEGIES[getattr(self, role)]
+            given = dict(_normalize_params(attr, getattr(self, attr)))
+            # Complete with the defaults, so RunConfig(...) and RunConfig.create(...) of one run agree.
+            base = {**spec.defaults, **(spec.ips_params if role == "ips" else {})}
+            params = {k: _coerce_like(base.get(k), v) for k, v in {**base, **given}.items()}
+            spec.check_params(params, role=role, batch=self.k0 if role == "ips" else self.batch_size or None)
+            object.__setattr__(self, attr, _normalize_params(attr, params))
         object.__setattr__(self, "probe", _normalize_probe(self.probe))
 
     @classmethod
@@ -214,14 +226,8 @@ class RunConfig:
                 kw["budget"] = spec.budget
             else:
                 kw["budget"] = k0 + cycles * DEFAULT_LABELS_PER_CLASS_PER_CYCLE * classes_for("budget")
-        for attr, role in (("strategy_params", "strategy"), ("ips_params", "ips")):
-            strategy = get_strategy(kw.setdefault(role, "random"), role=role)
-            defaults = strategy.defaults
-            given = dict(_normalize_params(attr, kw.get(attr)))
-            for key in given:
-                check_choice(f"parameter of strategy {strategy.name!r}", key, defaults)
-            base = {**defaults, **(strategy.ips_params if role == "ips" else {})}
-            kw[attr] = {k: _coerce_like(base.get(k), v) for k, v in {**base, **given}.items()}
+        for role in ("strategy", "ips"):
+            get_strategy(kw.setdefault(role, "random"), role=role)
         return cls(**kw)
 
     @property
@@ -262,6 +268,21 @@ class RunConfig:
     def config_hash(self) -> str:
         """SHA-256 of :meth:`to_json`, hex; stable across processes, machines and sessions."""
         return canonical_hash(self.to_dict())
+
+    def code_versions(self) -> dict[str, int]:
+        """Versions of the code that decides this run's bits: the engine, the IPS and the strategy."""
+        return {"engine": ENGINE_VERSION, "ips": STRATEGIES[self.ips].version,
+                "strategy": STRATEGIES[self.strategy].version}
+
+    def run_key(self, data_fingerprint: str, embedding_fingerprint: str) -> str:
+        """The result store's key of this config run on the given data and embeddings.
+
+        It hashes everything that decides the run's bits: the config, the dataset's content, the
+        embeddings' fingerprint and :meth:`code_versions`; a result computed on other data or by
+        other code has another key and is never served for this one.
+        """
+        return canonical_hash({"config": self.to_dict(), "data": data_fingerprint,
+                               "embedding": embedding_fingerprint, "code": self.code_versions()})
 
     def key(self) -> dict:
         """The columns that identify the run in the result tables (:data:`KEY_COLUMNS`)."""

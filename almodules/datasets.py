@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,11 +48,15 @@ from .dataset_sources import (
     read_local,
     read_package,
 )
+from .atomic import array_digest, canonical_hash, text_digest
 from .dataset_registry import DATASETS, DatasetSpec
 from .paths import data_dir as default_data_dir
 from .validation import ConfigError, check_choice, check_int
 
-__all__ = ["DatasetUnavailableError", "TextDataset", "available_sources", "load_dataset", "subsample_indices"]
+__all__ = [
+    "DatasetUnavailableError", "TextDataset", "available_sources", "dataset_fingerprint", "load_dataset",
+    "subsample_indices",
+]
 
 # Stream number that separates the validation draw from the pool draw of the same seed.
 _VAL_STREAM = 1
@@ -105,6 +110,23 @@ class TextDataset:
     def pair(self) -> bool:
         """Whether examples are text pairs."""
         return self.train_pair is not None
+
+
+def dataset_fingerprint(dataset: Any) -> str:
+    """Hash of a dataset's content: its classes and, per split, its texts (and pairs) and labels.
+
+    Anything with ``classes`` and ``<split>_labels`` works; texts are included where present, so
+    a change of one text, one label or the class order gives another fingerprint.
+    """
+    splits = {}
+    for split in ("train", "test", "val"):
+        labels = getattr(dataset, f"{split}_labels", None)
+        if labels is None:
+            continue
+        texts = getattr(dataset, f"{split}_text", None)
+        splits[split] = {"labels": array_digest(np.asarray(labels, dtype=np.int64)),
+                         "texts": None if texts is None else text_digest(texts, getattr(dataset, f"{split}_pair", None))}
+    return canonical_hash({"classes": [str(c) for c in dataset.classes], "splits": splits})
 
 
 class DatasetUnavailableError(FileNotFoundError):

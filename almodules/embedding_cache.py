@@ -12,7 +12,6 @@ and treated as missing, so the caller recomputes and overwrites it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import warnings
@@ -22,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import canonical_hash, write_atomic
+from .atomic import canonical_hash, text_digest, write_atomic
 from .paths import cache_dir
 
-__all__ = ["CACHE_VERSION", "CorruptCacheWarning", "text_digest", "fingerprint", "cache_path", "save_arrays",
+__all__ = ["CACHE_VERSION", "CorruptCacheWarning", "fingerprint", "cache_path", "save_arrays",
            "load_arrays"]
 
 # Bump when the encoders change what they compute for the same spec, to retire old files.
@@ -35,20 +34,6 @@ _META = "__meta__"
 
 class CorruptCacheWarning(UserWarning):
     """A cached embedding file was unreadable or invalid and is being recomputed."""
-
-
-def text_digest(texts: Sequence[str], pairs: Sequence[str] | None = None) -> str:
-    """SHA-256 of a sequence of texts (and optional pairs), order and boundaries included."""
-    h = hashlib.sha256()
-    for part, seq in (("texts", texts), ("pairs", pairs)):
-        if seq is None:
-            continue
-        h.update(f"{part}:{len(seq)}\n".encode())
-        for text in seq:
-            data = text.encode("utf-8")
-            h.update(len(data).to_bytes(8, "little"))
-            h.update(data)
-    return h.hexdigest()
 
 
 def fingerprint(embedder_key: Mapping[str, object],

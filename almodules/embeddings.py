@@ -29,9 +29,10 @@ from .embedders import EmbedderSpec, get_embedder
 from .embedding_cache import cache_path, fingerprint, load_arrays, save_arrays
 from .encoders import load_encoder, precision_name, resolve_device
 from .pooling import l2_normalize
+from .provenance import blas_architecture
 from .validation import ConfigError, check_finite_matrix, check_int
 
-__all__ = ["DatasetEmbeddings", "embed_dataset", "embed_texts", "embedder_key"]
+__all__ = ["DatasetEmbeddings", "embed_dataset", "embed_texts", "embedder_key", "embedding_fingerprint"]
 
 _KEY_FIELDS = ("name", "backend", "model", "revision", "dim", "pooling", "normalize", "max_length", "prompt",
                "append_eos", "tokenizer_wheel", "trust_remote_code")
@@ -164,6 +165,29 @@ def _splits(dataset, limit: int | None) -> dict[str, tuple[tuple[str, ...], tupl
     return splits
 
 
+def _as_dataset(dataset):
+    if isinstance(dataset, str):
+        return load_dataset(dataset)
+    if not all(hasattr(dataset, field) for field in ("name", "train_text", "test_text")):
+        raise ConfigError(f"dataset must be a dataset name or a TextDataset, got {type(dataset).__name__}")
+    return dataset
+
+
+def embedding_fingerprint(dataset, embedder: str | EmbedderSpec, *, limit: int | None = None,
+                          device: str | None = None) -> str:
+    """The fingerprint :func:`embed_dataset` gives these embeddings, computed without embedding anything.
+
+    It hashes the embedder's identity (:func:`embedder_key`, precision included) and every text of
+    every split, so runs can be keyed by their embeddings before (or without) computing them. What
+    it leaves out because it does not change bits on one machine kind: batch size, thread counts
+    (the one thread-dependent encoder, TF-IDF + SVD, fixes its own). What it leaves out although
+    it can change the last bits: the CPU's BLAS kernels (recorded with the cache and every run).
+    """
+    spec = get_embedder(embedder)
+    return fingerprint(embedder_key(spec, precision_name(spec, resolve_device(device))),
+                       _splits(_as_dataset(dataset), limit))
+
+
 def embed_dataset(dataset, embedder: str | EmbedderSpec, *, limit: int | None = None,
                   batch_size: int | None = None, device: str | None = None,
                   progress: bool = True) -> DatasetEmbeddings:
@@ -193,10 +217,7 @@ def embed_dataset(dataset, embedder: str | EmbedderSpec, *, limit: int | None = 
     if batch_size is not None:
         check_int("batch_size", batch_size, minimum=1)
     device = resolve_device(device)
-    if isinstance(dataset, str):
-        dataset = load_dataset(dataset)
-    elif not all(hasattr(dataset, field) for field in ("name", "train_text", "test_text")):
-        raise ConfigError(f"dataset must be a dataset name or a TextDataset, got {type(dataset).__name__}")
+    dataset = _as_dataset(dataset)
     splits = _splits(dataset, limit)
     key = embedder_key(spec, precision_name(spec, device))
     fp = fingerprint(key, splits)
@@ -211,6 +232,7 @@ def embed_dataset(dataset, embedder: str | EmbedderSpec, *, limit: int | None = 
         arrays = {split: _encode(encoder, spec, texts, pairs, batch_size, progress,
                                  desc=f"{dataset.name}/{split} x {spec.name}")
                   for split, (texts, pairs) in splits.items()}
-        save_arrays(path, arrays, {"fingerprint": fp, "dataset": dataset.name, "embedder": key, "limit": limit})
+        save_arrays(path, arrays, {"fingerprint": fp, "dataset": dataset.name, "embedder": key, "limit": limit,
+                                   "blas": blas_architecture()})
     return DatasetEmbeddings(train=arrays["train"], test=arrays["test"], val=arrays.get("val"), fingerprint=fp,
                              path=path, from_cache=from_cache, dataset=dataset.name, embedder=spec.name)

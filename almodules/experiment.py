@@ -32,15 +32,16 @@ from sklearn.metrics import accuracy_score, f1_score
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from .atomic import array_digest, canonical_json
 from .config import RunConfig
-from .datasets import load_dataset, subsample_indices
-from .embeddings import embed_dataset
+from .datasets import dataset_fingerprint, load_dataset, subsample_indices
+from .embeddings import embed_dataset, embedding_fingerprint
 from .probe import LinearProbe
 from .provenance import git_commit, library_versions, package_version
 from .strategies import PoolState, select_batch
 from .validation import ConfigError, check_finite_matrix, check_int
 
-__all__ = ["RunInputs", "RunResult", "load_inputs", "run_experiment", "execute_run"]
+__all__ = ["RunInputs", "RunResult", "registered_fingerprints", "load_inputs", "run_experiment", "execute_run"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class RunInputs:
     """What a run reads, validated: embeddings and labels of the train and test splits (no text).
 
     Build it with :func:`load_inputs`. Workers of a grid receive one per (dataset, embedder).
+    ``data_fingerprint`` and ``embedding_fingerprint`` name what the arrays were computed from
+    (:func:`~almodules.datasets.dataset_fingerprint`,
+    :func:`~almodules.embeddings.embedding_fingerprint`); with the config they key a run's result.
     """
 
     train: np.ndarray
@@ -55,11 +59,18 @@ class RunInputs:
     train_labels: np.ndarray
     test_labels: np.ndarray
     n_classes: int
+    data_fingerprint: str
+    embedding_fingerprint: str
 
     @classmethod
     def from_objects(cls, dataset: Any, embeddings: Any) -> "RunInputs":
         """Validate a dataset (``classes``, ``train_labels``, ``test_labels``) against its embeddings
-        (``train``, ``test``): finite values, one row per example, labels within the classes."""
+        (``train``, ``test``): finite values, one row per example, labels within the classes.
+
+        The fingerprints are the objects' own (a :class:`~almodules.datasets.TextDataset`'s
+        content, :class:`~almodules.embeddings.DatasetEmbeddings`' ``fingerprint``), or else
+        hashes of the labels and of the arrays themselves.
+        """
         n_classes = len(dataset.classes)
         labels = {}
         for split in ("train", "test"):
@@ -76,7 +87,19 @@ class RunInputs:
         if train.shape[1] != test.shape[1]:
             raise ConfigError(f"embeddings.test has {test.shape[1]} columns but embeddings.train has "
                               f"{train.shape[1]}; both splits must come from the same embedder")
-        return cls(train, test, labels["train"], labels["test"], n_classes)
+        embedding_fp = getattr(embeddings, "fingerprint", None) or array_digest(train, test)
+        return cls(train, test, labels["train"], labels["test"], n_classes, dataset_fingerprint(dataset),
+                   embedding_fp)
+
+
+def registered_fingerprints(dataset: str, embedder: str) -> tuple[str, str, int]:
+    """``(data fingerprint, embedding fingerprint, train rows)`` of a registered pair, embedding nothing.
+
+    The fingerprints are those :func:`load_inputs` gives the same pair's inputs; with a config
+    they make its run key (:meth:`RunConfig.run_key <almodules.config.RunConfig.run_key>`).
+    """
+    data = load_dataset(dataset)
+    return dataset_fingerprint(data), embedding_fingerprint(data, embedder), len(data.train_labels)
 
 
 def load_inputs(dataset: str, embedder: str, *, data: Any = None, embeddings: Any = None) -> RunInputs:
@@ -112,6 +135,8 @@ class RunResult:
     """
 
     config: RunConfig
+    data_fingerprint: str
+    embedding_fingerprint: str
     cycles: tuple[dict, ...]
     n_pool: int
     n_test: int
@@ -121,14 +146,21 @@ class RunResult:
     git_commit: str | None
     library_versions: dict
 
+    @property
+    def run_key(self) -> str:
+        """The key of this result in the store: the config, the data and the code that made it."""
+        return self.config.run_key(self.data_fingerprint, self.embedding_fingerprint)
+
     def cycle_rows(self) -> list[dict]:
-        """Rows of the cycle table: the config's key columns, then the cycle's fields."""
-        key = self.config.key()
+        """Rows of the cycle table: the run key, the config's key columns, then the cycle's fields."""
+        key = {"run_key": self.run_key, **self.config.key()}
         return [{**key, **row} for row in self.cycles]
 
     def run_record(self) -> dict:
         """The row of the runs table."""
-        return {"config_hash": self.config.config_hash, "config": self.config.to_json(),
+        return {"run_key": self.run_key, "config_hash": self.config.config_hash, "config": self.config.to_json(),
+                "data_fingerprint": self.data_fingerprint, "embedding_fingerprint": self.embedding_fingerprint,
+                "code_versions": canonical_json(self.config.code_versions()),
                 "package_version": self.package_version, "git_commit": self.git_commit,
                 "library_versions": json.dumps(self.library_versions, sort_keys=True),
                 "wall_s": self.wall_s, "created_at": self.created_at, "n_pool": self.n_pool,
@@ -214,7 +246,8 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
         select_s = time.perf_counter() - t0
         label(picked)
     return RunResult(
-        config=config, cycles=tuple(rows), n_pool=len(pool), n_test=len(inputs.test_labels),
+        config=config, data_fingerprint=inputs.data_fingerprint, embedding_fingerprint=inputs.embedding_fingerprint,
+        cycles=tuple(rows), n_pool=len(pool), n_test=len(inputs.test_labels),
         wall_s=time.perf_counter() - start, created_at=datetime.now(UTC),
         package_version=package_version(), git_commit=git_commit(), library_versions=library_versions(),
     )

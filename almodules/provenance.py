@@ -9,10 +9,13 @@ import platform
 import subprocess
 from importlib import metadata
 
+import numpy as np
+from threadpoolctl import threadpool_info
+
 from . import __version__
 from .paths import repo_root
 
-__all__ = ["LIBRARIES", "package_version", "git_commit", "library_versions"]
+__all__ = ["LIBRARIES", "package_version", "git_commit", "blas_architecture", "library_versions"]
 
 LIBRARIES: tuple[str, ...] = ("numpy", "scipy", "scikit-learn", "scikit-activeml", "pandas", "pyarrow", "torch",
                               "transformers", "threadpoolctl", "joblib")
@@ -37,9 +40,20 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def blas_architecture() -> str:
+    """numpy's BLAS library and the CPU kernels it chose (``"numpy 2.4.6: openblas 0.3.31 Haswell"``).
+
+    Machines of one kind can differ here (a CPU with AVX-512 gets other kernels), and then results
+    can differ in their last bits; it is recorded, not part of any key.
+    """
+    blas = "; ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture', '')}".strip()
+                     for i in threadpool_info() if i.get("user_api") == "blas")
+    return f"numpy {np.__version__}: {blas or 'unknown'}"
+
+
 def library_versions() -> dict[str, str | None]:
-    """``{"python": ..., <distribution>: version or None}`` for :data:`LIBRARIES`."""
-    versions: dict[str, str | None] = {"python": platform.python_version()}
+    """``{"python": ..., "blas": ..., <distribution>: version or None}`` for :data:`LIBRARIES`."""
+    versions: dict[str, str | None] = {"python": platform.python_version(), "blas": blas_architecture()}
     for dist in LIBRARIES:
         try:
             versions[dist] = metadata.version(dist)

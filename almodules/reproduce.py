@@ -1,15 +1,20 @@
-"""Check that stored runs reproduce: recompute them and compare picks and accuracies.
+"""Check that stored runs reproduce: recompute them and compare picks, accuracies and conclusions.
 
-The result store is a cache keyed by the run's config, so it trusts that the same config gives the
-same run. :func:`verify_runs` tests that trust: it recomputes stored runs into a scratch store
-(through :func:`almodules.grid.run_grid`, so on any executor) and compares them cycle by cycle
-with the stored ones. A run reproduces when every cycle picked the same points; the accuracies
-then agree too.
+The result store serves a run by its key (config, data, embeddings, code), so it trusts that the
+same key gives the same run. :func:`verify_runs` tests that trust: it recomputes stored runs into
+a scratch store (through :func:`almodules.grid.run_grid`, so on any executor) and compares them
+cycle by cycle with the stored ones, on three levels:
 
-Runs are deterministic for their seed on one machine with the same embeddings (one BLAS thread
-per run). Embeddings computed on another CPU can differ in their last bits, and a strategy facing
-a near-tie can then pick another point; such a run diverges at some cycle, usually with accuracies
-that stay close (``max_accuracy_diff``).
+* ``reproduced``: every cycle picked the same points (bit identity, expected on the machine kind
+  that computed the run: same CPU, same BLAS kernels);
+* ``within_tolerance``: every cycle's accuracy within ``tolerance`` of the stored one (expected
+  across machines: other BLAS kernels change the last bits, and a strategy facing a near-tie
+  may then pick another point);
+* :func:`ranking_changes`: whether the order of strategies by AUC within each compared group
+  (dataset, embedder, IPS, seed, setting) changes, i.e. whether a chapter's conclusion would.
+
+A stored run whose key no longer matches its config on the data registered now (the data or
+the embedder changed since) is ``stale``: it is not recomputed, and no grid serves it.
 """
 
 from __future__ import annotations
@@ -20,60 +25,112 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .analysis import SETTING, area_under_curve
 from .config import RunConfig
-from .grid import run_grid
+from .grid import plan_runs, run_grid
 from .store import ResultStore
+from .validation import check_number
 
-__all__ = ["verify_runs", "VERIFY_COLUMNS"]
+__all__ = ["verify_runs", "ranking_changes", "VERIFY_COLUMNS", "DEFAULT_TOLERANCE"]
 
-VERIFY_COLUMNS: tuple[str, ...] = ("config_hash", "dataset", "embedder", "ips", "strategy", "seed",
-                                   "reproduced", "first_divergent_cycle", "max_accuracy_diff")
+DEFAULT_TOLERANCE = 0.01
+"""Largest per-cycle accuracy difference that still counts as agreeing across machines."""
+
+VERIFY_COLUMNS: tuple[str, ...] = (
+    "run_key", "dataset", "embedder", "ips", "strategy", "seed", "stale", "reproduced", "first_divergent_cycle",
+    "max_accuracy_diff", "within_tolerance", "stored_auc", "recomputed_auc")
 """Columns of :func:`verify_runs`' table."""
 
 
-def verify_runs(configs: Iterable[RunConfig], *, store: ResultStore | None = None, executor: str = "local",
-                workers: int | None = None, scheduler=None, progress: bool = True, loader=None) -> pd.DataFrame:
-    """Recompute the stored runs among ``configs`` and compare them with what is stored.
+def verify_runs(run_keys: Iterable[str], *, store: ResultStore | None = None, tolerance: float = DEFAULT_TOLERANCE,
+                executor: str = "local", workers: int | None = None, scheduler=None, progress: bool = True,
+                loader=None) -> pd.DataFrame:
+    """Recompute the stored runs ``run_keys`` and compare them with what is stored.
 
     Parameters
     ----------
-    configs : iterable of RunConfig
-        Runs to check; those not stored are left out.
+    run_keys : iterable of str
+        Keys of stored runs (e.g. a sample of ``store.runs()["run_key"]``).
     store : ResultStore, optional
         The store to check (default: the result directory's). It is only read.
+    tolerance : float
+        Largest accuracy difference that counts as agreement (``within_tolerance``).
     executor, workers, scheduler, progress, loader
         As for :func:`almodules.grid.run_grid`.
 
     Returns
     -------
     DataFrame
-        One row per run (:data:`VERIFY_COLUMNS`): ``reproduced`` is True when every cycle picked
-        the same points; ``first_divergent_cycle`` is the first cycle that did not (``<NA>``
-        otherwise); ``max_accuracy_diff`` the largest absolute accuracy difference.
+        One row per run (:data:`VERIFY_COLUMNS`); the comparison columns are empty for stale runs.
     """
+    tolerance = check_number("tolerance", tolerance, minimum=0)
     store = store or ResultStore()
-    unique = list({c.config_hash: c for c in configs}.values())
-    absent = {c.config_hash for c in store.missing(unique)}
-    stored = [c for c in unique if c.config_hash not in absent]
-    if not stored:
-        return pd.DataFrame(columns=list(VERIFY_COLUMNS))
+    keys = list(dict.fromkeys(run_keys))
+    before = store.load(keys)
+    runs = store.runs(run_key=keys)
+    configs = {k: RunConfig.from_dict(text) for k, text in zip(runs["run_key"], runs["config"])}
     extra = {} if loader is None else {"loader": loader}
-    with tempfile.TemporaryDirectory(prefix="alm-verify-") as tmp:
-        scratch = ResultStore(tmp)
-        run_grid(stored, executor=executor, workers=workers, scheduler=scheduler, store=scratch,
-                 progress=progress, **extra)
-        again = scratch.load(stored)
-    before = store.load(stored)
+    planned = {p.config.config_hash: p.run_key for p in plan_runs(configs.values(), **extra)}
+    current = [k for k in keys if planned[configs[k].config_hash] == k]
+    again = pd.DataFrame(columns=before.columns)
+    if current:
+        with tempfile.TemporaryDirectory(prefix="alm-verify-") as tmp:
+            scratch = ResultStore(tmp)
+            run_grid([configs[k] for k in current], executor=executor, workers=workers, scheduler=scheduler,
+                     store=scratch, progress=progress, **extra)
+            again = scratch.load(current)
+    auc_before, auc_again = _auc_by_key(before), _auc_by_key(again)
     rows = []
-    for config in stored:
-        old = before[before["config_hash"] == config.config_hash]
-        new = again[again["config_hash"] == config.config_hash]
-        diverged = [int(c) for c, a, b in zip(old["cycle"], old["selected"], new["selected"])
-                    if not np.array_equal(a, b)]
-        rows.append({**{k: getattr(config, k) for k in ("dataset", "embedder", "ips", "strategy", "seed")},
-                     "config_hash": config.config_hash, "reproduced": not diverged,
-                     "first_divergent_cycle": diverged[0] if diverged else pd.NA,
-                     "max_accuracy_diff": float(np.max(np.abs(old["accuracy"].to_numpy() -
-                                                              new["accuracy"].to_numpy())))})
+    for key in keys:
+        config = configs[key]
+        row = {**{k: getattr(config, k) for k in ("dataset", "embedder", "ips", "strategy", "seed")},
+               "run_key": key, "stale": key not in current, "stored_auc": auc_before.get(key)}
+        if key in current:
+            old, new = before[before["run_key"] == key], again[again["run_key"] == key]
+            diverged = [int(c) for c, a, b in zip(old["cycle"], old["selected"], new["selected"])
+                        if not np.array_equal(a, b)]
+            diff = float(np.max(np.abs(old["accuracy"].to_numpy() - new["accuracy"].to_numpy())))
+            row.update(reproduced=not diverged, first_divergent_cycle=diverged[0] if diverged else pd.NA,
+                       max_accuracy_diff=diff, within_tolerance=diff <= tolerance,
+                       recomputed_auc=auc_again.get(key))
+        rows.append(row)
     frame = pd.DataFrame(rows, columns=list(VERIFY_COLUMNS))
     return frame.astype({"first_divergent_cycle": "Int64"})
+
+
+def _auc_by_key(cycles: pd.DataFrame) -> dict[str, float]:
+    if cycles.empty:
+        return {}
+    auc = area_under_curve(cycles.assign(strategy=cycles["run_key"]))
+    return dict(zip(auc["strategy"], auc["auc"]))
+
+
+def ranking_changes(table: pd.DataFrame, store: ResultStore | None = None) -> pd.DataFrame:
+    """Groups of verified runs whose strategy order by AUC differs between stored and recomputed.
+
+    A group is the runs of :func:`verify_runs`' ``table`` that a chapter compares with each
+    other: same dataset, embedder, IPS, seed and setting, at least two strategies.
+
+    Returns
+    -------
+    DataFrame
+        One row per group with at least two recomputed strategies: the group's columns,
+        ``stored_order`` and ``recomputed_order`` (strategies, best first) and ``changed``.
+    """
+    store = store or ResultStore()
+    done = table[~table["stale"].astype(bool) & table["recomputed_auc"].notna()]
+    if done.empty:
+        return pd.DataFrame(columns=["dataset", "embedder", "ips", "seed", "stored_order", "recomputed_order",
+                                     "changed"])
+    settings = store.cycles(run_key=list(done["run_key"]), cycle=0)[["run_key", *SETTING[2:]]]
+    merged = done.merge(settings, on="run_key")
+    rows = []
+    for group, runs in merged.groupby(["dataset", "embedder", "ips", "seed", *SETTING[2:]], dropna=False):
+        if runs["strategy"].nunique() < 2:
+            continue
+        stored = list(runs.sort_values("stored_auc", ascending=False, kind="stable")["strategy"])
+        recomputed = list(runs.sort_values("recomputed_auc", ascending=False, kind="stable")["strategy"])
+        rows.append({"dataset": group[0], "embedder": group[1], "ips": group[2], "seed": group[3],
+                     "stored_order": stored, "recomputed_order": recomputed, "changed": stored != recomputed})
+    return pd.DataFrame(rows, columns=["dataset", "embedder", "ips", "seed", "stored_order", "recomputed_order",
+                                       "changed"])

@@ -72,6 +72,12 @@ def registered() -> Iterator[None]:
             unregister_dataset(spec.name)
 
 
+def key_of(cfg: RunConfig) -> str:
+    """The run key of ``cfg`` on its synthetic data (what the store files it under)."""
+    inputs = load_blobs(cfg.dataset, cfg.embedder)
+    return cfg.run_key(inputs.data_fingerprint, inputs.embedding_fingerprint)
+
+
 def config(**kw) -> RunConfig:
     """A validated config on the ``blobs`` dataset and the ``gauss`` embedder."""
     return RunConfig.create(**{"dataset": "blobs", "embedder": EMBEDDER, **kw})

@@ -15,7 +15,7 @@ import pytest
 
 from almodules.cli import main
 from almodules.config import RunConfig
-from almodules.grid import expand_grid, load_grid, run_grid
+from almodules.grid import expand_grid, load_grid, plan_runs, run_grid
 from almodules.store import ResultStore
 from almodules.validation import ConfigError
 from engine_fakes import EMBEDDER, LOADER_LOG, load_blobs
@@ -90,7 +90,7 @@ def test_run_grid_rejects_bad_arguments(tmp_path):
         run_grid(configs, executor="ray", store=ResultStore(tmp_path))
     with pytest.raises(ValueError, match="scheduler is only used by executor 'dask'"):
         run_grid(configs, scheduler="tcp://x:1", store=ResultStore(tmp_path))
-    with pytest.raises(TypeError, match="run_grid needs RunConfig objects"):
+    with pytest.raises(TypeError, match="runs need RunConfig objects"):
         run_grid([{"dataset": "blobs"}], store=ResultStore(tmp_path))
     with pytest.raises(ValueError, match="workers must be >= 1"):
         run_grid(configs, workers=0, store=ResultStore(tmp_path))
@@ -110,7 +110,8 @@ def test_local_processes_equal_in_process_and_load_once_per_group(tmp_path, monk
     loads = log.read_text().split("\n")[:-1]
     assert sorted(line.split(" ", 1)[1] for line in loads) == ["blobs gauss"] * 2 + ["blobs-wide gauss"] * 2
     assert run_grid(configs, workers=2, store=two, progress=False, loader=load_blobs) == []
-    assert len(log.read_text().split("\n")) == 5  # nothing to compute, nothing loaded
+    # Nothing to compute: each group is loaded once more, only to fingerprint its arrays.
+    assert len(log.read_text().splitlines()) == 6
 
 
 @pytest.mark.slow
@@ -126,10 +127,10 @@ def test_dask_local_cluster_equals_the_local_executor(tmp_path, monkeypatch):
                                   dashboard_address=None) as cluster:
         done = run_grid(configs, executor="dask", scheduler=cluster.scheduler_address, store=dask,
                         progress=False, loader=load_blobs)
-    assert sorted(done) == sorted(c.config_hash for c in configs)
-    assert comparable(local.cycles()).equals(comparable(dask.cycles()))
     loads = [line.split(" ", 1)[1] for line in log.read_text().splitlines()]
-    assert sorted(loads) == ["blobs gauss", "blobs-nobudget gauss"]  # one load per group
+    assert sorted(loads) == ["blobs gauss", "blobs-nobudget gauss"]  # one load per group, in the driver
+    assert sorted(done) == sorted(p.run_key for p in plan_runs(configs, load_blobs))
+    assert comparable(local.cycles()).equals(comparable(dask.cycles()))
 
 
 SCRIPT = """
@@ -164,13 +165,14 @@ def test_a_killed_grid_resumes_to_the_complete_set(tmp_path):
     assert all(store.has(h) for h in before)  # whatever was written is complete
 
     done = run_grid(configs, workers=1, store=store, progress=False, loader=load_blobs)
-    assert set(done) == {c.config_hash for c in configs} - before  # exactly the missing runs
+    assert set(done) == {p.run_key for p in plan_runs(configs, load_blobs)} - before  # exactly the missing runs
     cycles = store.cycles()
     assert set(cycles["config_hash"]) == {c.config_hash for c in configs}
     assert not cycles.duplicated(["config_hash", "cycle"]).any()
     assert (cycles.groupby("config_hash").size() == 9).all()
     leftovers = [p for p in store.root.rglob("*") if p.is_file() and p.suffix != ".parquet"]
-    assert all(p.name.endswith(".tmp") for p in leftovers)  # at most a killed write's temp file
+    # at most a killed write's temporary file and the killed grid's claims of runs in flight
+    assert all(p.name.endswith((".tmp", ".claim")) for p in leftovers)
     # The resumed set equals an uninterrupted computation.
     fresh = ResultStore(tmp_path / "fresh")
     run_grid(configs[:4], workers=1, store=fresh, progress=False, loader=load_blobs)
@@ -188,6 +190,8 @@ def registry_loaders(monkeypatch):
 
     monkeypatch.setattr(experiment, "load_dataset", lambda name: blobs(name)[0])
     monkeypatch.setattr(experiment, "embed_dataset", lambda data, emb: blobs(data.name)[1])
+    monkeypatch.setattr(experiment, "embedding_fingerprint",
+                        lambda data, emb: load_blobs(data.name, emb).embedding_fingerprint)
 
 
 def test_cli_run_prints_cycles_and_uses_the_store(capsys, registry_loaders, tmp_path):
@@ -235,10 +239,33 @@ def test_cli_verify_checks_a_sample_of_stored_runs(capsys, registry_loaders, tmp
     capsys.readouterr()
     assert main(["verify", "--strategy", "margin", "--workers", "1"]) == 0
     out = capsys.readouterr().out
-    assert "1 of 1 runs reproduced" in out and "margin" in out
+    assert "1 of 1 bit-identical, 1 within 0.01 accuracy" in out and "margin" in out
     assert main(["verify", "--limit", "2", "--workers", "1", "--json"]) == 0
     import json
 
-    assert [r["reproduced"] for r in json.loads(capsys.readouterr().out)] == [True, True]
+    assert [r["reproduced"] for r in json.loads(capsys.readouterr().out)["runs"]] == [True, True]
     assert main(["verify", "--strategy", "coreset"]) == 2
     assert "no stored run matches" in capsys.readouterr().err
+
+
+# --- checked against the real data before any work ------------------------------------------------
+
+@pytest.mark.parametrize("kw, match", [
+    ({"budget": 400}, r"config \(dataset 'blobs', strategy 'random', seed 0\): budget 400 is larger than the "
+                      r"pool \(300 points\); allowed values: k0 \+ cycles \.\. 300"),
+    ({"budget": 40, "pool_size": 301}, r"pool_size 301 is larger than the train split \(300 rows\); allowed "
+                                       r"values: 1 \.\. 300"),
+])
+def test_sizes_are_checked_against_the_real_pool_before_any_run(kw, match, tmp_path):
+    store = ResultStore(tmp_path)
+    good = RunConfig.create(dataset="blobs", embedder=EMBEDDER, cycles=2, budget=10)
+    bad = RunConfig.create(dataset="blobs", embedder=EMBEDDER, cycles=2, **kw)
+    with pytest.raises(ConfigError, match=match):
+        run_grid([good, bad], workers=1, store=store, progress=False, loader=load_blobs)
+    assert len(store) == 0  # the good run was not started either
+
+
+def test_a_budget_equal_to_the_real_pool_is_allowed(tmp_path):
+    cfg = RunConfig.create(dataset="blobs", embedder=EMBEDDER, cycles=1, budget=300)
+    (planned,) = plan_runs([cfg], load_blobs)
+    assert planned.config == cfg

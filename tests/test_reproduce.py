@@ -1,4 +1,5 @@
-"""verify_runs recomputes stored runs and reports whether each one reproduced."""
+"""verify_runs recomputes stored runs and reports bit identity, agreement within a tolerance,
+stale runs (data changed since) and whether the order of strategies would change."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from almodules.config import RunConfig
-from almodules.experiment import run_experiment
-from almodules.reproduce import VERIFY_COLUMNS, verify_runs
-from almodules.store import ResultStore
-from engine_fakes import EMBEDDER, blobs, load_blobs
+from almodules.reproduce import VERIFY_COLUMNS, ranking_changes, verify_runs
+from almodules.store import SCHEMA, ResultStore
+from engine_fakes import config as blob_config
+from engine_fakes import key_of, load_blobs, run
 
 
 @pytest.fixture(autouse=True)
@@ -19,37 +19,64 @@ def fakes(blob_registry, monkeypatch, tmp_path):
 
 
 def config(**kw):
-    return RunConfig.create(**{"dataset": "blobs", "embedder": EMBEDDER, "cycles": 3, "budget": 16, **kw})
+    return blob_config(**{"cycles": 3, "budget": 16, **kw})
 
 
-def stored(store, cfg):
-    data, emb = blobs(cfg.dataset)
-    store.write(run_experiment(cfg, emb, data))
+def tamper(store, key, *, from_cycle, accuracy_shift, column="run_key", value=None):
+    """Rewrite a stored run (with a valid checksum) as if it had picked other points."""
+    rows = pq.read_table(store.path(key)).to_pylist()
+    for row in rows:
+        if row["cycle"] >= from_cycle:
+            row["selected"] = list(reversed(row["selected"]))[:-1] + [10_000]
+            row["accuracy"] -= accuracy_shift
+        if value is not None:
+            row[column] = value
+    store.path(key).unlink()
+    store.write_table(pa.Table.from_pylist(rows, schema=SCHEMA))
 
 
 def test_stored_runs_reproduce_and_a_tampered_one_is_caught():
     store = ResultStore()
-    good, bad, absent = config(strategy="margin"), config(strategy="badge", seed=1), config(seed=7)
-    stored(store, good)
-    stored(store, bad)
-    # Pretend the badge run picked other points from cycle 2 on.
-    table = pq.read_table(store.path(bad))
-    rows = table.to_pylist()
-    for row in rows:
-        if row["cycle"] >= 2:
-            row["selected"] = list(reversed(row["selected"]))[:-1] + [10_000]
-            row["accuracy"] -= 0.125
-    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), store.path(bad))
+    good, bad, near = config(strategy="margin"), config(strategy="badge", seed=1), config(strategy="random", seed=2)
+    for cfg in (good, bad, near):
+        store.write(run(cfg))
+    tamper(store, key_of(bad), from_cycle=2, accuracy_shift=0.125)
+    tamper(store, key_of(near), from_cycle=3, accuracy_shift=0.004)
 
-    report = verify_runs([good, bad, absent, good], store=store, workers=1, progress=False, loader=load_blobs)
+    keys = [key_of(c) for c in (good, bad, near)]
+    report = verify_runs(keys + [keys[0]], store=store, workers=1, progress=False, loader=load_blobs)
     assert tuple(report.columns) == VERIFY_COLUMNS
-    assert report["config_hash"].tolist() == [good.config_hash, bad.config_hash]  # absent: not stored
-    assert report["reproduced"].tolist() == [True, False]
+    assert report["run_key"].tolist() == keys
+    assert report["reproduced"].tolist() == [True, False, False]
+    assert report["within_tolerance"].tolist() == [True, False, True]  # 0.004 < 0.01
     assert report["first_divergent_cycle"].isna().iloc[0] and report["first_divergent_cycle"].iloc[1] == 2
-    assert report["max_accuracy_diff"].tolist() == pytest.approx([0.0, 0.125])
-    assert len(store) == 2  # the store itself is only read
+    assert report["max_accuracy_diff"].tolist() == pytest.approx([0.0, 0.125, 0.004])
+    assert not report["stale"].any() and len(store) == 3  # the store itself is only read
 
 
-def test_nothing_stored_gives_an_empty_report():
-    report = verify_runs([config()], store=ResultStore(), workers=1, progress=False, loader=load_blobs)
-    assert report.empty and tuple(report.columns) == VERIFY_COLUMNS
+def test_a_run_stored_for_other_data_is_stale_and_not_recomputed():
+    store = ResultStore()
+    cfg = config(strategy="margin")
+    store.write(run(cfg))
+    tamper(store, key_of(cfg), from_cycle=99, accuracy_shift=0, column="run_key", value="f" * 64)
+    report = verify_runs(["f" * 64], store=store, workers=1, progress=False, loader=load_blobs)
+    assert report["stale"].tolist() == [True] and report["reproduced"].isna().all()
+
+
+def test_ranking_changes_flag_groups_whose_strategy_order_flips():
+    store = ResultStore()
+    margin, rand = config(strategy="margin", seed=0), config(strategy="random", seed=0)
+    for cfg in (margin, rand):
+        store.write(run(cfg))
+    report = verify_runs([key_of(margin), key_of(rand)], store=store, workers=1, progress=False, loader=load_blobs)
+    changes = ranking_changes(report, store)
+    assert len(changes) == 1 and not changes["changed"].any()
+    flipped = report.copy()
+    flipped.loc[0, "stored_auc"], flipped.loc[1, "stored_auc"] = 0.1, 0.9
+    flipped.loc[0, "recomputed_auc"], flipped.loc[1, "recomputed_auc"] = 0.9, 0.1
+    assert ranking_changes(flipped, store)["changed"].tolist() == [True]
+
+
+def test_unknown_keys_are_refused():
+    with pytest.raises(LookupError, match="not in"):
+        verify_runs(["0" * 64], store=ResultStore(), workers=1, progress=False, loader=load_blobs)

@@ -16,13 +16,15 @@ import almodules.grid as grid
 from almodules.config import RunConfig
 from almodules.experiment import run_experiment
 from almodules.store import CYCLE_COLUMNS, INDEX, RUN_COLUMNS, ResultStore
-from engine_fakes import EMBEDDER, blobs, load_blobs
+from almodules.store_migration import fill_defaults
+from engine_fakes import EMBEDDER, blobs, key_of, load_blobs
 
-BRIEF_CYCLE_COLUMNS = ("config_hash", "dataset", "embedder", "ips", "strategy", "seed", "k0", "budget",
+BRIEF_CYCLE_COLUMNS = ("run_key", "config_hash", "dataset", "embedder", "ips", "strategy", "seed", "k0", "budget",
                        "cycles", "pool_size", "batch_size", "cycle", "n_labeled", "accuracy", "macro_f1",
                        "fit_s", "infer_s", "select_s", "selected")
-BRIEF_RUN_COLUMNS = ("config_hash", "config", "package_version", "git_commit", "library_versions", "wall_s",
-                     "created_at", "n_pool", "n_test")
+BRIEF_RUN_COLUMNS = ("run_key", "config_hash", "config", "data_fingerprint", "embedding_fingerprint",
+                     "code_versions", "package_version", "git_commit", "library_versions", "wall_s", "created_at",
+                     "n_pool", "n_test", "checksum")
 
 
 @pytest.fixture(autouse=True)
@@ -66,14 +68,15 @@ def test_round_trip_schema_and_layout(tmp_path):
     cfg = config(strategy="margin")
     res = result(cfg)
     path = store.write(res)
-    h = cfg.config_hash
+    h = key_of(cfg)
+    assert res.run_key == h and h != cfg.config_hash
     assert path == tmp_path / "store" / "runs" / h[:2] / f"{h}.parquet"
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
-    assert store.has(cfg) and store.has(h) and len(store) == 1
+    assert store.has(h) and len(store) == 1
 
     cycles = store.cycles()
     assert tuple(cycles.columns) == CYCLE_COLUMNS == BRIEF_CYCLE_COLUMNS
-    assert len(cycles) == 4 and (cycles["config_hash"] == h).all()
+    assert len(cycles) == 4 and (cycles["run_key"] == h).all() and (cycles["config_hash"] == cfg.config_hash).all()
     for row, expected in zip(cycles.to_dict("records"), res.cycle_rows()):
         assert list(row.pop("selected")) == expected.pop("selected")
         assert row["pool_size"] is None or pd.isna(row["pool_size"])
@@ -88,6 +91,8 @@ def test_round_trip_schema_and_layout(tmp_path):
     assert run["created_at"] == pd.Timestamp(res.created_at)
     assert (run["n_pool"], run["n_test"], run["wall_s"]) == (300, 200, res.wall_s)
     assert run["git_commit"] == res.git_commit
+    assert (run["data_fingerprint"], run["embedding_fingerprint"]) == (res.data_fingerprint, res.embedding_fingerprint)
+    assert json.loads(run["code_versions"]) == cfg.code_versions() and len(run["checksum"]) == 64
 
 
 def test_filters(tmp_path):
@@ -110,7 +115,7 @@ def test_filters(tmp_path):
 def test_empty_store(tmp_path):
     store = ResultStore(tmp_path)
     assert store.cycles().empty and store.runs().empty and len(store) == 0
-    assert not store.has(config())
+    assert not store.has(key_of(config()))
 
 
 def test_get_or_run_computes_only_what_is_missing(tmp_path, counted):
@@ -139,7 +144,7 @@ def test_writing_the_same_run_twice_replaces_it(tmp_path):
     store.write(result(cfg))
     store.write(result(cfg))
     assert len(store) == 1 and len(store.cycles()) == 4
-    assert [p.name for p in store.path(cfg).parent.iterdir()] == [store.path(cfg).name]
+    assert [p.name for p in store.path(key_of(cfg)).parent.iterdir()] == [store.path(key_of(cfg)).name]
 
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
@@ -154,7 +159,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     monkeypatch.setattr(pq, "write_table", broken)
     with pytest.raises(OSError, match="disk full"):
         store.write(res)
-    assert not store.has(cfg) and list(store.path(cfg).parent.iterdir()) == []
+    assert not store.has(key_of(cfg)) and list(store.path(key_of(cfg)).parent.iterdir()) == []
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
@@ -162,7 +167,7 @@ def test_corrupt_files_are_reported_and_recomputed(tmp_path, counted, damage):
     store = ResultStore(tmp_path)
     good, bad = config(seed=0), config(seed=1)
     expected = get_or_run(store, [good, bad])
-    path = store.path(bad)
+    path = store.path(key_of(bad))
     raw = path.read_bytes()
     if damage == "truncate":
         path.write_bytes(raw[: len(raw) // 2])
@@ -174,17 +179,17 @@ def test_corrupt_files_are_reported_and_recomputed(tmp_path, counted, damage):
         path.write_bytes(b"not a parquet file at all" * 10)
     else:
         path.write_bytes(b"")
-    with pytest.warns(RuntimeWarning, match=f"unreadable run file .*{bad.config_hash}"):
-        assert not store.has(bad)
-    assert store.has(good)
-    with pytest.warns(RuntimeWarning, match="unreadable run file"):
+    with pytest.warns(RuntimeWarning, match=f"(unreadable|corrupt) run file .*{key_of(bad)}"):
+        assert not store.has(key_of(bad))
+    assert store.has(key_of(good))
+    with pytest.warns(RuntimeWarning, match="(unreadable|corrupt) run file"):
         assert set(store.cycles()["config_hash"]) == {good.config_hash}
     with pytest.warns(RuntimeWarning, match="recomputed"):
         again = get_or_run(store, [good, bad])
     assert counted[2:] == [bad.config_hash]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert store.has(bad)
+        assert store.has(key_of(bad))
     columns = [c for c in again.columns if c not in ("fit_s", "infer_s", "select_s")]
     pd.testing.assert_frame_equal(again[columns], expected[columns])
 
@@ -193,13 +198,14 @@ def test_a_file_holding_another_run_is_not_trusted(tmp_path):
     store = ResultStore(tmp_path)
     a, b = config(seed=0), config(seed=1)
     store.write(result(a))
-    store.path(b).parent.mkdir(parents=True, exist_ok=True)
-    store.path(b).write_bytes(store.path(a).read_bytes())
-    with pytest.warns(RuntimeWarning, match=f"holds config hashes .*{a.config_hash}.*expected {b.config_hash}"):
+    ka, kb = key_of(a), key_of(b)
+    store.path(kb).parent.mkdir(parents=True, exist_ok=True)
+    store.path(kb).write_bytes(store.path(ka).read_bytes())
+    with pytest.warns(RuntimeWarning, match=f"holds run keys .*{ka}.*expected {kb}"):
         frame = store.cycles()
-    assert set(frame["config_hash"]) == {a.config_hash} and len(frame) == 4
+    assert set(frame["run_key"]) == {ka} and len(frame) == 4
     with pytest.warns(RuntimeWarning, match="recomputed"):
-        assert store.missing([a, b]) == [b]
+        assert store.missing([ka, kb]) == [kb]
 
 
 def test_readers_never_see_a_partial_file(tmp_path):
@@ -242,17 +248,18 @@ def test_the_index_reads_only_new_or_changed_files(tmp_path, monkeypatch):
         return real(self, paths)
 
     monkeypatch.setattr(ResultStore, "_read_files", spy)
-    assert len(store.cycles()) == 8 and reads == [sorted([a.config_hash, b.config_hash])]
+    ka, kb, kc = key_of(a), key_of(b), key_of(c)
+    assert len(store.cycles()) == 8 and reads == [sorted([ka, kb])]
     assert (tmp_path / INDEX).is_file() and len(store) == 2
     assert len(store.cycles()) == 8 and len(store.runs()) == 2 and len(reads) == 1  # index only
     store.write(result(c))
-    assert len(store.cycles()) == 12 and reads[-1] == [c.config_hash]
+    assert len(store.cycles()) == 12 and reads[-1] == [kc]
     rerun = result(a)
-    store.write(rerun)  # same hash, new content: re-read
-    assert store.runs(config_hash=a.config_hash)["wall_s"].item() == rerun.wall_s
-    assert reads[-1] == [a.config_hash]
-    store.path(b).unlink()  # a deleted run disappears without reading anything
-    assert set(store.cycles()["config_hash"]) == {a.config_hash, c.config_hash} and len(reads) == 3
+    store.write(rerun)  # same key, new content: re-read
+    assert store.runs(run_key=ka)["wall_s"].item() == rerun.wall_s
+    assert reads[-1] == [ka]
+    store.path(kb).unlink()  # a deleted run disappears without reading anything
+    assert set(store.cycles()["run_key"]) == {ka, kc} and len(reads) == 3
     (tmp_path / INDEX).unlink()  # derived: rebuilt from the run files
     assert len(store.cycles()) == 8 and len(reads) == 4
     (tmp_path / INDEX).write_bytes(b"junk")
@@ -264,7 +271,7 @@ def test_the_index_reads_only_new_or_changed_files(tmp_path, monkeypatch):
 def test_load_raises_for_runs_not_stored(tmp_path):
     store = ResultStore(tmp_path)
     with pytest.raises(LookupError, match="1 of 1 runs are not in"):
-        store.load([config()])
+        store.load([key_of(config())])
 
 
 def test_fill_defaults_rekeys_runs_stored_before_a_parameter_existed(tmp_path):
@@ -276,17 +283,16 @@ def test_fill_defaults_rekeys_runs_stored_before_a_parameter_existed(tmp_path):
     old_dict = cfg.to_dict()
     del old_dict["strategy_params"]["max_cluster_points"]
     old_json = json.dumps(old_dict, sort_keys=True, separators=(",", ":"))
-    old_hash = "0" * 64
-    table = pq.read_table(store.path(cfg))
-    table = table.set_column(0, "config_hash", [[old_hash] * len(table)])
-    table = table.set_column(table.schema.get_field_index("config"), "config", [[old_json] * len(table)])
-    store.path(cfg).unlink()
-    store.path(old_hash).parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, store.path(old_hash))
+    table = pq.read_table(store.path(res.run_key))
+    for name, value in (("run_key", "0" * 64), ("config_hash", "1" * 64), ("config", old_json)):
+        table = table.set_column(table.schema.get_field_index(name), name, [[value] * len(table)])
+    store.path(res.run_key).unlink()
+    store.write_table(table)
 
-    assert store.fill_defaults() == {old_hash: cfg.config_hash}
-    assert store.paths() == [store.path(cfg)]
-    back = store.load([cfg])
+    assert fill_defaults(store) == {"0" * 64: res.run_key}
+    assert store.paths() == [store.path(res.run_key)]
+    back = store.load([res.run_key])
     np.testing.assert_array_equal(back["accuracy"], [row["accuracy"] for row in res.cycle_rows()])
     assert store.runs()["config"].tolist() == [cfg.to_json()]
-    assert store.fill_defaults() == {}  # idempotent
+    assert store.runs()["config_hash"].tolist() == [cfg.config_hash]
+    assert fill_defaults(store) == {}  # idempotent

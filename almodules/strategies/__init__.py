@@ -62,10 +62,12 @@ STRATEGIES: dict[str, StrategySpec] = {s.name: s for s in [
     StrategySpec("dropquery", dropquery, True, "hybrid",
                  "dropout disagreement filter, then k-means on the candidates", "gupte2024dropquery",
                  rules={"n_passes": _INT, "p": NumberRule(minimum=1 / 256, maximum=255 / 256),
-                        "max_points": _OPTIONAL_INT}),
+                        "max_points": _OPTIONAL_INT}, at_least_batch=("max_points",)),
     StrategySpec("tyrogue", tyrogue, False, "hybrid",
                  "random pre-filter, k-means with r*b clusters, top-b entropy", "maekawa2022tyrogue",
-                 rules={"r": _INT, "n_random": _INT}, ips_params={"r": 1}),
+                 rules={"r": _INT, "n_random": _INT}, ips_params={"r": 1},
+                 # r > 1 ranks by entropy, which needs a probe: the initial pool is pure diversity.
+                 ips_rules={"r": NumberRule(integer=True, minimum=1, maximum=1)}, at_least_batch=("n_random",)),
     StrategySpec("falcun", falcun, True, "hybrid",
                  "FALCUN: uncertainty-weighted diverse picks in probability space", "gilhuber2024falcun",
                  rules={"gamma": NumberRule(minimum=0)}),
@@ -116,7 +118,7 @@ def select_batch(name: str, state: PoolState, b: int, rng: np.random.Generator, 
     b = check_int("b", b, minimum=1)
     if role == "ips":
         params = {**spec.ips_params, **params}
-    spec.check_params(params)
+    spec.check_params(params, role=role, batch=b)
     if spec.needs_probe and state.proba is None:
         raise ConfigError(f"strategy {name!r} needs a fitted probe (state.proba); "
                           f"strategies that need none: {', '.join(IPS_STRATEGIES)}")

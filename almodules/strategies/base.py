@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import NumberRule, check_choice
+from ..validation import NumberRule, check_choice, check_int
 from .distances import sq_norms
 
 __all__ = ["PoolState", "StrategySpec", "SelectFn"]
@@ -137,6 +137,13 @@ class StrategySpec:
         The allowed values of each parameter; every parameter of ``select`` has one.
     ips_params : dict
         Parameters used when the strategy selects the initial pool (TYROGUE's cold start r = 1).
+    ips_rules : mapping of str to NumberRule
+        Stricter rules for parameters when it selects the initial pool (nothing is labeled then).
+    at_least_batch : tuple of str
+        Parameters that must be at least the batch size (a pre-filter that must hold a batch).
+    version : int
+        Bumped when a change of the implementation changes its picks: part of every run key, so
+        runs stored before the change are recomputed rather than served.
     """
 
     name: str
@@ -148,6 +155,9 @@ class StrategySpec:
     query: bool = True
     rules: Mapping[str, NumberRule] = field(default_factory=dict)
     ips_params: dict = field(default_factory=dict)
+    ips_rules: Mapping[str, NumberRule] = field(default_factory=dict)
+    at_least_batch: tuple[str, ...] = ()
+    version: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
@@ -161,9 +171,15 @@ class StrategySpec:
         return {p.name: p.default for p in inspect.signature(self.select).parameters.values()
                 if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
-    def check_params(self, params: Mapping[str, Any]) -> None:
+    def check_params(self, params: Mapping[str, Any], *, role: str = "strategy", batch: int | None = None) -> None:
         """Raise :class:`~almodules.validation.ConfigError` unless every name and value of
-        ``params`` is allowed by :attr:`rules`."""
+        ``params`` is allowed: by :attr:`rules` (and :attr:`ips_rules` for ``role="ips"``), and
+        at least ``batch`` for :attr:`at_least_batch`."""
         for key, value in params.items():
             rule = self.rules[check_choice(f"parameter of strategy {self.name!r}", key, self.rules)]
-            rule.check(f"strategy {self.name!r} parameter {key}", value)
+            if role == "ips":
+                rule = self.ips_rules.get(key, rule)
+            rule.check(f"{'initial pool' if role == 'ips' else 'strategy'} {self.name!r} parameter {key}", value)
+            if batch is not None and key in self.at_least_batch and value is not None:
+                check_int(f"strategy {self.name!r} parameter {key} (at least the batch of {batch})", value,
+                          minimum=batch)
