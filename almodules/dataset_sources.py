@@ -114,11 +114,15 @@ def read_local(directory: Path, *, pair: bool) -> RawSplits:
     columns = ("text", "text_pair", "label") if pair else ("text", "label")
     frames = {}
     for split, path in paths.items():
-        available = pq.read_schema(path).names
-        absent = [c for c in columns if c not in available]
+        schema = pq.read_schema(path)
+        absent = [c for c in columns if c not in schema.names]
         if absent:
             raise ConfigError(f"{path} lacks the column(s) {', '.join(absent)}; expected columns "
                               f"{', '.join(columns)} (label = class name as a string)")
+        for name in columns[:-1]:
+            kind = schema.field(name).type
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+                raise ConfigError(f"column {name!r} of {path} holds {kind} values; allowed: text (strings)")
         frame = _parquet_table(str(path), path.stat().st_mtime_ns, columns).to_pandas()
         nulls = frame.isna().sum()
         if nulls.any():

@@ -25,7 +25,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from .atomic import canonical_hash, write_atomic
 from .datasets import load_dataset, subsample_indices
-from .experiment import load_inputs
+from .experiment import load_inputs, registered_fingerprints
 from .probe import LinearProbe
 from .paths import results_dir
 from .validation import check_choice, check_int
@@ -48,7 +48,8 @@ def cached_frame(kind: str, inputs: Mapping[str, Any], compute: Callable[[], pd.
     kind : str
         Name of the computation (a folder name).
     inputs : mapping
-        JSON-serialisable values that determine the result; with ``kind`` and
+        JSON-serialisable values that determine the result (the diagnostics below include the
+        fingerprints of the data and the embeddings); with ``kind`` and
         :data:`DIAGNOSTICS_VERSION` they form the key.
     compute : callable
         Returns the result as a DataFrame (written with pyarrow, so plain columns only).
@@ -68,6 +69,12 @@ def cached_frame(kind: str, inputs: Mapping[str, Any], compute: Callable[[], pd.
     frame = compute()
     write_atomic(path, lambda fh: frame.to_parquet(fh, index=False))
     return frame
+
+
+def _with_fingerprints(inputs_key: dict) -> dict:
+    """The cache key of a diagnostic: its inputs plus what the data and the embeddings are."""
+    data_fp, embedding_fp, _ = registered_fingerprints(inputs_key["dataset"], inputs_key["embedder"])
+    return {**inputs_key, "data_fingerprint": data_fp, "embedding_fingerprint": embedding_fp}
 
 
 def _pool(dataset: str, embedder: str, pool_size: int | None, seed: int):
@@ -135,7 +142,7 @@ def embedding_quality(dataset: str, embedder: str, *, pool_size: int | None = No
             "knn_k": k, "probe_fit_s": fit_s,
         }])
 
-    frame = cached_frame("embedding_quality", inputs_key, compute, root=root)
+    frame = cached_frame("embedding_quality", _with_fingerprints(inputs_key), compute, root=root)
     return frame.astype({"pool_size": "Int64"})
 
 
@@ -185,7 +192,7 @@ def projection_2d(dataset: str, embedder: str, *, n_points: int = 1000, method: 
         return pd.DataFrame({"dataset": dataset, "embedder": embedder, "x": xy[:, 0].astype(np.float32),
                              "y": xy[:, 1].astype(np.float32), "label": [classes[i] for i in y]})
 
-    return cached_frame("projection_2d", inputs_key, compute, root=root)
+    return cached_frame("projection_2d", _with_fingerprints(inputs_key), compute, root=root)
 
 
 def projections(datasets: Sequence[str], embedders: Sequence[str], *, progress: bool = True,

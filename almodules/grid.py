@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
@@ -53,7 +52,7 @@ from .claims import release, try_claim
 from .config import RunConfig
 from .experiment import RunInputs, RunResult, execute_run, load_inputs, registered_fingerprints
 from .store import ResultStore
-from .validation import ConfigError, check_choice, check_int
+from .validation import ConfigError, check_choice, check_int, parse_yaml
 
 __all__ = [
     "EXECUTORS", "GRID_KEYS", "PlannedRun", "expand_grid", "load_grid", "plan_runs", "run_grid", "get_or_run",
@@ -106,8 +105,7 @@ def load_grid(source: str | os.PathLike | Mapping | list) -> list[RunConfig]:
         path = Path(source)
         if not path.is_file():
             raise ConfigError(f"grid file {str(path)!r} not found")
-        with path.open(encoding="utf-8") as fh:
-            source = yaml.safe_load(fh)
+        source = parse_yaml(path.read_text(encoding="utf-8"), f"grid file {str(path)!r}")
     return expand_grid(source)
 
 
@@ -238,7 +236,15 @@ def plan_runs(configs: Iterable[RunConfig], loader: Loader = load_inputs, *,
 def _compute(planned: list[PlannedRun], store: ResultStore, executor: str, workers: int, scheduler: Any,
              progress: bool, loader: Loader, loaded: dict) -> list[str]:
     """Compute the planned runs this process can claim; write each result as soon as it ends."""
-    claimed = [p for p in planned if try_claim(store.path(p.run_key))]
+    claimed = []
+    for p in planned:
+        path = store.path(p.run_key)
+        if not try_claim(path):
+            continue
+        if path.is_file():  # another grid finished it since this one looked
+            release(path)
+            continue
+        claimed.append(p)
     if not claimed:
         return []
     expected = {p.config.config_hash: p.run_key for p in claimed}

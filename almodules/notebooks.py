@@ -24,13 +24,12 @@ from typing import Any
 import jupytext
 import papermill
 import plotly
-import yaml
 from papermill.exceptions import PapermillExecutionError
 
 from . import chapters
 from .config import RunConfig
 from .paths import repo_root
-from .validation import check_choice
+from .validation import ConfigError, check_choice, parse_yaml
 
 __all__ = [
     "NotebookError", "notebooks_dir", "executed_dir", "notebook_names", "notebook_defaults", "notebook_parameters",
@@ -122,7 +121,7 @@ def parse_parameter_value(text: str) -> Any:
     Numbers in exponent notation without a dot (``1e-3``), which YAML 1.1 reads as strings, are
     read as floats.
     """
-    value = yaml.safe_load(text)
+    value = parse_yaml(text, f"parameter value {text!r}")
     if isinstance(value, str) and _NUMBER.fullmatch(text.strip()):
         return float(text)
     return value
@@ -136,8 +135,13 @@ def load_book_parameters(path: str | os.PathLike | None = None) -> dict[str, dic
     starting with ``_`` hold shared values for YAML anchors and are not notebooks.
     """
     path = Path(path) if path is not None else repo_root() / "book" / "parameters.yaml"
-    with open(path, encoding="utf-8") as fh:
-        data = {k: v for k, v in (yaml.safe_load(fh) or {}).items() if not str(k).startswith("_")}
+    if not path.is_file():
+        raise ConfigError(f"book parameter file {str(path)!r} not found")
+    loaded = parse_yaml(path.read_text(encoding="utf-8"), f"book parameter file {str(path)!r}") or {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"book parameter file {str(path)!r} must map notebook names to parameters, "
+                          f"got {type(loaded).__name__}")
+    data = {k: v for k, v in loaded.items() if not str(k).startswith("_")}
     for name in data:
         check_choice("notebook in book parameters", name, notebook_names())
     return data

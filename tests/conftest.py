@@ -34,3 +34,15 @@ def register():
     yield add
     for step in reversed(undo):
         step()
+
+
+@pytest.fixture
+def registry_loaders(blob_registry, monkeypatch):
+    """The default loader finds the blobs: the engine's dataset and embedding calls are redirected."""
+    import almodules.experiment as experiment
+    from engine_fakes import blobs, load_blobs
+
+    monkeypatch.setattr(experiment, "load_dataset", lambda name: blobs(name)[0])
+    monkeypatch.setattr(experiment, "embed_dataset", lambda data, emb: blobs(data.name)[1])
+    monkeypatch.setattr(experiment, "embedding_fingerprint",
+                        lambda data, emb: load_blobs(data.name, emb).embedding_fingerprint)

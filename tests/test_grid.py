@@ -182,18 +182,6 @@ def test_a_killed_grid_resumes_to_the_complete_set(tmp_path):
 
 # --- CLI --------------------------------------------------------------------------------------
 
-@pytest.fixture
-def registry_loaders(monkeypatch):
-    """Let load_inputs find the blobs through the dataset and embedding modules."""
-    import almodules.experiment as experiment
-    from engine_fakes import blobs
-
-    monkeypatch.setattr(experiment, "load_dataset", lambda name: blobs(name)[0])
-    monkeypatch.setattr(experiment, "embed_dataset", lambda data, emb: blobs(data.name)[1])
-    monkeypatch.setattr(experiment, "embedding_fingerprint",
-                        lambda data, emb: load_blobs(data.name, emb).embedding_fingerprint)
-
-
 def test_cli_run_prints_cycles_and_uses_the_store(capsys, registry_loaders, tmp_path):
     argv = ["run", "--dataset", "blobs", "--embedder", EMBEDDER, "--strategy", "margin", "--seed", "2",
             "--cycles", "3", "--budget", "16", "--json"]

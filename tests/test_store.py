@@ -296,3 +296,91 @@ def test_fill_defaults_rekeys_runs_stored_before_a_parameter_existed(tmp_path):
     assert store.runs()["config"].tolist() == [cfg.to_json()]
     assert store.runs()["config_hash"].tolist() == [cfg.config_hash]
     assert fill_defaults(store) == {}  # idempotent
+
+
+def test_any_flipped_byte_is_detected_or_harmless(tmp_path):
+    """A flipped byte anywhere (data pages, footer, statistics) never serves other values."""
+    store = ResultStore(tmp_path)
+    cfg = config(strategy="margin")
+    store.write(result(cfg))
+    key = key_of(cfg)
+    path = store.path(key)
+    raw = path.read_bytes()
+    expected = store.load([key]).drop(columns=["selected"]), store.load([key])["selected"].map(list).tolist()
+    rng = np.random.default_rng(0)
+    served_other = []
+    for position in sorted(set(rng.choice(len(raw), size=min(250, len(raw)), replace=False).tolist())):
+        flipped = bytearray(raw)
+        flipped[position] ^= 1 << int(rng.integers(8))
+        path.write_bytes(bytes(flipped))
+        (tmp_path / INDEX).unlink(missing_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if not store.missing([key]):
+                got = store.load([key])
+                if not (got.drop(columns=["selected"]).equals(expected[0])
+                        and got["selected"].map(list).tolist() == expected[1]):
+                    served_other.append(position)
+    assert not served_other, f"flips at {served_other} changed the values served"
+
+
+def test_temporary_files_of_killed_writes_are_removed_once_stale(tmp_path):
+    import os
+    import time
+
+    from almodules.store import STALE_TMP_S
+
+    store = ResultStore(tmp_path)
+    store.write(result(config()))
+    folder = store.path(key_of(config())).parent
+    old, fresh = folder / ".x.1.ab.tmp", folder / ".y.2.cd.tmp"
+    old.write_bytes(b"half")
+    fresh.write_bytes(b"in flight")
+    os.utime(old, (time.time() - STALE_TMP_S - 10,) * 2)
+    assert len(store) == 1
+    assert not old.exists() and fresh.exists()  # a write in flight is left alone
+
+
+def test_both_constructors_give_one_hash():
+    direct = RunConfig(dataset="blobs", embedder=EMBEDDER, k0=4, budget=16, cycles=3, strategy="typiclust",
+                       strategy_params={"knn": 20.0})
+    assert direct == config(strategy="typiclust") and direct.config_hash == config(strategy="typiclust").config_hash
+    assert dict(direct.strategy_params)["knn"] == 20 and isinstance(dict(direct.strategy_params)["knn"], int)
+
+
+CONCURRENT = """
+import pickle, sys
+from almodules.grid import run_grid
+from almodules.store import ResultStore
+from engine_fakes import load_blobs, registered
+configs = pickle.load(open(sys.argv[1], "rb"))
+with registered():
+    done = run_grid(configs, workers=1, store=ResultStore(sys.argv[2]), progress=False, loader=load_blobs)
+print(len(done))
+"""
+
+
+@pytest.mark.slow
+def test_two_grids_on_one_store_compute_each_run_once(tmp_path):
+    import os
+    import pickle
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from almodules.grid import expand_grid
+
+    configs = expand_grid({"dataset": "blobs-wide", "embedder": EMBEDDER, "strategy": ["random", "margin"],
+                           "seed": list(range(6)), "cycles": 6, "budget": 130})
+    (tmp_path / "configs.pkl").write_bytes(pickle.dumps(configs))
+    (tmp_path / "grid.py").write_text(CONCURRENT)
+    tests = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
+    procs = [subprocess.Popen([sys.executable, str(tmp_path / "grid.py"), str(tmp_path / "configs.pkl"),
+                               str(tmp_path / "store")], env=env, stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    computed = [int(p.communicate(timeout=300)[0].split()[-1]) for p in procs]
+    store = ResultStore(tmp_path / "store")
+    assert len(store) == len(configs)
+    assert sum(computed) == len(configs), computed  # every run computed by exactly one of them
+    assert not list((tmp_path / "store").rglob(".*.claim"))
