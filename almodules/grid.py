@@ -241,7 +241,7 @@ def _compute(planned: list[PlannedRun], store: ResultStore, executor: str, worke
         path = store.path(p.run_key)
         if not try_claim(path):
             continue
-        if path.is_file():  # another grid finished it since this one looked
+        if store.has(p.run_key):  # another grid finished it since this one looked
             release(path)
             continue
         claimed.append(p)

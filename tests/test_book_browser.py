@@ -13,6 +13,7 @@ import re
 import threading
 from pathlib import Path
 
+import jupytext
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -22,15 +23,6 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
-TINY_BOOK = """\
-01_embeddings: {projection_points: 60, projection_method: pca}
-02_initial_pool: {ips: [random, kmeans, typiclust], k0s: [10, 20], seeds: [0]}
-03_al_cycles: {ips: [random, typiclust], strategies: [random, margin, badge], seeds: [0], budget: 25, cycles: 2}
-04_embedding_quality: {ips: [random, typiclust], strategies: [random, margin, badge], seeds: [0], budget: 25,
-                       cycles: 2}
-05_tyrogue: {strategies: [random, entropy, tyrogue], seeds: [0], budget: 25, cycles: 2, rs: [1, 3],
-             latency_pool_sizes: [100, 200], latency_n_random: 50}
-"""
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +31,13 @@ def book_html(tmp_path_factory):
 
     work = tmp_path_factory.mktemp("book")
     params = work / "tiny.yaml"
-    params.write_text(TINY_BOOK)
+    import yaml
+
+    from almodules.notebooks import notebook_names, notebooks_dir
+
+    tiny = {name: jupytext.read(notebooks_dir() / f"{name}.md").metadata["almodules"]["tiny"]
+            for name in notebook_names()}
+    params.write_text(yaml.safe_dump(tiny))
     mp = pytest.MonkeyPatch()
     mp.setenv("ALM_RESULTS_DIR", str(work / "results"))
     try:

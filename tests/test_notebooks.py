@@ -15,19 +15,12 @@ from almodules.grid import plan_runs
 from almodules.store import ResultStore
 from almodules.paths import repo_root
 
-NAMES = ["01_embeddings", "02_initial_pool", "03_al_cycles", "04_embedding_quality", "05_tyrogue"]
+NAMES = notebooks.notebook_names()
 
-# Tiny, fast parameters on the embedded default dataset (bbc_news x tfidf-svd).
-TINY = {
-    "01_embeddings": {"projection_points": 60, "projection_method": "pca"},
-    "02_initial_pool": {"ips": ["random", "kmeans", "typiclust"], "k0s": [10, 20], "seeds": [0]},
-    "03_al_cycles": {"ips": ["random", "typiclust"], "strategies": ["random", "margin"], "seeds": [0],
-                     "budget": 25, "cycles": 2},
-    "04_embedding_quality": {"ips": ["random", "typiclust"], "strategies": ["random", "margin", "badge"],
-                             "seeds": [0], "budget": 25, "cycles": 2},
-    "05_tyrogue": {"strategies": ["random", "entropy", "tyrogue"], "seeds": [0], "budget": 25, "cycles": 2,
-                   "rs": [1, 3], "latency_pool_sizes": [100, 200], "latency_n_random": 50},
-}
+
+def _tiny(name) -> dict:
+    """The chapter's own fast parameters (``almodules: {tiny: ...}`` in its front matter)."""
+    return _source(name).metadata["almodules"]["tiny"]
 
 
 def _source(name):
@@ -42,14 +35,17 @@ def _defaults(name) -> dict:
     return values
 
 
-def test_the_five_chapters_are_found_in_order():
-    assert notebooks.notebook_names() == NAMES
+def test_every_chapter_is_in_the_table_of_contents_in_order():
+    toc = (repo_root() / "_toc.yml").read_text()
+    listed = re.findall(r"file: book/executed/(\S+)", toc)
+    assert listed == NAMES and len(NAMES) >= 5
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_structure(name):
     nb = _source(name)
     assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert set(_tiny(name)) <= set(_defaults(name)), "tiny parameters name parameters of the chapter"
     code = [c for c in nb.cells if c.cell_type == "code"]
     tagged = [i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", [])]
     assert tagged == [0], "exactly one parameters cell, the first code cell"
@@ -131,7 +127,7 @@ def isolated_store(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", NAMES)
 def test_chapter_runs_with_tiny_parameters(name, isolated_store):
     out_dir = isolated_store / "executed"
-    (path,) = notebooks.run_notebooks(only=name, parameters=TINY[name], output_dir=out_dir, progress=False)
+    (path,) = notebooks.run_notebooks(only=name, parameters=_tiny(name), output_dir=out_dir, progress=False)
     nb = nbformat.read(path, as_version=4)
     figures = 0
     for cell in nb.cells:
