@@ -15,7 +15,7 @@ import socket
 import time
 from pathlib import Path
 
-__all__ = ["CLAIM_TTL_S", "claim_path", "try_claim", "release", "held_by_other"]
+__all__ = ["CLAIM_TTL_S", "GARBLED_GRACE_S", "claim_path", "try_claim", "release", "held_by_other"]
 
 CLAIM_TTL_S = 6 * 3600
 """Age after which any claim counts as abandoned."""
@@ -33,8 +33,8 @@ def _owner() -> dict:
 def _alive(owner: dict) -> bool:
     if time.time() - float(owner.get("time", 0)) > CLAIM_TTL_S:
         return False
-    if owner.get("host") != socket.gethostname():
-        return True  # another machine's process: trust it until the TTL
+    if owner.get("pid") is None or owner.get("host") != socket.gethostname():
+        return True  # another machine's process, or one still writing its claim: trust it until the TTL
     try:
         os.kill(int(owner["pid"]), 0)
     except ProcessLookupError:
@@ -44,13 +44,23 @@ def _alive(owner: dict) -> bool:
     return True
 
 
+GARBLED_GRACE_S = 60
+"""A claim file that cannot be read yet (its writer is between creating and filling it) counts
+as held for this long after its last change, then as abandoned."""
+
+
 def _read(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return None
     except (OSError, ValueError):
-        return {}  # half written or garbled: treat as abandoned
+        try:
+            fresh = time.time() - path.stat().st_mtime < GARBLED_GRACE_S
+        except FileNotFoundError:
+            return None
+        # Being written right now: held by an unknown live process; otherwise abandoned.
+        return {"host": None, "pid": None, "time": time.time()} if fresh else {}
 
 
 def held_by_other(run_file: Path) -> bool:

@@ -27,7 +27,8 @@ from tqdm.auto import tqdm
 from .datasets import load_dataset
 from .embedders import EmbedderSpec, get_embedder
 from .embedding_cache import cache_path, fingerprint, load_arrays, save_arrays
-from .encoders import load_encoder, precision_name, resolve_device
+from .devices import precision_name, resolve_device
+from .encoders import load_encoder
 from .pooling import l2_normalize
 from .provenance import blas_architecture
 from .validation import ConfigError, check_finite_matrix, check_int

@@ -33,6 +33,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
+from .devices import precision_name, resolve_device
 from .model_files import missing_wheel, model_dir, tokenizer_dir, wheel_file
 from .pooling import pool
 from .validation import ConfigError
@@ -40,37 +41,11 @@ from .validation import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from .embedders import EmbedderSpec
 
-__all__ = ["ENCODERS", "SVD_THREADS", "load_encoder", "resolve_device", "precision_name", "TransformerEncoder", "OnnxEncoder",
+__all__ = ["ENCODERS", "SVD_THREADS", "load_encoder", "TransformerEncoder", "OnnxEncoder",
            "E5Encoder", "GloveEncoder", "TfidfSvdEncoder"]
 
 Texts = Sequence[str]
 Update = Callable[[int], object]
-
-
-# ----------------------------------------------------------------------------- devices
-
-def resolve_device(device: str | None) -> str:
-    """``device`` checked, or ``"cuda"`` when a GPU is present and ``"cpu"`` otherwise."""
-    import torch
-
-    if device is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        kind = torch.device(device).type
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"device {device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:<index>'") from None
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} requested but no CUDA GPU is available; use device='cpu'")
-    return device
-
-
-def precision_name(spec: EmbedderSpec, device: str) -> str:
-    """Numeric precision the encoder runs in: half precision for transformers on a GPU."""
-    if spec.backend != "transformers" or not device.startswith("cuda"):
-        return "float32"
-    import torch
-
-    return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
 
 
 # ----------------------------------------------------------------------------- tokenized models

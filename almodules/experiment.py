@@ -34,7 +34,8 @@ from tqdm.auto import tqdm
 
 from .atomic import array_digest, canonical_json
 from .config import RunConfig
-from .datasets import dataset_fingerprint, load_dataset, subsample_indices
+from .dataset_checks import dataset_fingerprint
+from .datasets import load_dataset, subsample_indices
 from .embeddings import embed_dataset, embedding_fingerprint
 from .probe import LinearProbe
 from .provenance import git_commit, library_versions, package_version
@@ -50,7 +51,7 @@ class RunInputs:
 
     Build it with :func:`load_inputs`. Workers of a grid receive one per (dataset, embedder).
     ``data_fingerprint`` and ``embedding_fingerprint`` name what the arrays were computed from
-    (:func:`~almodules.datasets.dataset_fingerprint`,
+    (:func:`~almodules.dataset_checks.dataset_fingerprint`,
     :func:`~almodules.embeddings.embedding_fingerprint`); with the config they key a run's result.
     """
 

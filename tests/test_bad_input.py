@@ -12,7 +12,8 @@ import pytest
 from almodules.cli import main
 from almodules.config import RunConfig
 from almodules.dataset_registry import DatasetSpec
-from almodules.datasets import DataWarning, load_dataset
+from almodules.dataset_checks import DataWarning
+from almodules.datasets import load_dataset
 from almodules.embedders import get_embedder
 from almodules.embeddings import embed_texts
 from almodules.grid import expand_grid, get_or_run, run_grid

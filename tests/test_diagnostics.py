@@ -61,6 +61,7 @@ def fake_pool(monkeypatch):
         return Xtr[:n], ytr[:n], inputs, ("neg", "pos", "never")
 
     monkeypatch.setattr(diagnostics, "_pool", fake)
+    monkeypatch.setattr(diagnostics, "registered_fingerprints", lambda d, e: (f"data-{d}", f"emb-{e}", 200))
     return calls
 
 

@@ -16,7 +16,7 @@ from almodules.cli import embedder_records
 from almodules.embedders import DEFAULT_EMBEDDER, EMBEDDERS, EmbedderSpec, get_embedder
 from almodules.embedding_cache import CorruptCacheWarning, fingerprint, load_arrays, save_arrays
 from almodules.embeddings import DatasetEmbeddings, embed_dataset, embed_texts, embedder_key
-from almodules.encoders import resolve_device
+from almodules.devices import resolve_device
 from almodules.model_files import ModelUnavailableError, is_available, unpack_zip_parts
 from tiny_transformers import PAIRS, TEXTS, tiny_decoder, tiny_encoder
 
