@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -87,3 +91,26 @@ def run(cfg: RunConfig, name: str = "blobs", **kw) -> RunResult:
     """Run ``cfg`` on the synthetic dataset ``name`` with one BLAS thread."""
     data, emb = blobs(name)
     return run_experiment(cfg, emb, data, blas_threads=1, **kw)
+
+
+GRID_SCRIPT = """
+import pickle, sys
+from almodules.grid import run_grid
+from almodules.store import ResultStore
+from engine_fakes import load_blobs, registered
+configs = pickle.load(open(sys.argv[1], "rb"))
+with registered():
+    done = run_grid(configs, workers=int(sys.argv[3]), store=ResultStore(sys.argv[2]), progress=False,
+                    loader=load_blobs)
+print(len(done))
+"""
+
+
+def start_grid_process(folder, configs, store_root, *, workers: int = 1, **popen) -> subprocess.Popen:
+    """A separate Python process running ``configs`` into ``store_root`` (it prints how many it computed)."""
+    folder = Path(folder)
+    (folder / "configs.pkl").write_bytes(pickle.dumps(configs))
+    (folder / "grid.py").write_text(GRID_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, str(folder / "grid.py"), str(folder / "configs.pkl"), str(store_root),
+                             str(workers)], env=env, **popen)

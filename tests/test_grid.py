@@ -4,10 +4,7 @@ grid resuming to the complete set, the CLI."""
 from __future__ import annotations
 
 import os
-import pickle
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +15,7 @@ from almodules.config import RunConfig
 from almodules.grid import expand_grid, load_grid, plan_runs, run_grid
 from almodules.store import ResultStore
 from almodules.validation import ConfigError
-from engine_fakes import EMBEDDER, LOADER_LOG, load_blobs
+from engine_fakes import EMBEDDER, LOADER_LOG, load_blobs, start_grid_process
 
 TESTS = Path(__file__).resolve().parent
 TIMINGS = ["fit_s", "infer_s", "select_s"]
@@ -133,26 +130,12 @@ def test_dask_local_cluster_equals_the_local_executor(tmp_path, monkeypatch):
     assert comparable(local.cycles()).equals(comparable(dask.cycles()))
 
 
-SCRIPT = """
-import pickle, sys
-from almodules.grid import run_grid
-from almodules.store import ResultStore
-from engine_fakes import load_blobs
-configs = pickle.load(open(sys.argv[1], "rb"))
-run_grid(configs, workers=2, store=ResultStore(sys.argv[2]), progress=False, loader=load_blobs)
-"""
-
-
 @pytest.mark.slow
 def test_a_killed_grid_resumes_to_the_complete_set(tmp_path):
     configs = expand_grid({"dataset": "blobs-wide", "embedder": EMBEDDER, "strategy": ["random", "margin"],
                            "seed": list(range(8)), "cycles": 8, "budget": 170})
-    (tmp_path / "configs.pkl").write_bytes(pickle.dumps(configs))
-    (tmp_path / "grid.py").write_text(SCRIPT)
     store = ResultStore(tmp_path / "store")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, str(tmp_path / "grid.py"), str(tmp_path / "configs.pkl"),
-                             str(store.root)], env=env, start_new_session=True)
+    proc = start_grid_process(tmp_path, configs, store.root, workers=2, start_new_session=True)
     deadline = time.monotonic() + 240
     try:
         while len(store) < 3 and proc.poll() is None and time.monotonic() < deadline:

@@ -348,37 +348,20 @@ def test_both_constructors_give_one_hash():
     assert dict(direct.strategy_params)["knn"] == 20 and isinstance(dict(direct.strategy_params)["knn"], int)
 
 
-CONCURRENT = """
-import pickle, sys
-from almodules.grid import run_grid
-from almodules.store import ResultStore
-from engine_fakes import load_blobs, registered
-configs = pickle.load(open(sys.argv[1], "rb"))
-with registered():
-    done = run_grid(configs, workers=1, store=ResultStore(sys.argv[2]), progress=False, loader=load_blobs)
-print(len(done))
-"""
-
-
 @pytest.mark.slow
 def test_two_grids_on_one_store_compute_each_run_once(tmp_path):
-    import os
-    import pickle
     import subprocess
-    import sys
-    from pathlib import Path
 
     from almodules.grid import expand_grid
+    from engine_fakes import start_grid_process
 
     configs = expand_grid({"dataset": "blobs-wide", "embedder": EMBEDDER, "strategy": ["random", "margin"],
                            "seed": list(range(6)), "cycles": 6, "budget": 130})
-    (tmp_path / "configs.pkl").write_bytes(pickle.dumps(configs))
-    (tmp_path / "grid.py").write_text(CONCURRENT)
-    tests = str(Path(__file__).parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
-    procs = [subprocess.Popen([sys.executable, str(tmp_path / "grid.py"), str(tmp_path / "configs.pkl"),
-                               str(tmp_path / "store")], env=env, stdout=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = []
+    for i in range(2):
+        (tmp_path / str(i)).mkdir()
+        procs.append(start_grid_process(tmp_path / str(i), configs, tmp_path / "store", stdout=subprocess.PIPE,
+                                        text=True))
     computed = [int(p.communicate(timeout=300)[0].split()[-1]) for p in procs]
     store = ResultStore(tmp_path / "store")
     assert len(store) == len(configs)
