@@ -14,8 +14,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 from collections.abc import Sequence
+
+import pandas as pd
 
 from .dataset_registry import DATASETS
 from .datasets import DatasetUnavailableError, available_sources
@@ -58,10 +61,29 @@ def embedder_records() -> list[dict]:
             for spec in EMBEDDERS.values()]
 
 
+def _json_ready(value):
+    """``value`` with NaN and infinities as ``None`` (JSON has no NaN) and numpy scalars as Python's."""
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return _json_ready(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _print_json(value) -> None:
+    json.dump(_json_ready(value), sys.stdout, indent=2, default=str, allow_nan=False)
+    sys.stdout.write("\n")
+
+
 def _print_records(records: list[dict], as_json: bool, columns: Sequence[str]) -> None:
     if as_json:
-        json.dump(records, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
+        _print_json(records)
         return
     widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in records)) for c in columns}
     print("  ".join(c.ljust(widths[c]) for c in columns))
@@ -115,7 +137,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_grid(args: argparse.Namespace) -> int:
-    from .grid import load_grid, run_grid
+    from .grid import load_grid, plan_runs, run_grid
     from .notebooks import book_configs
     from .store import ResultStore
 
@@ -124,10 +146,26 @@ def _cmd_grid(args: argparse.Namespace) -> int:
     configs = book_configs() if args.book else load_grid(args.grid)
     source = "the book (book/parameters.yaml)" if args.book else args.grid
     store = ResultStore()
+    if args.dry_run:
+        planned = plan_runs(configs)
+        new = len(store.missing(p.run_key for p in planned))
+        report = {"source": source, "runs": len(planned), "new": new, "stored": len(planned) - new,
+                  "store": str(store.root)}
+        if args.json:
+            _print_json(report)
+        else:
+            print(f"{len(planned)} runs in {source}: {new} to compute, {len(planned) - new} already stored in "
+                  f"{store.root} (dry run: nothing computed)")
+        return 0
     done = run_grid(configs, executor=args.executor, scheduler=args.scheduler, workers=args.workers,
-                    store=store)
-    print(f"{len(configs)} runs in {source}: {len(done)} computed, "
-          f"{len(configs) - len(done)} already stored in {store.root}")
+                    store=store, progress=not args.json)
+    report = {"source": source, "runs": len(configs), "computed": len(done), "stored": len(configs) - len(done),
+              "store": str(store.root)}
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"{len(configs)} runs in {source}: {len(done)} computed, "
+              f"{len(configs) - len(done)} already stored in {store.root}")
     return 0
 
 
@@ -151,9 +189,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                         progress=not args.json)
     changes = ranking_changes(table, store)
     if args.json:
-        records = table.astype(object).where(table.notna(), None).to_dict("records")
-        json.dump({"runs": records, "rankings": changes.to_dict("records")}, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
+        _print_json({"runs": table.to_dict("records"), "rankings": changes.to_dict("records")})
     else:
         _print_records(table.astype(object).where(table.notna(), None).to_dict("records"), False,
                        ["dataset", "embedder", "ips", "strategy", "seed", "stale", "reproduced",
@@ -168,7 +204,18 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
-    from .notebooks import NotebookError, parse_parameter_value, run_notebooks
+    from .notebooks import NotebookError, notebook_defaults, notebook_names, parse_parameter_value, run_notebooks
+
+    if args.list:
+        records = [{"notebook": name, "parameters": notebook_defaults(name)} for name in notebook_names()]
+        if args.json:
+            _print_json(records)
+        else:
+            for record in records:
+                print(record["notebook"])
+                for key, value in record["parameters"].items():
+                    print(f"    {key} = {value!r}")
+        return 0
 
     parameters = {key: parse_parameter_value(value) for key, value in args.parameter or []}
     try:
@@ -193,40 +240,50 @@ def _cmd_book(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m almodules``."""
+    """The argument parser of ``python -m almodules``; option help names the allowed values."""
+    from .strategies import IPS_STRATEGIES, QUERY_STRATEGIES
+
     parser = argparse.ArgumentParser(prog="python -m almodules", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    json_help = "machine-readable output (valid JSON: missing values are null)"
+    dataset_help = "dataset registry name (list them: python -m almodules datasets)"
+    embedder_help = "embedder registry name (list them: python -m almodules embedders)"
 
     p = sub.add_parser("datasets", help="list the dataset registry")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--json", action="store_true", help=json_help)
     p.set_defaults(func=_cmd_datasets)
 
     p = sub.add_parser("embedders", help="list the embedder registry")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--json", action="store_true", help=json_help)
     p.set_defaults(func=_cmd_embedders)
 
     p = sub.add_parser("strategies", help="list the strategy registry")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--json", action="store_true", help=json_help)
     p.set_defaults(func=_cmd_strategies)
 
     p = sub.add_parser("embed", help="compute (or load from the cache) a dataset's embeddings")
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--embedder", required=True)
-    p.add_argument("--limit", type=int, default=None, help="embed only the first N rows of each split")
-    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--dataset", required=True, help=dataset_help)
+    p.add_argument("--embedder", required=True, help=embedder_help)
+    p.add_argument("--limit", type=int, default=None, help="embed only the first N rows of each split (N >= 1)")
+    p.add_argument("--batch-size", type=int, default=None, help="texts per forward pass (default: the embedder's)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.set_defaults(func=_cmd_embed)
 
     p = sub.add_parser("run", help="one AL run (from the result store when already computed)")
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--embedder", required=True)
-    p.add_argument("--ips", default="random")
-    p.add_argument("--strategy", default="random")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--k0", type=int, default=None)
-    p.add_argument("--budget", type=int, default=None)
-    p.add_argument("--cycles", type=int, default=None)
-    p.add_argument("--pool-size", type=int, default=None)
+    p.add_argument("--dataset", required=True, help=dataset_help)
+    p.add_argument("--embedder", required=True, help=embedder_help)
+    p.add_argument("--ips", default="random", help=f"initial pool selection: {', '.join(IPS_STRATEGIES)} "
+                                                   "(default: random)")
+    p.add_argument("--strategy", default="random", help=f"query strategy: {', '.join(QUERY_STRATEGIES)} "
+                                                        "(default: random)")
+    p.add_argument("--seed", type=int, default=0, help="0 .. 2**63 - 1 (default: 0)")
+    p.add_argument("--k0", type=int, default=None, help="initial pool size >= 1 (default: the number of classes)")
+    p.add_argument("--budget", type=int, default=None,
+                   help="labels after the last cycle, k0 + cycles .. pool size (default: the paper's Table 2 "
+                        "budget, else k0 + cycles x 5 x classes)")
+    p.add_argument("--cycles", type=int, default=None, help="query rounds T >= 0 (default: the paper's 20)")
+    p.add_argument("--pool-size", type=int, default=None,
+                   help="stratified subsample of the train split as the pool (default: the whole split)")
     p.add_argument("--json", action="store_true", help="per-cycle records as JSON")
     p.set_defaults(func=_cmd_run)
 
@@ -234,26 +291,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("grid", nargs="?", default=None, help="YAML grid file (see grids/example.yaml)")
     p.add_argument("--book", action="store_true",
                    help="every run the committed book needs (its chapters with book/parameters.yaml)")
-    p.add_argument("--executor", default="local", choices=["local", "dask"])
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address (executor dask)")
-    p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    p.add_argument("--dry-run", action="store_true", help="check every config and count the new runs; compute nothing")
+    p.add_argument("--executor", default="local", choices=["local", "dask"], help="local (default) or dask")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786 (executor dask)")
+    p.add_argument("--workers", type=int, default=None, help="local processes >= 1 (default: all cores)")
+    p.add_argument("--json", action="store_true", help="the counts as JSON")
     p.set_defaults(func=_cmd_grid)
 
     p = sub.add_parser("verify", help="recompute stored runs and check they reproduce (exit 1 if not)")
     for key in ("dataset", "embedder", "ips", "strategy"):
         p.add_argument(f"--{key}", default=None, help=f"only runs with this {key}")
     p.add_argument("--seed", type=int, default=None, help="only runs with this seed")
-    p.add_argument("--limit", type=int, default=5, help="check a fixed sample of at most N matching runs")
+    p.add_argument("--limit", type=int, default=5, help="check a fixed sample of at most N >= 1 matching runs")
     p.add_argument("--tolerance", type=float, default=0.01,
                    help="largest accuracy difference that counts as agreement across machines (default 0.01)")
-    p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--workers", type=int, default=None, help="local processes >= 1 (default: all cores)")
+    p.add_argument("--json", action="store_true", help=json_help)
     p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("notebooks", help="execute the book's notebooks with papermill")
-    p.add_argument("--only", default=None, help="one notebook, e.g. 02_initial_pool")
+    p.add_argument("--list", action="store_true", help="list the notebooks with their parameters and defaults")
+    p.add_argument("--json", action="store_true", help="with --list: as JSON")
+    p.add_argument("--only", default=None, help="one notebook, e.g. 02_initial_pool (see --list)")
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"),
-                   help="notebook parameter; VALUE is YAML: 3, 0.5, [a, b], null")
+                   help="notebook parameter (see --list); VALUE is YAML: 3, 0.5, [a, b], null")
     p.set_defaults(func=_cmd_notebooks)
 
     p = sub.add_parser("book", help="execute the notebooks and build the book into _build/html")

@@ -1,0 +1,58 @@
+"""The command line teaches: help names the allowed values, listings and results come as valid JSON,
+a grid can be counted before it runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from almodules.cli import build_parser, main
+from almodules.strategies import IPS_STRATEGIES, QUERY_STRATEGIES
+from almodules.store import ResultStore
+from engine_fakes import EMBEDDER
+
+
+@pytest.fixture(autouse=True)
+def isolated(registry_loaders, monkeypatch, tmp_path):
+    monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
+    return tmp_path
+
+
+def test_run_help_names_the_allowed_strategies_and_the_listing_commands():
+    run = build_parser()._subparsers._group_actions[0].choices["run"].format_help()
+    text = " ".join(run.split()).replace("- ", "-")  # argparse wraps at hyphens too
+    assert all(name in text for name in QUERY_STRATEGIES) and all(name in text for name in IPS_STRATEGIES)
+    assert "python -m almodules datasets" in text and "python -m almodules embedders" in text
+    assert "default: the number of classes" in text
+
+
+def test_run_json_is_valid_json_with_null_for_missing_values(capsys):
+    argv = ["run", "--dataset", "blobs", "--embedder", EMBEDDER, "--cycles", "2", "--budget", "10", "--json"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "NaN" not in out
+    records = json.loads(out)
+    assert records[0]["pool_size"] is None and records[-1]["n_labeled"] == 10
+
+
+def test_grid_dry_run_counts_new_runs_and_computes_nothing(capsys, isolated):
+    path = isolated / "g.yaml"
+    path.write_text("dataset: blobs\nembedder: gauss\nstrategy: [random, margin]\ncycles: 2\nbudget: 10\n")
+    assert main(["grid", str(path), "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) | {"store": None} == {
+        "source": str(path), "runs": 2, "new": 2, "stored": 0, "store": None}
+    assert len(ResultStore()) == 0
+    assert main(["grid", str(path), "--workers", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["computed"] == 2
+    assert main(["grid", str(path), "--dry-run"]) == 0
+    assert "2 runs in" in capsys.readouterr().out and len(ResultStore()) == 2
+
+
+def test_notebooks_list_shows_each_chapter_with_its_parameters(capsys):
+    assert main(["notebooks", "--list", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    chapters = {r["notebook"]: r["parameters"] for r in records}
+    assert chapters["03_al_cycles"]["datasets"] == ["bbc_news"] and "strategies" in chapters["03_al_cycles"]
+    assert main(["notebooks", "--list"]) == 0
+    assert "    seeds = [0, 1]" in capsys.readouterr().out
