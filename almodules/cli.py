@@ -22,6 +22,7 @@ import pandas as pd
 
 from .dataset_registry import DATASETS
 from .datasets import DatasetUnavailableError, available_sources
+from .local_datasets import local_datasets
 from .embedders import EMBEDDERS
 from .model_files import ModelUnavailableError, is_available
 from .validation import ConfigError
@@ -92,6 +93,7 @@ def _print_records(records: list[dict], as_json: bool, columns: Sequence[str]) -
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
+    local_datasets()  # folders of the data directory count as datasets too
     _print_records(dataset_records(), args.json, ["name", "title", "group", "n_classes", "n_train", "n_test",
                                                   "budget", "pair", "sources", "available"])
     return 0

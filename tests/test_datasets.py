@@ -395,7 +395,7 @@ def test_unreachable_sources_say_what_was_tried_and_how_to_provide(tmp_path, mon
     message = str(err.value)
     assert isinstance(err.value, FileNotFoundError)
     assert "1. local:" in message and "2. hub:" in message and "nyu-mll/glue" in message
-    assert str(tmp_path / "mnli" / "train.parquet") in message
+    assert f"{tmp_path / 'mnli'}/train and test (.parquet or .csv) not found" in message
     assert f"in {tmp_path / 'mnli'}/" in message and "text, text_pair, label" in message
 
 
@@ -439,7 +439,7 @@ def test_malformed_local_copies_are_errors_not_fallbacks(tmp_path):
         load_dataset("trec6", data_dir=nulls)
     only_train = _write_local(tmp_path / "d", "paws_qqp", [("a", "b", "paraphrase")], [("a", "b", "paraphrase")])
     (only_train / "paws_qqp" / "test.parquet").unlink()
-    with pytest.raises(DatasetUnavailableError, match="test.parquet not found"):
+    with pytest.raises(DatasetUnavailableError, match=r"train and test \(.parquet or .csv\) not found"):
         load_dataset("paws_qqp", data_dir=only_train)
 
 

@@ -1,0 +1,168 @@
+"""Datasets the user brings as folders: reading ``train`` and ``test`` files, registering folders.
+
+A folder holds ``train`` and ``test`` files, parquet or CSV (:data:`LOCAL_FORMATS`), with the
+columns ``text``, ``label`` (the class name) and, for pair tasks, ``text_pair``. Every folder of
+the data directory (``ALM_DATA_DIR``) is usable by its name, and any such folder by its path
+(:func:`find_dataset`): it is registered on first use, its classes read from ``classes.txt``
+(:data:`CLASSES_FILE`, the label order) or sorted.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .dataset_registry import DATASETS, DatasetSpec, register_dataset
+from .dataset_sources import RawSplits, SourceUnavailable
+from .paths import data_dir as default_data_dir
+from .validation import ConfigError
+
+__all__ = [
+    "CLASSES_FILE", "LOCAL_FORMATS", "find_dataset", "local_datasets", "local_files", "local_spec", "read_local",
+]
+
+
+@lru_cache(maxsize=16)
+def _parquet_table(path: str, mtime_ns: int, columns: tuple[str, ...]) -> pa.Table:
+    # Keyed by modification time so an edited file is re-read; pyarrow tables are immutable,
+    # so handing the cached object out again is safe.
+    return pq.read_table(path, columns=list(columns))
+
+
+LOCAL_FORMATS: tuple[str, ...] = ("parquet", "csv")
+"""File formats of a local dataset folder, in the order they are looked for."""
+
+
+def local_files(directory: Path) -> dict[str, Path] | None:
+    """``{"train": path, "test": path}`` of a local dataset folder (parquet, else CSV), or ``None``."""
+    for suffix in LOCAL_FORMATS:
+        paths = {split: Path(directory) / f"{split}.{suffix}" for split in ("train", "test")}
+        if all(p.is_file() for p in paths.values()):
+            return paths
+    return None
+
+
+def _local_table(path: Path, columns: tuple[str, ...]) -> pa.Table:
+    """The ``columns`` of one local file, text columns checked to hold text."""
+    if path.suffix == ".csv":
+        # Everything read as text: a CSV has no types, and a label "1" names the class "1".
+        table = pa.Table.from_pandas(pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]),
+                                     preserve_index=False)
+    else:
+        table = _parquet_table(str(path), path.stat().st_mtime_ns, tuple(pq.read_schema(path).names))
+    absent = [c for c in columns if c not in table.column_names]
+    if absent:
+        raise ConfigError(f"{path} lacks the column(s) {', '.join(absent)}; expected columns "
+                          f"{', '.join(columns)} (label = class name)")
+    for name in columns[:-1]:
+        kind = table.schema.field(name).type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            raise ConfigError(f"column {name!r} of {path} holds {kind} values; allowed: text (strings)")
+    return table.select(list(columns))
+
+
+def read_local(directory: Path, *, pair: bool) -> RawSplits:
+    """Read ``directory/{train,test}.parquet`` (or ``.csv``).
+
+    Parameters
+    ----------
+    directory : Path
+        The dataset's folder, ``<data_dir>/<name>``.
+    pair : bool
+        Whether the dataset is a pair task (a ``text_pair`` column is then required).
+
+    Raises
+    ------
+    SourceUnavailable
+        When the folder or one of the two files does not exist.
+    ValueError
+        When a file lacks a required column or holds missing values.
+    """
+    directory = Path(directory)
+    paths = local_files(directory)
+    if paths is None:
+        raise SourceUnavailable(f"{directory}/train and test (.{' or .'.join(LOCAL_FORMATS)}) not found")
+    columns = ("text", "text_pair", "label") if pair else ("text", "label")
+    frames = {}
+    for split, path in paths.items():
+        frame = _local_table(path, columns).to_pandas()
+        nulls = frame.isna().sum()
+        if nulls.any():
+            detail = ", ".join(f"{c}: {n}" for c, n in nulls.items() if n)
+            raise ConfigError(f"{path} holds missing values ({detail}); remove or fill those rows")
+        frames[split] = frame.astype(str)
+    return RawSplits(frames["train"], frames["test"])
+
+
+CLASSES_FILE = "classes.txt"
+"""Optional file in a local dataset folder: the class names in label order, one per line."""
+
+
+def local_spec(folder: Path, name: str | None = None) -> DatasetSpec | None:
+    """A spec for a folder of ``train`` and ``test`` files (parquet or CSV), or ``None`` if it holds none.
+
+    Classes are read from ``classes.txt`` when the folder has one (that order is the label order),
+    else they are the labels found in both files, sorted. The spec's name is the folder's name
+    unless given.
+    """
+    folder = Path(folder).expanduser().resolve()
+    files = local_files(folder)
+    if files is None:
+        return None
+    labels = pd.concat([_labels_of(path) for path in files.values()])
+    order = folder / CLASSES_FILE
+    if order.is_file():
+        classes = tuple(line.strip() for line in order.read_text(encoding="utf-8").splitlines() if line.strip())
+    else:
+        classes = tuple(sorted(labels.unique()))
+    pair = "text_pair" in _columns_of(files["train"])
+    return DatasetSpec(name or folder.name, folder.name, "user", classes, n_train=int(len(_labels_of(files["train"]))),
+                       pair=pair, folder=str(folder),
+                       note=f"local folder {folder}; classes {'from ' + CLASSES_FILE if order.is_file() else 'sorted'}")
+
+
+def _columns_of(path: Path) -> list[str]:
+    return pq.read_schema(path).names if path.suffix == ".parquet" else list(pd.read_csv(path, nrows=0).columns)
+
+
+def _labels_of(path: Path) -> pd.Series:
+    if path.suffix == ".parquet":
+        return pq.read_table(path, columns=["label"]).column(0).to_pandas().astype(str)
+    return pd.read_csv(path, usecols=["label"], dtype=str, keep_default_na=False)["label"]
+
+
+def find_dataset(name: str, data_dir: str | Path | None = None) -> str:
+    """The registry name of ``name``: registered, a folder under the data directory, or a path.
+
+    A name not in :data:`~almodules.dataset_registry.DATASETS` whose folder
+    ``<data_dir>/<name>/`` holds train and test files is registered from it (:func:`local_spec`);
+    so is a path to such a folder, under the folder's name. Anything else is returned as it is,
+    for the caller's check to refuse with the list of names.
+    """
+    if not isinstance(name, str) or name in DATASETS:
+        return name
+    candidates = [Path(name).expanduser()] if ("/" in name or name.startswith(".")) else []
+    folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    if folder is not None and not candidates:
+        candidates.append(folder / name)
+    for candidate in candidates:
+        if candidate.is_dir() and (spec := local_spec(candidate)) is not None:
+            if spec.name in DATASETS and DATASETS[spec.name].folder != spec.folder:
+                raise ConfigError(f"dataset folder {str(candidate)!r} is named like the registered dataset "
+                                  f"{spec.name!r}; rename the folder")
+            register_dataset(spec, replace=True)
+            return spec.name
+    return name
+
+
+def local_datasets(data_dir: str | Path | None = None) -> list[str]:
+    """Folders of the data directory that hold a dataset no registry entry describes (registered now)."""
+    folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    if folder is None or not folder.is_dir():
+        return []
+    return [find_dataset(p.name, folder) for p in sorted(folder.iterdir())
+            if p.is_dir() and p.name not in DATASETS and local_files(p) is not None]

@@ -1,0 +1,83 @@
+"""Your own data: a folder of train and test files (parquet or CSV), by name or by path, end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from almodules.cli import main
+from almodules.config import DefaultBudgetWarning, RunConfig
+from almodules.dataset_registry import DATASETS
+from almodules.datasets import load_dataset
+from almodules.local_datasets import find_dataset, local_spec
+from almodules.store import ResultStore
+
+WORDS = {"sport": "goal match team score win", "music": "song band guitar album tour",
+         "food": "bread soup cheese meal salt"}
+
+
+def write_folder(folder, fmt="csv", n=40, classes_file=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [(f"{WORDS[c]} {i}", c) for i in range(n) for c in WORDS]
+    for split, part in (("train", rows[: len(rows) * 3 // 4]), ("test", rows[len(rows) * 3 // 4:])):
+        frame = pd.DataFrame(part, columns=["text", "label"])
+        if fmt == "csv":
+            frame.to_csv(folder / f"{split}.csv", index=False)
+        else:
+            frame.to_parquet(folder / f"{split}.parquet")
+    if classes_file:
+        (folder / "classes.txt").write_text("\n".join(classes_file) + "\n")
+    return folder
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("ALM_CACHE_DIR", str(tmp_path / "cache"))
+    yield tmp_path / "data"
+    for name in [n for n, s in DATASETS.items() if s.group == "user" and str(tmp_path) in (s.folder or "")]:
+        DATASETS.unregister(name)
+
+
+def test_a_csv_folder_in_the_data_directory_runs_by_name_from_the_cli(data_dir, capsys):
+    write_folder(data_dir / "mycsv")
+    argv = ["run", "--dataset", "mycsv", "--embedder", "tfidf-svd", "--strategy", "margin", "--k0", "3",
+            "--budget", "21", "--cycles", "3", "--json"]
+    assert main(argv) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["n_labeled"] for r in records] == [3, 9, 15, 21] and len(ResultStore()) == 1
+    assert main(["datasets", "--json"]) == 0
+    listed = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert listed["mycsv"]["group"] == "user" and listed["mycsv"]["available"] == "local"
+
+
+def test_a_parquet_folder_by_path_with_its_own_class_order(data_dir, tmp_path):
+    folder = write_folder(tmp_path / "elsewhere" / "mine", fmt="parquet", classes_file=["sport", "music", "food"])
+    name = find_dataset(str(folder))
+    assert name == "mine" and DATASETS["mine"].classes == ("sport", "music", "food")
+    config = RunConfig.create(dataset=str(folder), embedder="tfidf-svd", k0=3, budget=12, cycles=3)
+    assert config.dataset == "mine"
+    data = load_dataset("mine")
+    assert data.source == f"local:{folder.resolve()}" and len(data.train_labels) == 90
+
+
+def test_classes_are_sorted_without_a_class_file(tmp_path):
+    spec = local_spec(write_folder(tmp_path / "x"))
+    assert spec.classes == ("food", "music", "sport") and spec.n_train == 90 and not spec.pair
+
+
+def test_the_default_budget_fits_a_small_dataset_and_says_so(data_dir):
+    write_folder(data_dir / "small", n=20)  # 45 train rows; the rule would give 3 + 20 * 5 * 3 = 303
+    with pytest.warns(DefaultBudgetWarning, match="the default 303 does not fit the 45 train rows of 'small'; "
+                                                  "using 23 \\(half the pool\\)"):
+        config = RunConfig.create(dataset="small", embedder="tfidf-svd", k0=3)
+    assert config.budget == 23 and config.batch_size == 1
+
+
+def test_a_folder_named_like_a_registered_dataset_is_refused(tmp_path):
+    folder = write_folder(tmp_path / "trec6")
+    with pytest.raises(ValueError, match="named like the registered dataset 'trec6'; rename the folder"):
+        find_dataset(str(folder))
