@@ -20,6 +20,8 @@ from .dataset_registry import DATASETS
 from .diagnostics import embedding_quality
 from .embedders import EMBEDDERS
 from .grid import expand_grid
+from .local_datasets import find_dataset
+from .local_embedders import find_embedder
 from .validation import ConfigError, check_choice, check_int
 
 __all__ = [
@@ -41,8 +43,8 @@ def as_list(param: str, value: Any) -> list:
 
 def embedding_pairs(datasets: Any, embedders: Any) -> list[tuple[str, str]]:
     """Every (dataset, embedder) pair, each name checked against its registry."""
-    ds = [check_choice("dataset", d, DATASETS) for d in as_list("datasets", datasets)]
-    es = [check_choice("embedder", e, EMBEDDERS) for e in as_list("embedders", embedders)]
+    ds = [check_choice("dataset", find_dataset(d), DATASETS) for d in as_list("datasets", datasets)]
+    es = [check_choice("embedder", find_embedder(e), EMBEDDERS) for e in as_list("embedders", embedders)]
     return [(d, e) for d in ds for e in es]
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .dataset_registry import DATASETS
 from .datasets import DatasetUnavailableError, available_sources
-from .local_datasets import local_datasets
+from .local_datasets import find_dataset, local_datasets
 from .embedders import EMBEDDERS
 from .model_files import ModelUnavailableError, is_available
 from .validation import ConfigError
@@ -107,9 +107,10 @@ def _cmd_embedders(args: argparse.Namespace) -> int:
 
 def _cmd_embed(args: argparse.Namespace) -> int:
     from .embeddings import embed_dataset
+    from .local_embedders import find_embedder
 
-    emb = embed_dataset(args.dataset, args.embedder, limit=args.limit, batch_size=args.batch_size,
-                        device=args.device)
+    emb = embed_dataset(find_dataset(args.dataset), find_embedder(args.embedder), limit=args.limit,
+                        batch_size=args.batch_size, device=args.device)
     print(f"{args.dataset} x {args.embedder}: train {emb.train.shape}, test {emb.test.shape} "
           f"({'cache hit' if emb.from_cache else 'computed'}) -> {emb.path}")
     return 0
@@ -248,8 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m almodules", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     json_help = "machine-readable output (valid JSON: missing values are null)"
-    dataset_help = "dataset registry name (list them: python -m almodules datasets)"
-    embedder_help = "embedder registry name (list them: python -m almodules embedders)"
+    dataset_help = ("dataset registry name (list them: python -m almodules datasets), or a folder of train/test "
+                    ".parquet or .csv files")
+    embedder_help = ("embedder registry name (list them: python -m almodules embedders), or a transformers / "
+                     "sentence-transformers model folder")
 
     p = sub.add_parser("datasets", help="list the dataset registry")
     p.add_argument("--json", action="store_true", help=json_help)

@@ -21,6 +21,7 @@ import numpy as np
 from .atomic import canonical_hash, canonical_json
 from .dataset_registry import DATASETS
 from .local_datasets import find_dataset
+from .local_embedders import find_embedder
 from .embedders import EMBEDDERS
 from .probe import ProbeParams
 from .strategies import IPS_STRATEGIES, QUERY_STRATEGIES, STRATEGIES, get_strategy
@@ -156,6 +157,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataset", find_dataset(self.dataset))
+        object.__setattr__(self, "embedder", find_embedder(self.embedder))
         check_choice("dataset", self.dataset, DATASETS)
         check_choice("embedder", self.embedder, EMBEDDERS)
         check_choice("ips", self.ips, IPS_STRATEGIES)

@@ -11,6 +11,7 @@ from almodules.cli import main
 from almodules.config import DefaultBudgetWarning, RunConfig
 from almodules.dataset_registry import DATASETS
 from almodules.datasets import load_dataset
+from almodules.embedders import EMBEDDERS
 from almodules.local_datasets import find_dataset, local_spec
 from almodules.store import ResultStore
 
@@ -40,6 +41,8 @@ def data_dir(tmp_path, monkeypatch):
     yield tmp_path / "data"
     for name in [n for n, s in DATASETS.items() if s.group == "user" and str(tmp_path) in (s.folder or "")]:
         DATASETS.unregister(name)
+    for name in [n for n, s in EMBEDDERS.items() if str(tmp_path) in s.model]:
+        EMBEDDERS.unregister(name)
 
 
 def test_a_csv_folder_in_the_data_directory_runs_by_name_from_the_cli(data_dir, capsys):
@@ -81,3 +84,23 @@ def test_a_folder_named_like_a_registered_dataset_is_refused(tmp_path):
     folder = write_folder(tmp_path / "trec6")
     with pytest.raises(ValueError, match="named like the registered dataset 'trec6'; rename the folder"):
         find_dataset(str(folder))
+
+
+@pytest.mark.slow
+def test_a_local_model_folder_embeds_a_csv_dataset_end_to_end(data_dir, tmp_path, capsys):
+    from almodules.local_embedders import folder_embedder
+    from tiny_transformers import tiny_encoder
+
+    model = tiny_encoder(tmp_path / "models" / "tiny-bert")
+    spec = folder_embedder(model)
+    assert (spec.dim, spec.pooling, spec.normalize, spec.max_length) == (32, "mean", False, 64)
+    write_folder(data_dir / "mycsv")
+    argv = ["run", "--dataset", "mycsv", "--embedder", str(model), "--k0", "3", "--budget", "12", "--cycles", "3",
+            "--json"]
+    assert main(argv) == 0
+    assert [r["n_labeled"] for r in json.loads(capsys.readouterr().out)] == [3, 6, 9, 12]
+    run = ResultStore().runs().iloc[0]
+    assert json.loads(run["config"])["embedder"] == "tiny-bert" and len(ResultStore()) == 1
+    assert folder_embedder(model, pooling="cls", normalize=True).pooling == "cls"
+    with pytest.raises(ValueError, match="has no config.json"):
+        folder_embedder(tmp_path)
