@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import jupytext
+import nbformat
 import papermill
 import plotly
 from papermill.exceptions import PapermillExecutionError
@@ -236,6 +237,18 @@ def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[s
     return outputs
 
 
+def _refuse_errors(path: Path, name: str) -> None:
+    """Raise NotebookError when an executed notebook holds an error output (a failed earlier run)."""
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            first = next((line for line in cell.source.splitlines() if line.strip()), "")
+            raise NotebookError(f"notebook {name} holds an error in cell {index} ({first!r}): "
+                                f"{errors[0].get('ename')}: {errors[0].get('evalue')}; fix it and execute it "
+                                f"again (python -m almodules book --only {name})")
+
+
 def _copy_plotly_js(static: Path) -> Path:
     src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     static.mkdir(parents=True, exist_ok=True)
@@ -294,6 +307,8 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
     missing = [n for n in notebook_names() if not (executed / f"{n}.ipynb").exists()]
     if missing:
         raise NotebookError(f"not executed yet: {', '.join(missing)}; run them first (execute=True)")
+    for name in notebook_names():
+        _refuse_errors(executed / f"{name}.ipynb", name)
     _copy_plotly_js(root / "book" / "_static")
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "-W", "-n", "--keep-going"]

@@ -175,3 +175,22 @@ def test_per_notebook_parameters_are_checked_against_that_notebook(tmp_path):
     with pytest.raises(ValueError, match="parameter of notebook 01_embeddings 'strategies'"):
         notebooks.run_notebooks(only="01_embeddings", per_notebook={"01_embeddings": {"strategies": ["margin"]}},
                                 output_dir=tmp_path)
+
+
+def test_a_failed_chapter_fails_the_build_with_its_name_and_cell(tmp_path):
+    import nbformat as nbf
+
+    root = tmp_path / "root"
+    executed = root / "book" / "executed"
+    executed.mkdir(parents=True)
+    for name in NAMES:
+        nb = nbf.v4.new_notebook()
+        cell = nbf.v4.new_code_cell("x = 1\nraise ValueError('boom')" if name == NAMES[2] else "x = 1")
+        if name == NAMES[2]:
+            cell.outputs = [nbf.v4.new_output("error", ename="ValueError", evalue="boom", traceback=[])]
+        nb.cells = [cell]
+        nbf.write(nb, executed / f"{name}.ipynb")
+    with pytest.raises(notebooks.NotebookError, match=f"notebook {NAMES[2]} holds an error in cell 0 "
+                                                      r"\('x = 1'\): ValueError: boom"):
+        notebooks.build_book(execute=False, root=root, progress=False)
+    assert not (root / "_build").exists()
