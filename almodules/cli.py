@@ -152,23 +152,16 @@ def _cmd_grid(args: argparse.Namespace) -> int:
     if args.dry_run:
         planned = plan_runs(configs)
         new = len(store.missing(p.run_key for p in planned))
-        report = {"source": source, "runs": len(planned), "new": new, "stored": len(planned) - new,
-                  "store": str(store.root)}
-        if args.json:
-            _print_json(report)
-        else:
-            print(f"{len(planned)} runs in {source}: {new} to compute, {len(planned) - new} already stored in "
-                  f"{store.root} (dry run: nothing computed)")
-        return 0
-    done = run_grid(configs, executor=args.executor, scheduler=args.scheduler, workers=args.workers,
-                    store=store, progress=not args.json)
-    report = {"source": source, "runs": len(configs), "computed": len(done), "stored": len(configs) - len(done),
-              "store": str(store.root)}
-    if args.json:
-        _print_json(report)
+        counts, verb = {"runs": len(planned), "new": new, "stored": len(planned) - new}, "to compute"
     else:
-        print(f"{len(configs)} runs in {source}: {len(done)} computed, "
-              f"{len(configs) - len(done)} already stored in {store.root}")
+        done = run_grid(configs, executor=args.executor, scheduler=args.scheduler, workers=args.workers,
+                        store=store, progress=not args.json)
+        counts, verb = {"runs": len(configs), "computed": len(done), "stored": len(configs) - len(done)}, "computed"
+    if args.json:
+        _print_json({"source": source, **counts, "store": str(store.root)})
+    else:
+        print(f"{counts['runs']} runs in {source}: {counts['runs'] - counts['stored']} {verb}, {counts['stored']} "
+              f"already stored in {store.root}" + (" (dry run: nothing computed)" if args.dry_run else ""))
     return 0
 
 
