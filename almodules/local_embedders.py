@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from .embedders import EMBEDDERS, EmbedderSpec, register_embedder
+from .imported_embeddings import find_imported
 from .validation import ConfigError
 
 __all__ = ["folder_embedder", "find_embedder"]
@@ -62,11 +63,14 @@ def folder_embedder(folder: str | Path, *, name: str | None = None, pooling: str
 
 
 def find_embedder(name: str) -> str:
-    """The registry name of ``name``: registered, or a path to a model folder (registered now)."""
+    """The registry name of ``name``: registered, imported earlier (:mod:`almodules.imported_embeddings`),
+    or a path to a model folder (registered now)."""
     if not isinstance(name, str) or name in EMBEDDERS:
         return name
     folder = Path(name).expanduser()
-    if ("/" in name or name.startswith(".")) and folder.is_dir():
+    if not ("/" in name or name.startswith(".")):
+        return find_imported(name)
+    if folder.is_dir():
         spec = folder_embedder(folder)
         if spec.name in EMBEDDERS and EMBEDDERS[spec.name].model != spec.model:
             raise ConfigError(f"model folder {name!r} is named like the registered embedder {spec.name!r}; "

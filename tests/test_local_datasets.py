@@ -104,3 +104,51 @@ def test_a_local_model_folder_embeds_a_csv_dataset_end_to_end(data_dir, tmp_path
     assert folder_embedder(model, pooling="cls", normalize=True).pooling == "cls"
     with pytest.raises(ValueError, match="has no config.json"):
         folder_embedder(tmp_path)
+
+
+def test_imported_embeddings_run_like_any_embedder_across_processes(data_dir, tmp_path, capsys, monkeypatch):
+    import numpy as np
+
+    from almodules.embedders import EMBEDDERS
+    from almodules.local_embedders import find_embedder
+
+    write_folder(data_dir / "mycsv")
+    data = load_dataset("mycsv")
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 8))
+    for split in ("train", "test"):
+        labels = getattr(data, f"{split}_labels")
+        np.save(tmp_path / f"{split}.npy", (centres[labels] + 0.1 * rng.normal(size=(len(labels), 8))).astype(np.float32))
+    assert main(["embed", "import", "--dataset", "mycsv", "--name", "my-gpu-emb", str(tmp_path / "train.npy"),
+                 str(tmp_path / "test.npy")]) == 0
+    assert "imported mycsv as embedder 'my-gpu-emb' (8 dimensions)" in capsys.readouterr().out
+    EMBEDDERS.unregister("my-gpu-emb")  # as in a new process: the name comes back from its import record
+    assert find_embedder("my-gpu-emb") == "my-gpu-emb" and EMBEDDERS["my-gpu-emb"].backend == "precomputed"
+    argv = ["run", "--dataset", "mycsv", "--embedder", "my-gpu-emb", "--k0", "3", "--budget", "12", "--cycles", "3",
+            "--json"]
+    assert main(argv) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert records[-1]["accuracy"] == 1.0 and len(ResultStore()) == 1
+
+
+@pytest.mark.parametrize("train_rows, dtype, bad, message", [
+    (89, "float32", False, "train embeddings have 89 rows but the train split of 'mycsv' has 90"),
+    (90, "float64", False, "unknown dtype of .*train.npy 'float64'; allowed values: float16, float32"),
+    (90, "float32", True, "holds NaN or infinite values in 1 rows"),
+])
+def test_bad_imported_embeddings_are_refused_before_anything_is_stored(data_dir, tmp_path, capsys, train_rows,
+                                                                       dtype, bad, message):
+    import numpy as np
+
+    write_folder(data_dir / "mycsv")
+    train = np.zeros((train_rows, 4), dtype=dtype)
+    if bad:
+        train[5, 1] = np.nan
+    np.save(tmp_path / "train.npy", train)
+    np.save(tmp_path / "test.npy", np.zeros((30, 4), dtype=np.float32))
+    argv = ["embed", "import", "--dataset", "mycsv", "--name", "x", str(tmp_path / "train.npy"), str(tmp_path / "test.npy")]
+    assert main(argv) == 2
+    import re
+
+    assert re.search(message, capsys.readouterr().err)
+    assert not (tmp_path / "cache" / "imported").exists()
