@@ -11,6 +11,7 @@ never text.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -207,7 +208,7 @@ def _per_pair(fn, label: str, datasets: Sequence[str], embedders: Sequence[str],
     parts = []
     for d in datasets:
         for e in embedders:
-            if progress:
-                print(f"{label}: {d} x {e}", flush=True)
+            if progress:  # on stderr: a terminal shows it, the rendered book leaves it out
+                print(f"{label}: {d} x {e}", file=sys.stderr, flush=True)
             parts.append(fn(d, e, **kw))
     return pd.concat(parts, ignore_index=True)

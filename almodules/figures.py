@@ -222,7 +222,8 @@ def latency_figure(latency: pd.DataFrame, *, x: str = "strategy", log: bool = Fa
     if log:
         fig.update_yaxes(type="log")
         if x != "strategy":
-            fig.update_xaxes(type="log")
+            ticks = sorted(latency[x].dropna().unique())
+            fig.update_xaxes(type="log", tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
     return fig
 
 

@@ -231,10 +231,32 @@ def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[s
             raise NotebookError(
                 f"notebook {name} failed in cell {exc.cell_index} ({first!r}): {exc.ename}: {exc.evalue}\n"
                 f"executed copy with the traceback: {out}") from None
+        _show_effective_parameters(out, name, params)
         if progress:
             print(f"    done in {time.perf_counter() - start:.0f} s -> {out}", flush=True)
         outputs.append(out)
     return outputs
+
+
+def _show_effective_parameters(path: Path, name: str, given: Mapping[str, Any]) -> None:
+    """Show one parameters cell in the executed notebook: every parameter with the value it ran with.
+
+    papermill runs the defaults, then a cell of the overrides; the rendered chapter keeps the
+    latter, rewritten to list all parameters (the state it ran in), and hides the defaults.
+    """
+    if not given:
+        return
+    nb = nbformat.read(path, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    if len(injected) != 1:
+        return
+    lines = [f"{key} = {value!r}" + ("  # given" if key in given else "")
+             for key, value in {**notebook_defaults(name), **given}.items()]
+    injected[0].source = "# The parameters of this run (given: overrides of the chapter's defaults)\n" + "\n".join(lines)
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            cell.metadata["tags"] = [*cell.metadata["tags"], "remove-cell"]
+    nbformat.write(nb, path)
 
 
 def _refuse_errors(path: Path, name: str) -> None:

@@ -106,10 +106,13 @@ def facet_grid(frame: pd.DataFrame, row: str | None, col: str | None, *, x_title
                 shared_y: bool = True) -> tuple[go.Figure, list, list]:
     rows = sorted(frame[row].unique(), key=str) if row else [None]
     cols = sorted(frame[col].unique(), key=str) if col else [None]
-    titles = [" · ".join(str(v) for v in (r, c) if v is not None) for r in rows for c in cols]
-    fig = make_subplots(rows=len(rows), cols=len(cols), subplot_titles=titles if len(titles) > 1 else None,
+    # Dataset and embedder on two lines, so narrow panels' titles do not run into each other; a
+    # single panel is titled too, so every figure says what it shows.
+    titles = ["<br>".join(str(v) for v in (r, c) if v is not None) for r in rows for c in cols]
+    fig = make_subplots(rows=len(rows), cols=len(cols), subplot_titles=titles if any(titles) else None,
                         shared_yaxes=shared_y, horizontal_spacing=0.06,
-                        vertical_spacing=min(0.12, 0.3 / max(len(rows), 1)))
+                        vertical_spacing=min(0.16, 0.36 / max(len(rows), 1)))
+    fig.update_annotations(font_size=11)
     fig.update_layout(template=TEMPLATE, height=max(PANEL_HEIGHT * len(rows) + 120, 380),
                       legend_title_text="", hovermode="closest")
     fig.update_xaxes(title_text=x_title, row=len(rows))
@@ -178,7 +181,8 @@ def band_lines(frame: pd.DataFrame, *, x: str, color: str, title: str, y_title: 
                 shown.add(name)
     if zero_line:
         fig.add_hline(y=0, line=dict(color="black", width=1, dash="dot"), row="all", col="all")
-    if log_x:
-        fig.update_xaxes(type="log")
+    if log_x:  # ticks at the values shown, not plotly's "2 5 100 2 5 1000"
+        ticks = sorted(frame[x].dropna().unique())
+        fig.update_xaxes(type="log", tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
     fig.update_layout(title_text=title)
     return fig

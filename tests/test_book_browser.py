@@ -95,6 +95,23 @@ def _open(browser, url: str):
     return page, problems
 
 
+# Titles of each figure (its title and its panel titles) whose boxes intersect.
+OVERLAPPING_TITLES = """() => {
+  const hits = [];
+  for (const fig of document.querySelectorAll("div.plotly-graph-div")) {
+    const boxes = [...fig.querySelectorAll(".gtitle, .annotation-text")]
+      .map(e => [e.textContent, e.getBoundingClientRect()]).filter(([t, r]) => t && r.width > 0);
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, r] = boxes[i], [b, q] = boxes[j];
+        if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1)
+          hits.push(a + " | " + b);
+      }
+  }
+  return hits;
+}"""
+
+
 def test_every_page_loads_cleanly_and_every_figure_renders(book_html, server, browser):
     SCREENSHOTS.mkdir(exist_ok=True)
     n_figures = 0
@@ -110,6 +127,8 @@ def test_every_page_loads_cleanly_and_every_figure_renders(book_html, server, br
             if rel.startswith("book/executed/"):
                 assert count > 0, f"{rel}: a chapter without figures"
             n_figures += count
+            overlaps = page.evaluate(OVERLAPPING_TITLES)
+            assert not overlaps, f"{rel}: figure titles overlap: {overlaps}"
             page.screenshot(path=str(SCREENSHOTS / (re.sub(r"[^A-Za-z0-9]+", "_", rel) + ".png")), full_page=True)
         finally:
             page.close()

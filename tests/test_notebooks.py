@@ -129,6 +129,11 @@ def test_chapter_runs_with_tiny_parameters(name, isolated_store):
     out_dir = isolated_store / "executed"
     (path,) = notebooks.run_notebooks(only=name, parameters=_tiny(name), output_dir=out_dir, progress=False)
     nb = nbformat.read(path, as_version=4)
+    # One visible parameters cell: every parameter with the value it ran with; the defaults hidden.
+    (defaults,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    (effective,) = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "remove-cell" in defaults.metadata["tags"]
+    assert [line.split(" = ")[0] for line in effective.source.splitlines()[1:]] == list(_defaults(name))
     figures = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
