@@ -222,7 +222,7 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
 
     parameters = {key: parse_parameter_value(value) for key, value in args.parameter or []}
     try:
-        run_notebooks(only=args.only, parameters=parameters)
+        run_notebooks(only=args.only, parameters=parameters, output_dir=args.output_dir)
     except NotebookError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -324,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the notebooks with their parameters and defaults")
     p.add_argument("--json", action="store_true", help="with --list: as JSON")
     p.add_argument("--only", default=None, help="one notebook, e.g. 02_initial_pool (see --list)")
+    p.add_argument("--output-dir", default=None, help="where the executed notebooks go (default: book/executed)")
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"),
                    help="notebook parameter (see --list); VALUE is YAML: 3, 0.5, [a, b], null")
     p.set_defaults(func=_cmd_notebooks)

@@ -19,10 +19,10 @@ import pyarrow.parquet as pq
 from .dataset_registry import DATASETS, DatasetSpec, register_dataset
 from .dataset_sources import RawSplits, SourceUnavailable
 from .paths import data_dir as default_data_dir
-from .validation import ConfigError
+from .validation import ConfigError, check_choice, parse_yaml
 
 __all__ = [
-    "CLASSES_FILE", "LOCAL_FORMATS", "find_dataset", "local_datasets", "local_files", "local_spec", "read_local",
+    "CLASSES_FILE", "FOLDER_CONFIG", "LOCAL_FORMATS", "find_dataset", "folder_config", "local_datasets", "local_files", "local_spec", "read_local",
 ]
 
 
@@ -46,23 +46,49 @@ def local_files(directory: Path) -> dict[str, Path] | None:
     return None
 
 
+FOLDER_CONFIG = "dataset.yaml"
+"""Optional file in a dataset folder naming its columns (``text``, ``text_pair``, ``label``: the
+column that holds each) and its ``classes`` in label order."""
+
+_CONFIG_KEYS = ("text", "text_pair", "label", "classes")
+
+
+def folder_config(folder: Path) -> dict:
+    """The folder's :data:`FOLDER_CONFIG`, checked (empty when it has none)."""
+    path = Path(folder) / FOLDER_CONFIG
+    if not path.is_file():
+        return {}
+    config = parse_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path} must map {', '.join(_CONFIG_KEYS)} to values, got {type(config).__name__}")
+    for key, value in config.items():
+        check_choice(f"key of {path}", key, _CONFIG_KEYS)
+        if key == "classes" and not (isinstance(value, list) and value and all(isinstance(c, str) for c in value)):
+            raise ConfigError(f"{path}: classes must be a list of class names, got {value!r}")
+        if key != "classes" and not isinstance(value, str):
+            raise ConfigError(f"{path}: {key} must name a column, got {value!r}")
+    return config
+
+
 def _local_table(path: Path, columns: tuple[str, ...]) -> pa.Table:
-    """The ``columns`` of one local file, text columns checked to hold text."""
+    """The ``columns`` of one local file (renamed from the folder's config), text columns checked."""
+    source = folder_config(path.parent)
+    names = {c: source.get(c, c) for c in columns}
     if path.suffix == ".csv":
         # Everything read as text: a CSV has no types, and a label "1" names the class "1".
         table = pa.Table.from_pandas(pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]),
                                      preserve_index=False)
     else:
         table = _parquet_table(str(path), path.stat().st_mtime_ns, tuple(pq.read_schema(path).names))
-    absent = [c for c in columns if c not in table.column_names]
+    absent = [names[c] for c in columns if names[c] not in table.column_names]
     if absent:
         raise ConfigError(f"{path} lacks the column(s) {', '.join(absent)}; expected columns "
-                          f"{', '.join(columns)} (label = class name)")
+                          f"{', '.join(names.values())} (label = class name; other names: {FOLDER_CONFIG})")
     for name in columns[:-1]:
-        kind = table.schema.field(name).type
+        kind = table.schema.field(names[name]).type
         if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-            raise ConfigError(f"column {name!r} of {path} holds {kind} values; allowed: text (strings)")
-    return table.select(list(columns))
+            raise ConfigError(f"column {names[name]!r} of {path} holds {kind} values; allowed: text (strings)")
+    return table.select([names[c] for c in columns]).rename_columns(list(columns))
 
 
 def read_local(directory: Path, *, pair: bool) -> RawSplits:
@@ -113,26 +139,34 @@ def local_spec(folder: Path, name: str | None = None) -> DatasetSpec | None:
     files = local_files(folder)
     if files is None:
         return None
-    labels = pd.concat([_labels_of(path) for path in files.values()])
+    config = folder_config(folder)
+    label = config.get("label", "label")
     order = folder / CLASSES_FILE
-    if order.is_file():
+    if "classes" in config:
+        classes, origin = tuple(config["classes"]), FOLDER_CONFIG
+    elif order.is_file():
         classes = tuple(line.strip() for line in order.read_text(encoding="utf-8").splitlines() if line.strip())
+        origin = CLASSES_FILE
     else:
-        classes = tuple(sorted(labels.unique()))
-    pair = "text_pair" in _columns_of(files["train"])
-    return DatasetSpec(name or folder.name, folder.name, "user", classes, n_train=int(len(_labels_of(files["train"]))),
-                       pair=pair, folder=str(folder),
-                       note=f"local folder {folder}; classes {'from ' + CLASSES_FILE if order.is_file() else 'sorted'}")
+        labels = pd.concat([_labels_of(path, label) for path in files.values()])
+        classes, origin = tuple(sorted(labels.unique())), "sorted"
+    pair = config.get("text_pair", "text_pair") in _columns_of(files["train"])
+    n_train = int(len(_labels_of(files["train"], label)))
+    return DatasetSpec(name or folder.name, folder.name, "user", classes, n_train=n_train, pair=pair,
+                       folder=str(folder), note=f"local folder {folder}; classes {origin}")
 
 
 def _columns_of(path: Path) -> list[str]:
     return pq.read_schema(path).names if path.suffix == ".parquet" else list(pd.read_csv(path, nrows=0).columns)
 
 
-def _labels_of(path: Path) -> pd.Series:
+def _labels_of(path: Path, column: str) -> pd.Series:
+    if column not in _columns_of(path):
+        raise ConfigError(f"{path} has no label column {column!r}; its columns: {', '.join(_columns_of(path))} "
+                          f"(name the label column in {FOLDER_CONFIG})")
     if path.suffix == ".parquet":
-        return pq.read_table(path, columns=["label"]).column(0).to_pandas().astype(str)
-    return pd.read_csv(path, usecols=["label"], dtype=str, keep_default_na=False)["label"]
+        return pq.read_table(path, columns=[column]).column(0).to_pandas().astype(str)
+    return pd.read_csv(path, usecols=[column], dtype=str, keep_default_na=False)[column]
 
 
 def find_dataset(name: str, data_dir: str | Path | None = None) -> str:

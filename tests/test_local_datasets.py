@@ -152,3 +152,19 @@ def test_bad_imported_embeddings_are_refused_before_anything_is_stored(data_dir,
 
     assert re.search(message, capsys.readouterr().err)
     assert not (tmp_path / "cache" / "imported").exists()
+
+
+def test_a_folder_config_names_other_columns_and_the_class_order(data_dir):
+    folder = data_dir / "renamed"
+    folder.mkdir(parents=True)
+    rows = [(f"{WORDS[c]} {i}", c) for i in range(20) for c in WORDS]
+    for split, part in (("train", rows[:45]), ("test", rows[45:])):
+        pd.DataFrame(part, columns=["utterance", "intent"]).to_csv(folder / f"{split}.csv", index=False)
+    (folder / "dataset.yaml").write_text("text: utterance\nlabel: intent\nclasses: [sport, music, food]\n")
+    data = load_dataset("renamed")
+    assert data.classes == ("sport", "music", "food") and len(data.train_text) == 45
+    assert data.train_text[0].startswith("goal") and data.train_labels[0] == 0
+    (folder / "dataset.yaml").write_text("text: utterance\ncolour: red\n")
+    DATASETS.unregister("renamed")
+    with pytest.raises(ValueError, match="unknown key of .*dataset.yaml 'colour'; allowed values: classes, label"):
+        load_dataset("renamed")
