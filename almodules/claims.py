@@ -2,7 +2,7 @@
 
 Before a grid computes a run it claims the run's key with a hidden file beside the run's future
 file, created atomically (``O_EXCL``) and holding the claimer's host, process id and time. A
-second grid skips runs that a live process has claimed and waits for their files; a claim whose
+second grid skips runs that a live process has claimed (and :func:`almodules.grid.get_or_run` waits for their files); a claim whose
 process has died (same host) or that is older than :data:`CLAIM_TTL_S` is taken over, so a
 killed grid never blocks a run for good.
 """
@@ -15,7 +15,7 @@ import socket
 import time
 from pathlib import Path
 
-__all__ = ["CLAIM_TTL_S", "GARBLED_GRACE_S", "claim_path", "try_claim", "release", "held_by_other"]
+__all__ = ["CLAIM_TTL_S", "GARBLED_GRACE_S", "claim_path", "try_claim", "release"]
 
 CLAIM_TTL_S = 6 * 3600
 """Age after which any claim counts as abandoned."""
@@ -61,12 +61,6 @@ def _read(path: Path) -> dict | None:
             return None
         # Being written right now: held by an unknown live process; otherwise abandoned.
         return {"host": None, "pid": None, "time": time.time()} if fresh else {}
-
-
-def held_by_other(run_file: Path) -> bool:
-    """True while another live process holds the claim of ``run_file``."""
-    owner = _read(claim_path(run_file))
-    return bool(owner) and owner.get("pid") != os.getpid() and _alive(owner)
 
 
 def try_claim(run_file: Path) -> bool:

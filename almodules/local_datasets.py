@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from .dataset_registry import DATASETS, DatasetSpec, register_dataset
 from .dataset_sources import RawSplits, SourceUnavailable
 from .paths import data_dir as default_data_dir
+from .paths import is_path
 from .validation import ConfigError, check_choice, parse_yaml
 
 __all__ = [
@@ -179,7 +180,7 @@ def find_dataset(name: str, data_dir: str | Path | None = None) -> str:
     """
     if not isinstance(name, str) or name in DATASETS:
         return name
-    candidates = [Path(name).expanduser()] if ("/" in name or name.startswith(".")) else []
+    candidates = [Path(name).expanduser()] if is_path(name) else []
     folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     if folder is not None and not candidates:
         candidates.append(folder / name)

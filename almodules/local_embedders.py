@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .embedders import EMBEDDERS, EmbedderSpec, register_embedder
 from .imported_embeddings import find_imported
+from .paths import is_path
 from .validation import ConfigError
 
 __all__ = ["folder_embedder", "find_embedder"]
@@ -68,7 +69,7 @@ def find_embedder(name: str) -> str:
     if not isinstance(name, str) or name in EMBEDDERS:
         return name
     folder = Path(name).expanduser()
-    if not ("/" in name or name.startswith(".")):
+    if not is_path(name):
         return find_imported(name)
     if folder.is_dir():
         spec = folder_embedder(folder)

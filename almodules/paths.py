@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["repo_root", "data_dir", "cache_dir", "results_dir"]
+__all__ = ["repo_root", "data_dir", "cache_dir", "results_dir", "is_path"]
 
 
 def repo_root() -> Path:
@@ -52,3 +52,8 @@ def results_dir() -> Path:
     path = _from_env("ALM_RESULTS_DIR", repo_root() / "data" / "results")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def is_path(name: str) -> bool:
+    """Whether a dataset or embedder argument names a folder rather than a registry entry."""
+    return "/" in name or name.startswith((".", "~"))
