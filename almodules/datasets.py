@@ -211,6 +211,14 @@ def _split_off_test(frame: pd.DataFrame, spec: DatasetSpec, source: str) -> tupl
     return frame[~held].reset_index(drop=True), frame[held].reset_index(drop=True)
 
 
+def _cap(frame: pd.DataFrame, spec: DatasetSpec, limit: int | None, source: str) -> pd.DataFrame:
+    """At most ``limit`` rows of a split, stratified, drawn with the spec's fixed ``split_seed``."""
+    if limit is None or len(frame) <= limit:
+        return frame
+    rows = subsample_indices(_label_codes(frame, spec, source), limit, spec.split_seed)
+    return frame.iloc[rows].reset_index(drop=True)
+
+
 def _label_codes(frame: pd.DataFrame, spec: DatasetSpec, where: str) -> np.ndarray:
     codes = pd.Index(spec.classes).get_indexer(frame["label"]).astype(np.int64)
     if (codes < 0).any():
@@ -267,15 +275,18 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, pool_size: in
     seed = check_int("seed", seed, minimum=0)
     folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
 
-    raw, source = _read_first_available(spec, folder)
+    origin = DATASETS[check_choice(f"subset_of of dataset {name!r}", spec.subset_of, DATASETS)] \
+        if spec.subset_of else spec
+    raw, source = _read_first_available(origin, folder)
     train, n_dropped = _drop_conflicts(raw.train)
     if raw.test is not None:
         test, n_test_dropped = _drop_conflicts(raw.test)
         n_dropped += n_test_dropped
-    elif spec.test_fraction is not None:
-        train, test = _split_off_test(train, spec, source)
+    elif origin.test_fraction is not None:
+        train, test = _split_off_test(train, origin, source)
     else:
         raise ConfigError(f"{source} has no test split and {name!r} defines no test_fraction")
+    train, test = _cap(train, spec, spec.max_train, source), _cap(test, spec, spec.max_test, source)
     train_labels = _label_codes(train, spec, f"{source} (train)")
     test_labels = _label_codes(test, spec, f"{source} (test)")
     check_content(spec, source, train, test, train_labels, n_dropped,
@@ -317,6 +328,7 @@ def available_sources(spec: DatasetSpec, folder: Path | None = None) -> list[str
     ``folder`` is the data directory (default :func:`almodules.paths.data_dir`); the hub is not probed.
     """
     folder = default_data_dir() if folder is None else folder
+    spec = DATASETS[spec.subset_of] if spec.subset_of else spec
     found = []
     local = Path(spec.folder) if spec.folder else (folder / spec.name if folder is not None else None)
     if local is not None and local_files(local) is not None:

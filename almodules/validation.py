@@ -17,7 +17,7 @@ import numpy as np
 import yaml
 
 __all__ = [
-    "ConfigError", "NumberRule", "check_choice", "check_int", "check_number", "check_finite_matrix",
+    "ChoiceRule", "ConfigError", "NumberRule", "check_choice", "check_int", "check_number", "check_finite_matrix",
     "require_columns", "parse_yaml",
 ]
 
@@ -92,6 +92,17 @@ class NumberRule:
             return check_int(param, value, minimum=self.minimum, maximum=self.maximum)
         return check_number(param, value, minimum=self.minimum, maximum=self.maximum, above=self.above,
                             below=self.below)
+
+
+@dataclass(frozen=True)
+class ChoiceRule:
+    """The allowed values of one strategy parameter that names a variant (``fill="random"``)."""
+
+    choices: tuple[str, ...]
+
+    def check(self, param: str, value: Any) -> str:
+        """``value`` if it is one of :attr:`choices`."""
+        return check_choice(param, value, self.choices)
 
 
 def check_finite_matrix(param: str, X: Any, *, rows: int | None = None) -> np.ndarray:

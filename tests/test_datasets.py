@@ -109,7 +109,9 @@ def test_registry_is_consistent():
         assert key == spec.name == spec.name.lower()
         assert len(set(spec.classes)) == spec.n_classes >= 2
         assert spec.sources[0] == "local"
-        assert (spec.package is not None) == (spec.name in PACKAGE_READERS)
+        assert (spec.package is not None) == ((spec.subset_of or spec.name) in PACKAGE_READERS)
+        if spec.subset_of:
+            assert DATASETS[spec.subset_of].classes == spec.classes and spec.max_train and spec.max_test
         assert spec.package is None or re.fullmatch(r"[\w.-]+==[\w.]+", spec.package)
 
 
@@ -459,3 +461,27 @@ def test_dataset_records_and_cli(capsys):
     assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(records))
     assert cli_main(["datasets"]) == 0
     assert "banking77" in capsys.readouterr().out
+
+
+def test_a_study_subset_is_a_fixed_stratified_cut_of_its_dataset():
+    full, cut = load_dataset("bbc_news"), _load_cut("bbc_news", 500, 100)
+    assert len(cut.train_text) == 500 and len(cut.test_text) == 100
+    assert set(cut.train_text) <= set(full.train_text) and set(cut.test_text) <= set(full.test_text)
+    shares = np.bincount(cut.train_labels) / 500 - np.bincount(full.train_labels) / len(full.train_labels)
+    assert np.abs(shares).max() < 0.01  # stratified
+    rows = subsample_indices(full.train_labels, 500, DATASETS["bbc_news"].split_seed)
+    assert cut.train_text == tuple(full.train_text[i] for i in rows)  # rows kept in source order
+    again = _load_cut("bbc_news", 500, 100)
+    assert again.train_text == cut.train_text and again.test_text == cut.test_text
+
+
+def _load_cut(base: str, max_train: int, max_test: int):
+    import dataclasses
+    from almodules.dataset_registry import register_dataset, unregister_dataset
+    spec = dataclasses.replace(DATASETS[base], name=f"{base}_cut", group="study-subset", subset_of=base,
+                               max_train=max_train, max_test=max_test)
+    register_dataset(spec)
+    try:
+        return load_dataset(spec.name)
+    finally:
+        unregister_dataset(spec.name)

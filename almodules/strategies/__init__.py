@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import ConfigError, NumberRule, check_choice, check_int
+from ..validation import ChoiceRule, ConfigError, NumberRule, check_choice, check_int
 from .badge import badge
 from .base import PoolState, StrategySpec
 from .contrastive import contrastive
 from .coreset import coreset
-from .dropquery import dropquery
+from .clustering import REPRESENTATIVE_RULES
+from .dropquery import FILL_RULES, dropquery
 from .falcun import falcun
 from .kmeans import kmeans
 from .probcover import probcover
@@ -58,11 +59,13 @@ STRATEGIES: dict[str, StrategySpec] = {s.name: s for s in [
                  "most typical point of the largest uncovered cluster", "hacohen2022typiclust",
                  rules={"max_clusters": _INT, "knn": _INT, "min_cluster_size": NumberRule(integer=True, minimum=0),
                         "minibatch_above": _INT, "fit_rows": _INT,
-                        "max_cluster_points": NumberRule(integer=True, minimum=2, optional=True)}),
+                        "max_cluster_points": NumberRule(integer=True, minimum=2, optional=True)}, version=2),
     StrategySpec("dropquery", dropquery, True, "hybrid",
                  "dropout disagreement filter, then k-means on the candidates", "gupte2024dropquery",
                  rules={"n_passes": _INT, "p": NumberRule(minimum=1 / 256, maximum=255 / 256),
-                        "max_points": _OPTIONAL_INT}, at_least_batch=("max_points",)),
+                        "widen_below": _INT, "fill": ChoiceRule(FILL_RULES),
+                        "representative": ChoiceRule(REPRESENTATIVE_RULES), "max_points": _OPTIONAL_INT},
+                 at_least_batch=("max_points",), version=2),
     StrategySpec("tyrogue", tyrogue, False, "hybrid",
                  "random pre-filter, k-means with r*b clusters, top-b entropy", "maekawa2022tyrogue",
                  rules={"r": _INT, "n_random": _INT}, ips_params={"r": 1},
@@ -73,10 +76,10 @@ STRATEGIES: dict[str, StrategySpec] = {s.name: s for s in [
                  rules={"gamma": NumberRule(minimum=0)}),
     StrategySpec("contrastive", contrastive, True, "hybrid",
                  "contrastive AL (CAL): labeled neighbours that disagree", "margatina2021cal",
-                 rules={"n_neighbors": _INT, "eps": NumberRule(above=0, below=1)}),
+                 rules={"n_neighbors": _INT, "eps": NumberRule(above=0, below=1)}, version=2),
     StrategySpec("kmeans", kmeans, False, "diversity",
                  "point nearest to each k-means centre", "zhdanov2019diverse", query=False,
-                 rules={"max_points": _OPTIONAL_INT}),
+                 rules={"representative": ChoiceRule(REPRESENTATIVE_RULES), "max_points": _OPTIONAL_INT}, version=2),
 ]}
 
 QUERY_STRATEGIES: tuple[str, ...] = tuple(n for n, s in STRATEGIES.items() if s.query)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import NumberRule, check_choice, check_int
+from ..validation import ChoiceRule, NumberRule, check_choice, check_int
 from .distances import sq_norms
 
 __all__ = ["PoolState", "StrategySpec", "SelectFn"]
@@ -133,11 +133,11 @@ class StrategySpec:
         Citation key in ``book/references.bib``.
     query : bool
         Offered as a query strategy for the AL cycles (k-means is an initial-pool method only).
-    rules : mapping of str to NumberRule
+    rules : mapping of str to NumberRule or ChoiceRule
         The allowed values of each parameter; every parameter of ``select`` has one.
     ips_params : dict
         Parameters used when the strategy selects the initial pool (TYROGUE's cold start r = 1).
-    ips_rules : mapping of str to NumberRule
+    ips_rules : mapping of str to NumberRule or ChoiceRule
         Stricter rules for parameters when it selects the initial pool (nothing is labeled then).
     at_least_batch : tuple of str
         Parameters that must be at least the batch size (a pre-filter that must hold a batch).
@@ -153,9 +153,9 @@ class StrategySpec:
     summary: str
     reference: str
     query: bool = True
-    rules: Mapping[str, NumberRule] = field(default_factory=dict)
+    rules: Mapping[str, NumberRule | ChoiceRule] = field(default_factory=dict)
     ips_params: dict = field(default_factory=dict)
-    ips_rules: Mapping[str, NumberRule] = field(default_factory=dict)
+    ips_rules: Mapping[str, NumberRule | ChoiceRule] = field(default_factory=dict)
     at_least_batch: tuple[str, ...] = ()
     version: int = 1
 

@@ -13,8 +13,13 @@ from .base import PoolState
 from .distances import sq_dists, sq_norms, chunk_rows
 from .sampling import uniform_subset
 
-__all__ = ["fit_kmeans", "kmeans_plusplus", "lloyd_kmeans", "nearest_distinct", "nearest_centre",
-           "kmeans_representatives"]
+__all__ = ["REPRESENTATIVE_RULES", "fit_kmeans", "kmeans_plusplus", "lloyd_kmeans", "nearest_distinct",
+           "nearest_members", "nearest_centre", "kmeans_representatives"]
+
+REPRESENTATIVE_RULES: tuple[str, ...] = ("member", "distinct")
+"""How a k-means centre is turned into a point to label: ``"member"``, the point of its own cluster
+nearest to it (the DropQuery authors' ``cluster_features``); ``"distinct"``, the nearest point of
+any cluster not already taken by a centre served before it (:func:`nearest_distinct`)."""
 
 
 def kmeans_plusplus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -206,15 +211,60 @@ def nearest_centre(rows_of: Callable[[slice], np.ndarray], n: int, centres: np.n
     return labels
 
 
-def kmeans_representatives(state: PoolState, rows: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """k-means with ``k`` clusters (:func:`lloyd_kmeans`) on the L2-normalised pool rows ``rows``,
-    and the row nearest each centre (distinct rows, :func:`nearest_distinct`).
+def nearest_members(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """For each centre, the index of the nearest row of ``X`` among the rows assigned to it.
+
+    Every row is assigned to its nearest centre; each cluster is represented by its member closest
+    to the centre (the DropQuery authors' rule), so the picks are distinct by construction. A centre
+    left without members (possible when the centres were fitted on a sample) takes the nearest row
+    not yet taken.
 
     Returns
     -------
     ndarray of int64
-        ``min(k, len(rows))`` pool indices taken from ``rows``, ordered by how close each is to
-        its centre.
+        ``min(len(centres), n)`` distinct row indices, ordered by how close each is to its centre
+        (ties: the lower centre index).
+    """
+    k = len(centres)
+    labels = _nearest_rows(X, centres)
+    c_norms = sq_norms(centres)
+    x_norms = sq_norms(X)
+    dist = x_norms - 2.0 * np.einsum("ij,ij->i", X, centres[labels], dtype=np.float64) + c_norms[labels]
+    order = np.lexsort((np.arange(len(X)), dist, labels))  # by cluster, then distance, then row
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = labels[order[1:]] != labels[order[:-1]]
+    rows = order[first]
+    owners = labels[rows]
+    picks = np.full(k, -1, dtype=np.int64)
+    picks[owners] = rows
+    best = np.full(k, np.inf)
+    best[owners] = dist[rows]
+    taken = np.zeros(len(X), dtype=bool)
+    taken[rows] = True
+    for c in np.flatnonzero(picks < 0):  # rare: a loop is clearer than batching
+        free = np.flatnonzero(~taken)
+        if len(free) == 0:
+            break
+        d = ((X[free].astype(np.float64) - centres[c]) ** 2).sum(axis=1)
+        j = free[np.argmin(d)]
+        picks[c], best[c], taken[j] = j, d.min(), True
+    served = np.flatnonzero(picks >= 0)
+    return picks[served[np.lexsort((served, best[served]))]]
+
+
+def kmeans_representatives(state: PoolState, rows: np.ndarray, k: int, seed: int, *,
+                           representative: str = "member", max_iter: int = 100) -> np.ndarray:
+    """k-means with ``k`` clusters (:func:`lloyd_kmeans`, at most ``max_iter`` Lloyd steps) on the
+    L2-normalised pool rows ``rows``, and one row per centre by ``representative`` (one of
+    :data:`REPRESENTATIVE_RULES`).
+
+    Returns
+    -------
+    ndarray of int64
+        ``min(k, len(rows))`` distinct pool indices taken from ``rows``, ordered by how close each
+        is to its centre.
     """
     Xr = state.normalized_rows(rows)
-    return rows[nearest_distinct(Xr, lloyd_kmeans(Xr, k, seed))]
+    centres = lloyd_kmeans(Xr, k, seed, max_iter=max_iter)
+    pick = nearest_members if representative == "member" else nearest_distinct
+    return rows[pick(Xr, centres)]

@@ -7,7 +7,10 @@ points in embedding space, Euclidean)::
     s(x) = 1/k * sum_j KL(p(l_j) || p(x))
 
 with probabilities clipped at ``eps`` and renormalised, as in the authors' code and scikit-activeml
-1.0.1's ``ContrastiveAL`` (whose scores these equal, ``tests/test_strategies_b.py``). The top ``b``
+1.0.1's ``ContrastiveAL`` (whose scores these equal, ``tests/strategies/test_contrastive.py``).
+``k = 10`` as in the paper and the authors' code (``mourga/contrastive-active-learning``);
+scikit-activeml's default of 5 gave a top-30 overlap of only 0.10-0.33 with the authors' scores on
+real pools (with 10 the scores agree to 1e-15). The top ``b``
 scores are taken, ties broken by the lower pool index.
 
 Scaling. scikit-activeml fits a ``NearestNeighbors`` on the labeled points and pushes every
@@ -36,7 +39,7 @@ from .uncertainty import top_b
 __all__ = ["contrastive", "nearest_rows"]
 
 
-def contrastive(state: PoolState, b: int, rng: np.random.Generator, *, n_neighbors: int = 5,
+def contrastive(state: PoolState, b: int, rng: np.random.Generator, *, n_neighbors: int = 10,
                 eps: float = 1e-7) -> np.ndarray:
     """Select the ``b`` unlabeled points that disagree most with their labeled neighbours.
 
@@ -48,8 +51,9 @@ def contrastive(state: PoolState, b: int, rng: np.random.Generator, *, n_neighbo
     rng : numpy.random.Generator
         Used only when nothing is labeled (then the picks are uniform, as scikit-activeml's
         all-zero scores with random tie-breaking are).
-    n_neighbors : int, default=5
-        Labeled neighbours per point (scikit-activeml's default; fewer when fewer are labeled).
+    n_neighbors : int, default=10
+        Labeled neighbours per point: the CAL paper's and its code's 10 (scikit-activeml defaults
+        to 5); fewer when fewer are labeled.
     eps : float, default=1e-7
         Probabilities are clipped below at ``eps`` before the logarithm.
 

@@ -13,7 +13,7 @@ points:
 This is the same computation as scikit-activeml 1.0.1's ``Falcun``, step for step and in the same
 floating-point order, and it draws from the same ``RandomState`` stream that scikit-activeml
 derives from its seed, so for the same seed the picks are identical
-(``tests/test_strategies_b.py``). The difference is cost: scikit-activeml re-validates its inputs,
+(``tests/strategies/test_falcun.py``). The difference is cost: scikit-activeml re-validates its inputs,
 allocates a ``b x N`` utility matrix and several ``N``-sized temporaries per pick; here every
 ``N``-sized array is allocated once and updated in place.
 """

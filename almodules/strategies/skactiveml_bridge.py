@@ -117,7 +117,8 @@ REFERENCE_STRATEGIES: dict[str, ReferenceSpec] = {
     # The paper's M = 3 passes (scikit-activeml's constructor default is 5).
     "dropquery": ReferenceSpec("DropQuery", True, defaults={"n_dropout_samples": 3}),
     "falcun": ReferenceSpec("Falcun", True),
-    "contrastive": ReferenceSpec("ContrastiveAL", True),
+    # The CAL paper's k = 10 neighbours (scikit-activeml's default is 5).
+    "contrastive": ReferenceSpec("ContrastiveAL", True, defaults={"nearest_neighbors_dict": {"n_neighbors": 10}}),
 }
 """Our registry names that scikit-activeml 1.0.1 implements, and how to call them."""
 

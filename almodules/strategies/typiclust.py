@@ -6,15 +6,19 @@ Faithful to the authors' code (``avihu111/TypiClust``, ``pycls/al/typiclust.py``
 - k-means on L2-normalised embeddings with ``#labeled + b`` clusters, capped at 500; KMeans up to
   50 clusters, MiniBatchKMeans beyond;
 - clusters of at most ``min_cluster_size`` (5) points are skipped;
-- clusters are visited by (labeled count ascending, size descending); the authors sort once and go
-  round-robin, here the chosen cluster's count goes up by one after each pick and the order is
-  re-evaluated ("the largest cluster with the fewest labeled points", every pick). Both agree
-  whenever the batch does not exceed the clusters of the lowest count, which always holds below the
-  cap (``#labeled + b`` clusters leave at least ``b`` of them without a label);
+- clusters are sorted once per query by (labeled count ascending, size descending, then cluster
+  id) and visited round-robin, one pick per visit, as the authors' code does. Below the cap this
+  is "the largest cluster with the fewest labeled points" for every pick (``#labeled + b`` clusters
+  leave at least ``b`` of them without a label); at the 500-cluster cap a batch larger than the
+  clusters without a label wraps around to the next counts in the order of the one sort (an
+  earlier version re-sorted after every pick, and its cluster order overlapped the authors' only
+  70-77% on real pools). A cluster whose points are all labeled or picked is passed over;
 - typicality is ``1 / mean distance to the k nearest neighbours``, computed among the cluster's
   still unlabeled points (labeled and already picked points are removed, as in the authors' code),
-  with ``k = min(knn, n // 2)`` for a cluster of ``n`` such points. The paper's Euclidean distance
-  is used; the authors' faiss code averages squared distances, which can reorder near ties.
+  with ``k = min(knn, n // 2)`` for a cluster of ``n`` such points, from float64 distances (in
+  float32, near-duplicate points produce near-ties, relative gaps down to 1e-4, that rounding
+  reorders). The paper's Euclidean distance is used; the authors' faiss code averages squared
+  distances, which can reorder near ties.
 
 Scaling. Distances inside a cluster are computed blockwise (never an N x N matrix). k-means is
 fitted on at most ``fit_rows`` rows (all of them up to that size, as the reference does) and every
@@ -112,19 +116,19 @@ def cluster_pool(state: PoolState, n_clusters: int, seed: int, *, minibatch_abov
 def nearest_neighbours(X: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest other rows of ``X`` for each of ``rows`` (all rows by default).
 
-    Computed blockwise (rows x n distances at a time), in float32.
+    Computed blockwise (rows x n distances at a time), in the dtype of ``X``.
 
     Returns
     -------
     positions : ndarray of int64, shape (len(rows), k)
         Row numbers in ``X`` of the neighbours, in no particular order.
-    sq_distances : ndarray of float32, shape (len(rows), k)
+    sq_distances : ndarray of X's dtype, shape (len(rows), k)
     """
     n = X.shape[0]
     rows = np.arange(n) if rows is None else rows
     norms = sq_norms(X)
     positions = np.empty((len(rows), k), dtype=np.int64)
-    sq_distances = np.empty((len(rows), k), dtype=np.float32)
+    sq_distances = np.empty((len(rows), k), dtype=X.dtype)
     step = chunk_rows(len(rows), n)
     for start in range(0, len(rows), step):
         block = rows[start:start + step]
@@ -139,8 +143,8 @@ def nearest_neighbours(X: np.ndarray, k: int, rows: np.ndarray | None = None) ->
 def typicality(X: np.ndarray, k: int) -> np.ndarray:
     """``1 / mean Euclidean distance to the k nearest other rows`` for every row of ``X``.
 
-    Exact duplicates are at distance zero up to float32 rounding; a floor of ``1e-12`` on the mean
-    keeps their typicality finite.
+    Exact duplicates are at distance zero up to rounding; a floor of ``1e-12`` on the mean keeps
+    their typicality finite.
 
     Parameters
     ----------
@@ -163,12 +167,17 @@ def _pick(state: PoolState, b: int, clustering: dict, n_clusters: int, knn: int,
     n_free = np.bincount(labels[available], minlength=n_clusters)
     order = np.argsort(labels, kind="stable")
     starts = np.concatenate([[0], np.cumsum(sizes)])
-    big = sizes > min_cluster_size
+    ranked = _visiting_order(sizes, counts, n_free, min_cluster_size)
     picks = []
-    for _ in range(b):
-        open_ = n_free > 0
-        eligible = np.flatnonzero(open_ & big) if (open_ & big).any() else np.flatnonzero(open_)
-        c = eligible[np.lexsort((eligible, -sizes[eligible], counts[eligible]))[0]]
+    visit = 0
+    while len(picks) < b:
+        if not (n_free[ranked] > 0).any():  # every sorted cluster is used up: the small ones too
+            ranked = _visiting_order(sizes, counts, n_free, None)
+            visit = 0
+        c = ranked[visit % len(ranked)]
+        visit += 1
+        if n_free[c] == 0:
+            continue
         members = order[starts[c]:starts[c + 1]]
         members = members[available[members]]
         if max_cluster_points is not None and len(members) > max_cluster_points:
@@ -177,8 +186,17 @@ def _pick(state: PoolState, b: int, clustering: dict, n_clusters: int, knn: int,
         picks.append(picked)
         available[picked] = False
         n_free[c] -= 1
-        counts[c] += 1
     return np.asarray(picks, dtype=np.int64)
+
+
+def _visiting_order(sizes: np.ndarray, counts: np.ndarray, n_free: np.ndarray,
+                    min_cluster_size: int | None) -> np.ndarray:
+    """Clusters with unlabeled points by (labeled count, -size, id); those of at most
+    ``min_cluster_size`` points left out while larger ones exist (``None``: none left out)."""
+    open_ = n_free > 0
+    big = open_ & (sizes > min_cluster_size) if min_cluster_size is not None else open_
+    eligible = np.flatnonzero(big if big.any() else open_)
+    return eligible[np.lexsort((eligible, -sizes[eligible], counts[eligible]))]
 
 
 def _cluster_sample(clustering: dict, cluster: int, members: np.ndarray, size: int) -> np.ndarray:
@@ -215,9 +233,12 @@ def _most_typical(state: PoolState, members: np.ndarray, memo: dict, cluster: in
             positions, sq_distances = renumber[positions[kept]], sq_distances[kept]
             stale = np.flatnonzero((positions < 0).any(axis=1))
             if len(stale):
-                positions[stale], sq_distances[stale] = nearest_neighbours(
-                    state.normalized_rows(members), k, stale)
+                positions[stale], sq_distances[stale] = nearest_neighbours(_float64_rows(state, members), k, stale)
     else:
-        positions, sq_distances = nearest_neighbours(state.normalized_rows(members), k)
+        positions, sq_distances = nearest_neighbours(_float64_rows(state, members), k)
     memo[cluster] = (members, positions, sq_distances, k)
     return int(members[np.argmax(_typicality(sq_distances))])
+
+
+def _float64_rows(state: PoolState, members: np.ndarray) -> np.ndarray:
+    return state.normalized_rows(members).astype(np.float64)

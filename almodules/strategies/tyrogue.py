@@ -53,7 +53,7 @@ def tyrogue(state: PoolState, b: int, rng: np.random.Generator, *, r: int = 3,
     # Drawn even when it keeps every point, unlike sampling.uniform_subset: the k-means seed is the
     # next draw, so skipping this one would change the picks of every small-pool run.
     sample = np.sort(rng.choice(unlabeled, size=min(n_random, len(unlabeled)), replace=False))
-    diverse = kmeans_representatives(state, sample, r * b, draw_seed(rng))
+    diverse = kmeans_representatives(state, sample, r * b, draw_seed(rng), representative="distinct", max_iter=10)
     if r == 1:
         return diverse
     return top_b(uncertainty_scores(state.proba[diverse], "entropy"), diverse, b)

@@ -17,13 +17,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from almodules.strategies import IPS_STRATEGIES, QUERY_STRATEGIES, STRATEGIES, select_batch
-from almodules.validation import ConfigError, NumberRule
+from almodules.validation import ChoiceRule, ConfigError, NumberRule
 
 from pools import EXAMPLES, LAYOUTS, check_contract, make_pool, pools
 
 
-def outside(rule: NumberRule) -> list:
+def outside(rule: NumberRule | ChoiceRule) -> list:
     """Values the rule must refuse."""
+    if isinstance(rule, ChoiceRule):
+        return ["no-such-variant", None, 1, rule.choices[0].upper()]
     bad = ["3", True, math.nan, math.inf] + ([] if rule.optional else [None])
     if rule.integer:
         bad.append(1.5)

@@ -9,6 +9,8 @@ from almodules.strategies import select_batch
 from almodules.strategies.dropquery import (
     disagreement_candidates, dropout_disagreements, dropout_inputs, dropout_mask, dropquery,
 )
+from almodules.strategies.clustering import lloyd_kmeans
+from almodules.strategies.sampling import draw_seed
 from almodules.strategies.uncertainty import uncertainty_scores
 
 from pools import blobs, noisy_pool, pool
@@ -67,39 +69,54 @@ def test_dropout_disagreements_count_flips_against_the_clean_prediction():
 
 def test_disagreement_filter_keeps_the_majority_rule_when_enough_points_pass():
     disagree = np.array([3, 2, 1, 0, 2, 3, 0, 1])
-    np.testing.assert_array_equal(disagreement_candidates(disagree, 3, 3, np.zeros(8)), [0, 1, 4, 5])
+    np.testing.assert_array_equal(disagreement_candidates(disagree, 3, 3), [0, 1, 4, 5])
     # More than half of four passes is three.
-    np.testing.assert_array_equal(disagreement_candidates(np.array([4, 3, 2, 2, 1]), 4, 2, np.zeros(5)), [0, 1])
+    np.testing.assert_array_equal(disagreement_candidates(np.array([4, 3, 2, 2, 1]), 4, 2), [0, 1])
 
 
-def test_disagreement_filter_widens_step_by_step_then_fills_by_margin():
+def test_disagreement_filter_widens_step_by_step_down_to_any_disagreement():
     disagree = np.array([3, 2, 1, 0, 0, 1, 0, 0])
-    np.testing.assert_array_equal(disagreement_candidates(disagree, 3, 3, np.zeros(8)), [0, 1, 2, 5])
-    margins = np.array([0, 0, 0, -0.5, -0.1, 0, -0.9, -0.2])  # higher = more uncertain
-    np.testing.assert_array_equal(disagreement_candidates(disagree, 3, 6, margins), [0, 1, 2, 5, 4, 7])
-    nothing = np.zeros(5, dtype=int)
-    np.testing.assert_array_equal(disagreement_candidates(nothing, 3, 2, -np.arange(5.0)), [0, 1])
+    np.testing.assert_array_equal(disagreement_candidates(disagree, 3, 3), [0, 1, 2, 5])
+    np.testing.assert_array_equal(disagreement_candidates(disagree, 3, 6), [0, 1, 2, 5])  # all there is
+    assert len(disagreement_candidates(np.zeros(5, dtype=int), 3, 2)) == 0
 
 
-def test_dropquery_picks_diverse_points_among_the_candidates():
-    state = noisy_pool()
+def _replay_candidates(state, b, seed, widen_below=25):
     unlabeled = state.unlabeled_indices()
-    picks = dropquery(state, 10, np.random.default_rng(7))
-    replay = np.random.default_rng(7)
+    replay = np.random.default_rng(seed)
     counts = dropout_disagreements(state.probe, state.X, unlabeled, state.proba[unlabeled].argmax(1), 3, 0.75, replay)
-    chosen = disagreement_candidates(counts, 3, 10, uncertainty_scores(state.proba[unlabeled], "margin"))
-    assert len(chosen) > 10 and set(picks) <= set(unlabeled[chosen])
-    assert len(set(picks)) == 10
+    return unlabeled, counts, disagreement_candidates(counts, 3, widen_below * b), replay
+
+
+def test_dropquery_widens_the_filter_until_25_b_candidates_as_the_authors_do():
+    state = noisy_pool()
+    _, counts, chosen, _ = _replay_candidates(state, 10, 7)
+    majority = np.flatnonzero(counts >= 2)
+    assert len(majority) < 250 and len(chosen) > len(majority)  # widened
+    _, _, strict, _ = _replay_candidates(state, 10, 7, widen_below=1)
+    np.testing.assert_array_equal(strict, majority)
+
+
+def test_dropquery_takes_each_clusters_member_nearest_its_centre():
+    state = noisy_pool()
+    picks = dropquery(state, 10, np.random.default_rng(7))
+    unlabeled, _, chosen, replay = _replay_candidates(state, 10, 7)
+    rows = unlabeled[chosen]
+    centres = lloyd_kmeans(state.normalized_rows(rows), 10, draw_seed(replay), max_iter=100)
+    Xr = state.normalized_rows(rows).astype(np.float64)
+    assign = ((Xr[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
+    expected = {rows[np.flatnonzero(assign == c)[((Xr[assign == c] - centres[c]) ** 2).sum(1).argmin()]]
+                for c in range(10)}
+    assert set(picks) == expected
+    distinct = dropquery(state, 10, np.random.default_rng(7), representative="distinct")
+    assert set(distinct) <= set(rows) and len(set(distinct)) == 10
 
 
 def test_dropquery_clusters_a_sample_of_the_candidates_above_max_points():
     state = noisy_pool()
-    unlabeled = state.unlabeled_indices()
     b = 2  # the sample holds max(max_points, 10 * b) candidates
     picks = dropquery(state, b, np.random.default_rng(7), max_points=25)
-    replay = np.random.default_rng(7)
-    counts = dropout_disagreements(state.probe, state.X, unlabeled, state.proba[unlabeled].argmax(1), 3, 0.75, replay)
-    chosen = disagreement_candidates(counts, 3, b, uncertainty_scores(state.proba[unlabeled], "margin"))
+    unlabeled, _, chosen, replay = _replay_candidates(state, b, 7)
     assert len(chosen) > 25
     sample = np.sort(replay.choice(chosen, size=25, replace=False))
     assert set(picks) <= set(unlabeled[sample]) and len(set(picks)) == b
@@ -107,8 +124,13 @@ def test_dropquery_clusters_a_sample_of_the_candidates_above_max_points():
         dropquery(state, 10, np.random.default_rng(7), max_points=5)
 
 
-def test_dropquery_never_fails_when_almost_nothing_disagrees():
+@pytest.mark.parametrize("fill", ["random", "margin"])
+def test_dropquery_fills_a_batch_when_almost_nothing_disagrees(fill):
     X, y = blobs(3, 40, spread=0.05)
     state = pool(X, y, [0, 1, 40, 41, 80, 81])
-    picks = select_batch("dropquery", state, 30, np.random.default_rng(0), p=0.01)
+    picks = select_batch("dropquery", state, 30, np.random.default_rng(0), p=0.01, fill=fill)
     assert len(set(picks)) == 30 and not state.labeled[picks].any()
+    if fill == "margin":
+        unlabeled = state.unlabeled_indices()
+        margins = uncertainty_scores(state.proba[unlabeled], "margin")
+        assert set(unlabeled[np.argsort(-margins, kind="stable")[:20]]) <= set(picks)

@@ -146,3 +146,22 @@ def test_typiclust_is_exact_below_the_cluster_sample_limit():
     exact = typiclust(pool(X, y, [0], fit_probe=False), 9, np.random.default_rng(2), max_cluster_points=None)
     default = typiclust(pool(X, y, [0], fit_probe=False), 9, np.random.default_rng(2))
     np.testing.assert_array_equal(exact, default)
+
+
+def test_typiclust_sorts_the_clusters_once_and_goes_round_robin_as_the_authors_do():
+    X, y = blobs(4, 0, sizes=[20, 60, 40, 30])
+    labeled = [20, 21, 80]  # blob 1 holds two labels, blob 2 one
+    picks = typiclust(pool(X, y, labeled_idx=labeled, fit_probe=False), 6, np.random.default_rng(0),
+                      max_clusters=4)
+    # One sort by (labels, -size): 3, 0, 2, 1, then round again (re-sorting after every pick would
+    # give 3, 0, 2, 3, 0, 1).
+    assert list(y[picks]) == [3, 0, 2, 1, 3, 0]
+
+
+def test_typiclust_ranks_near_duplicates_by_float64_typicality():
+    rng = np.random.default_rng(11)
+    X = (np.ones((60, 16)) + 2e-4 * rng.standard_normal((60, 16))).astype(np.float32)
+    state = pool(X, np.zeros(60, dtype=int), fit_probe=False)
+    Xn = state.normalized_rows(np.arange(60))
+    expected = int(np.argmax(brute_typicality(Xn, 20)))
+    assert typiclust(state, 1, np.random.default_rng(0), max_clusters=1)[0] == expected
