@@ -40,8 +40,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .dataset_registry import DatasetSpec
 
 __all__ = [
+    "DatasetUnavailableError",
     "HUB_TIMEOUT_S",
     "PACKAGE_READERS",
+    "load_hub_splits",
     "RawSplits",
     "SourceUnavailable",
     "hub_frame",
@@ -49,6 +51,10 @@ __all__ = [
     "read_hub",
     "read_package",
 ]
+
+class DatasetUnavailableError(FileNotFoundError):
+    """No source could provide a dataset; the message lists the sources tried and the fixes."""
+
 
 #: Seconds the hub reachability check may take before the hub counts as unreachable.
 HUB_TIMEOUT_S = 5.0
@@ -253,8 +259,8 @@ def hub_frame(split, spec: DatasetSpec) -> pd.DataFrame:
     return table[[c for c in ("text", "text_pair", "label") if c in table]]
 
 
-def read_hub(spec: DatasetSpec, *, timeout: float = HUB_TIMEOUT_S) -> RawSplits:
-    """Load ``spec.hub_id`` (config ``spec.hub_config``) with :func:`datasets.load_dataset`.
+def load_hub_splits(hub_id: str, config: str | None, splits: Sequence[str], *, timeout: float = HUB_TIMEOUT_S) -> list:
+    """The ``datasets.Dataset`` of each of ``splits`` of a hub dataset, from the hub or its cache.
 
     When ``HF_HUB_OFFLINE`` is set, the reachability check is skipped so that a copy in the
     Hugging Face cache loads without network.
@@ -269,15 +275,26 @@ def read_hub(spec: DatasetSpec, *, timeout: float = HUB_TIMEOUT_S) -> RawSplits:
 
     if not constants.HF_HUB_OFFLINE:
         try:
-            HfApi().dataset_info(spec.hub_id, timeout=timeout)
+            HfApi().dataset_info(hub_id, timeout=timeout)
         except Exception as exc:  # any failure here means: this source cannot deliver
-            raise SourceUnavailable(f"{constants.ENDPOINT} gave no answer for {spec.hub_id!r} within "
+            raise SourceUnavailable(f"{constants.ENDPOINT} gave no answer for {hub_id!r} within "
                                     f"{timeout:g} s ({type(exc).__name__}: {exc})") from exc
-    splits = [s for s in spec.hub_splits if s is not None]
     try:
-        loaded = datasets.load_dataset(spec.hub_id, spec.hub_config, split=splits)
+        return datasets.load_dataset(hub_id, config, split=list(splits))
     except Exception as exc:
-        raise SourceUnavailable(f"datasets.load_dataset({spec.hub_id!r}, {spec.hub_config!r}) failed "
+        raise SourceUnavailable(f"datasets.load_dataset({hub_id!r}, {config!r}) failed "
                                 f"({type(exc).__name__}: {exc})") from exc
+
+
+def read_hub(spec: DatasetSpec, *, timeout: float = HUB_TIMEOUT_S) -> RawSplits:
+    """Load ``spec.hub_id`` (config ``spec.hub_config``) with :func:`load_hub_splits`.
+
+    Raises
+    ------
+    SourceUnavailable
+        When the hub does not answer within ``timeout`` seconds or ``load_dataset`` fails.
+    """
+    loaded = load_hub_splits(spec.hub_id, spec.hub_config, [s for s in spec.hub_splits if s is not None],
+                             timeout=timeout)
     frames = [hub_frame(split, spec) for split in loaded]
     return RawSplits(frames[0], frames[1] if len(frames) > 1 else None)

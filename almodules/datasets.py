@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset_sources import RawSplits, SourceUnavailable, package_installed, read_hub, read_package
+from .dataset_sources import (DatasetUnavailableError, RawSplits, SourceUnavailable, package_installed, read_hub,
+                              read_package)
 from .dataset_checks import check_content
 from .dataset_registry import DATASETS, DatasetSpec
 from .local_datasets import find_dataset, local_files, read_local
@@ -100,10 +101,6 @@ class TextDataset:
     def pair(self) -> bool:
         """Whether examples are text pairs."""
         return self.train_pair is not None
-
-
-class DatasetUnavailableError(FileNotFoundError):
-    """No source could provide a dataset; the message lists the sources tried and the fixes."""
 
 
 # ------------------------------------------------------------------------------------- sampling

@@ -19,6 +19,8 @@ import pyarrow.parquet as pq
 from .dataset_registry import DATASETS, DatasetSpec, register_dataset
 from .dataset_sources import RawSplits, SourceUnavailable
 from .paths import data_dir as default_data_dir
+from .hub_datasets import find_hub_dataset
+from .hub_references import is_hub
 from .paths import is_path
 from .validation import ConfigError, check_choice, parse_yaml
 
@@ -171,7 +173,8 @@ def _labels_of(path: Path, column: str) -> pd.Series:
 
 
 def find_dataset(name: str, data_dir: str | Path | None = None) -> str:
-    """The registry name of ``name``: registered, a folder under the data directory, or a path.
+    """The registry name of ``name``: registered, a folder under the data directory, a path, or a
+    ``hub:`` id (:mod:`almodules.hub_datasets`).
 
     A name not in :data:`~almodules.dataset_registry.DATASETS` whose folder
     ``<data_dir>/<name>/`` holds train and test files is registered from it (:func:`local_spec`);
@@ -180,6 +183,8 @@ def find_dataset(name: str, data_dir: str | Path | None = None) -> str:
     """
     if not isinstance(name, str) or name in DATASETS:
         return name
+    if is_hub(name):
+        return find_hub_dataset(name)
     candidates = [Path(name).expanduser()] if is_path(name) else []
     folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     if folder is not None and not candidates:

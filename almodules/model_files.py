@@ -20,7 +20,7 @@ from .paths import cache_dir
 if TYPE_CHECKING:  # pragma: no cover
     from .embedders import EmbedderSpec
 
-__all__ = ["ModelUnavailableError", "is_available", "missing_wheel", "model_dir", "tokenizer_dir", "unpack_zip_parts", "wheel_file"]
+__all__ = ["ModelUnavailableError", "hub_snapshot", "is_available", "missing_wheel", "model_dir", "tokenizer_dir", "unpack_zip_parts", "wheel_file"]
 
 
 class ModelUnavailableError(FileNotFoundError):
@@ -82,23 +82,34 @@ def unpack_zip_parts(parts: Sequence[Path], target: Path) -> Path:
 
 def _hub_dir(spec: EmbedderSpec) -> Path:
     """A hub model from (in order) ``$ALM_MODELS_DIR/<id>``, the HF cache, or an allowed download."""
+    return hub_snapshot(spec.model, spec.revision, f"embedder {spec.name!r}")
+
+
+def hub_snapshot(hub_id: str, revision: str | None = None, what: str | None = None) -> Path:
+    """The local folder of hub model ``hub_id``: ``$ALM_MODELS_DIR/<id>``, its snapshot in the Hugging
+    Face cache, or a download when ``ALM_ALLOW_DOWNLOAD=1``.
+
+    Raises
+    ------
+    ModelUnavailableError
+        When none of these has it (the message says how to provide it).
+    """
     from huggingface_hub import constants, snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     models_dir = os.environ.get("ALM_MODELS_DIR")
-    if models_dir and (Path(models_dir).expanduser() / spec.model).is_dir():
-        return Path(models_dir).expanduser() / spec.model
+    if models_dir and (Path(models_dir).expanduser() / hub_id).is_dir():
+        return Path(models_dir).expanduser() / hub_id
     try:
-        return Path(snapshot_download(spec.model, revision=spec.revision, local_files_only=True))
+        return Path(snapshot_download(hub_id, revision=revision, local_files_only=True))
     except LocalEntryNotFoundError:
         if os.environ.get("ALM_ALLOW_DOWNLOAD") == "1":
-            return Path(snapshot_download(spec.model, revision=spec.revision))
+            return Path(snapshot_download(hub_id, revision=revision))
     raise ModelUnavailableError(
-        f"embedder {spec.name!r}: model {spec.model!r} is not available offline (not a local directory, not "
-        f"under $ALM_MODELS_DIR, not in the Hugging Face cache {constants.HF_HUB_CACHE}). Provide it by "
-        f"running `huggingface-cli download {spec.model}` where the hub is reachable and copying the cache "
-        f"here, by putting its files in $ALM_MODELS_DIR/{spec.model}/, or by setting ALM_ALLOW_DOWNLOAD=1 "
-        "to let almodules download it.")
+        f"{what or 'embedder'}: model {hub_id!r} is not available offline (not under $ALM_MODELS_DIR, not in the "
+        f"Hugging Face cache {constants.HF_HUB_CACHE}). Provide it by running `huggingface-cli download {hub_id}` "
+        f"where the hub is reachable and copying the cache here, by putting its files in "
+        f"$ALM_MODELS_DIR/{hub_id}/, or by setting ALM_ALLOW_DOWNLOAD=1 to let almodules download it.")
 
 
 def _wheel_folder(spec: EmbedderSpec, wheel: str, marker: str, what: str) -> Path:

@@ -199,3 +199,21 @@ def test_a_failed_chapter_fails_the_build_with_its_name_and_cell(tmp_path):
                                                       r"\('x = 1'\): ValueError: boom"):
         notebooks.build_book(execute=False, root=root, progress=False)
     assert not (root / "_build").exists()
+
+
+@pytest.mark.slow
+def test_a_chapter_rerun_on_another_dataset_is_kept_when_the_book_is_rebuilt(tmp_path, isolated_store):
+    import yaml
+
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text(yaml.safe_dump({name: _tiny(name) for name in NAMES}))
+    root = tmp_path / "root"
+    notebooks.build_book(book_parameters=tiny, root=root, progress=False)
+    page = root / "_build" / "html" / "book" / "executed" / "03_al_cycles.html"
+    assert "trec6" not in page.read_text()
+    # The documented way: re-run one chapter with other parameters and rebuild around it.
+    notebooks.build_book(only="03_al_cycles", parameters={"datasets": ["trec6"]}, book_parameters=tiny, root=root,
+                         progress=False)
+    assert "trec6" in page.read_text()
+    other = (root / "_build" / "html" / "book" / "executed" / "04_embedding_quality.html").read_text()
+    assert "bbc_news" in other and "trec6" not in other  # the other chapters as executed before
