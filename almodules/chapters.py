@@ -26,7 +26,7 @@ from .validation import ConfigError, check_choice, check_int
 
 __all__ = [
     "IPS_STUDY_K0", "as_list", "embedding_pairs", "mteb_table", "fully_supervised", "al_configs", "ips_study_configs", "capped_k0", "tyrogue_r_configs",
-    "latency_configs", "tyrogue_plan", "PLANS", "plan_configs", "param_labels", "relabel",
+    "latency_configs", "tyrogue_plan", "claims_plan", "PLANS", "plan_configs", "param_labels", "relabel",
 ]
 
 IPS_STUDY_K0: tuple[int, ...] = (20, 50, 100, 200, 300, 500, 1000, 2000, 5000)
@@ -174,7 +174,32 @@ def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds
     }
 
 
-PLANS: tuple[str, ...] = ("al_configs", "ips_study_configs", "tyrogue_plan")
+def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds: Any, k0s: Sequence[int], *,
+                ips_study: Any = ("random", "typiclust"), budget: int | None = None, k0: int | None = None,
+                cycles: int | None = None, pool_size: int | None = None, latency_dataset: str = "bbc_news",
+                latency_embedder: str = "tfidf-svd", latency_strategies: Any = ("coreset", "badge", "tyrogue"),
+                latency_pool_sizes: Any = (400, 800, 1600), latency_n_random: int = 500) -> dict[str, list[RunConfig]]:
+    """The runs the claims chapter judges: the AL runs, the IPS study and the latency study.
+
+    Returns
+    -------
+    dict
+        ``"al"``: :func:`al_configs`; ``"ips"``: :func:`ips_study_configs` of ``ips_study``;
+        ``"latency"``: :func:`latency_configs` with TYROGUE's pre-filter set to ``latency_n_random``.
+    """
+    names = as_list("latency_strategies", latency_strategies)
+    return {
+        "al": al_configs(datasets, embedders, ips, strategies, seeds, budget=budget, k0=k0, cycles=cycles,
+                         pool_size=pool_size),
+        "ips": ips_study_configs(datasets, embedders, ips_study, k0s, seeds, pool_size=pool_size),
+        "latency": latency_configs(latency_dataset, latency_embedder, names, latency_pool_sizes,
+                                   strategy_params={"tyrogue": {"n_random": check_int(
+                                       "latency_n_random", latency_n_random, minimum=1)}}
+                                   if "tyrogue" in names else None),
+    }
+
+
+PLANS: tuple[str, ...] = ("al_configs", "ips_study_configs", "tyrogue_plan", "claims_plan")
 """Functions a chapter can name as its ``plan`` (in its front matter): each takes chapter parameters
 by name and returns the chapter's runs (a list, or a dict of lists)."""
 

@@ -16,7 +16,8 @@ from .analysis import acquisition_latency
 from .rankings import top_strategy_frequency, win_rate_matrix, win_rates
 from .validation import require_columns
 
-__all__ = ["Summary", "embedder_ranking", "ips_wins", "al_cycles", "strategy_tops", "tyrogue_costs", "show"]
+__all__ = ["Summary", "embedder_ranking", "ips_wins", "al_cycles", "strategy_tops", "tyrogue_costs", "claim_verdicts",
+           "show"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,20 @@ def tyrogue_costs(labels_summary: pd.DataFrame, cycle_table: pd.DataFrame) -> Su
                         f"{latency[slowest]:.3f} s ({latency[slowest] / latency['tyrogue']:.1f}× TYROGUE's)")
         lines.append(f"median query latency: {latency_text}")
     return Summary(tuple(lines), {"labels_to_target": "; ".join(label_texts), "latency_ratio": latency_text})
+
+
+def claim_verdicts(claims: pd.DataFrame) -> Summary:
+    """Chapter 6: the count of each verdict, and one value per claim (``claim_<key>``) for the reproduction page."""
+    require_columns(claims, ["claim", "effect", "low", "high", "n_units", "unit", "verdict"], "claim_verdicts")
+    values, counts = {}, claims["verdict"].value_counts()
+    for row in claims.itertuples():
+        interval = "no interval" if pd.isna(row.low) else f"[{row.low:.3f}, {row.high:.3f}]"
+        effect = "no data" if pd.isna(row.effect) else f"{row.effect:.3f} {interval}"
+        values[f"claim_{row.claim}"] = f"{row.verdict}: {effect}, {row.n_units} {row.unit}s"
+    lines = (", ".join(f"{counts.get(v, 0)} {v}" for v in ("reproduced", "not reproduced", "inconclusive"))
+             + f" of {len(claims)} claims",)
+    values["claims_overview"] = lines[0]
+    return Summary(lines, values)
 
 
 def show(summary: Summary) -> None:
