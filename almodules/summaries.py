@@ -22,10 +22,12 @@ __all__ = ["Summary", "embedder_ranking", "ips_wins", "al_cycles", "strategy_top
 
 @dataclass(frozen=True)
 class Summary:
-    """Bullet ``lines`` for the chapter and ``values`` (name -> text) for the reproduction page."""
+    """Bullet ``lines`` for the chapter and ``values`` (name -> text) and ``tables`` (name -> table) for
+    the reproduction page."""
 
     lines: tuple[str, ...]
     values: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def markdown(self) -> str:
@@ -120,7 +122,8 @@ def tyrogue_costs(labels_summary: pd.DataFrame, cycle_table: pd.DataFrame) -> Su
 
 def claim_verdicts(claims: pd.DataFrame) -> Summary:
     """Chapter 6: the count of each verdict, and one value per claim (``claim_<key>``) for the reproduction page."""
-    require_columns(claims, ["claim", "effect", "low", "high", "n_units", "unit", "verdict"], "claim_verdicts")
+    require_columns(claims, ["claim", "statement", "paper", "where", "effect", "low", "high", "n_units", "unit", "verdict"],
+                    "claim_verdicts")
     values, counts = {}, claims["verdict"].value_counts()
     for row in claims.itertuples():
         interval = "no interval" if pd.isna(row.low) else f"[{row.low:.3f}, {row.high:.3f}]"
@@ -129,7 +132,13 @@ def claim_verdicts(claims: pd.DataFrame) -> Summary:
     lines = (", ".join(f"{counts.get(v, 0)} {v}" for v in ("reproduced", "not reproduced", "inconclusive"))
              + f" of {len(claims)} claims",)
     values["claims_overview"] = lines[0]
-    return Summary(lines, values)
+    sources = {"rauch2025nofreelunch": "Rauch et al. 2025", "maekawa2022tyrogue": "Maekawa et al. 2022"}
+    table = pd.DataFrame({
+        "claim": claims["statement"].to_numpy(),
+        "source": [f"{sources.get(r.paper, r.paper)}, {r.where}" for r in claims.itertuples()],
+        "this run: verdict, effect [95 % interval], units": [values[f"claim_{k}"] for k in claims["claim"]],
+    })
+    return Summary(lines, values, {"claims_table": table})
 
 
 def show(summary: Summary) -> None:
@@ -140,4 +149,6 @@ def show(summary: Summary) -> None:
 
     for name, text in summary.values.items():
         glue(name, text, display=False)
+    for name, table in summary.tables.items():
+        glue(name, table.style.hide(axis="index"), display=False)
     display(Markdown(summary.markdown))
