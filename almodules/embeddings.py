@@ -25,7 +25,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .datasets import load_dataset
-from .embedders import EmbedderSpec, get_embedder
+from .derived_embedders import derive, derived_spec
+from .embedders import EMBEDDERS, EmbedderSpec, get_embedder, register_embedder
 from .embedding_cache import cache_path, fingerprint, load_arrays, save_arrays
 from .devices import precision_name, resolve_device
 from .encoders import load_encoder
@@ -71,6 +72,13 @@ class DatasetEmbeddings:
     embedder: str = ""
 
 
+def _spec(embedder: str | EmbedderSpec) -> EmbedderSpec:
+    """The spec of a registry name, a derived name (registered on first use) or a spec."""
+    if isinstance(embedder, str) and embedder not in EMBEDDERS and (derived := derived_spec(embedder)) is not None:
+        register_embedder(derived, replace=True)
+    return get_embedder(embedder)
+
+
 def embedder_key(spec: EmbedderSpec, precision: str) -> dict[str, object]:
     """Everything about ``spec`` that changes its output, for the cache fingerprint.
 
@@ -79,6 +87,9 @@ def embedder_key(spec: EmbedderSpec, precision: str) -> dict[str, object]:
     key = {name: getattr(spec, name) for name in _KEY_FIELDS}
     key["wheels"] = {w: _version(w) for w in spec.wheels}
     key["precision"] = precision
+    if spec.backend == "derived":  # a derived embedder is only as fixed as its base
+        key["transform"] = spec.transform
+        key["base"] = embedder_key(get_embedder(spec.model), precision)
     return key
 
 
@@ -140,7 +151,7 @@ def embed_texts(texts: Sequence[str], embedder: str | EmbedderSpec, pairs: Seque
     np.ndarray
         ``(len(texts), dim)`` float32 in input order, L2-normalised when the spec says so.
     """
-    spec = get_embedder(embedder)
+    spec = _spec(embedder)
     texts = _check_texts("texts", texts)
     pairs = _check_texts("pairs", pairs, len(texts)) if pairs is not None else None
     if batch_size is not None:
@@ -184,7 +195,7 @@ def embedding_fingerprint(dataset, embedder: str | EmbedderSpec, *, limit: int |
     (the one thread-dependent encoder, TF-IDF + SVD, fixes its own). What it leaves out although
     it can change the last bits: the CPU's BLAS kernels (recorded with the cache and every run).
     """
-    spec = get_embedder(embedder)
+    spec = _spec(embedder)
     return fingerprint(embedder_key(spec, precision_name(spec, resolve_device(device))),
                        _splits(_as_dataset(dataset), limit))
 
@@ -212,7 +223,7 @@ def embed_dataset(dataset, embedder: str | EmbedderSpec, *, limit: int | None = 
         ``val`` is ``None`` unless the dataset has a validation split. A fitted embedder is
         fitted on the (limited) train split only and then applied to every split.
     """
-    spec = get_embedder(embedder)
+    spec = _spec(embedder)
     if limit is not None:
         check_int("limit", limit, minimum=1)
     if batch_size is not None:
@@ -226,7 +237,13 @@ def embed_dataset(dataset, embedder: str | EmbedderSpec, *, limit: int | None = 
     expected = {split: (len(texts), spec.dim) for split, (texts, _) in splits.items()}
     arrays = load_arrays(path, expected, fp)
     from_cache = arrays is not None
-    if arrays is None:
+    if arrays is None and spec.backend == "derived":
+        base = embed_dataset(dataset, spec.model, limit=limit, batch_size=batch_size, device=device, progress=progress)
+        arrays = derive(spec, {split: X for split, X in (("train", base.train), ("test", base.test), ("val", base.val))
+                               if X is not None})
+        save_arrays(path, arrays, {"fingerprint": fp, "dataset": dataset.name, "embedder": key, "limit": limit,
+                                   "blas": blas_architecture()})
+    elif arrays is None:
         encoder = load_encoder(spec, device)
         if encoder.needs_fit:
             encoder.fit(*splits["train"])

