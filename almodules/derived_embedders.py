@@ -11,13 +11,16 @@ embedding quality changes while the data, the texts and everything else stay the
     ``s`` the root mean per-dimension variance of the train split, ``g`` drawn from a generator
     seeded by the split, the level and the dimension (fixed: the same noise for every run).
 
-Both are L2-normalised afterwards when the base is. They are registry entries like any other
+Both are L2-normalised afterwards when the base is. ``<base>+bf16`` is not derived from the base's
+embeddings but a variant of a transformers base that runs its forward pass in bfloat16 on the CPU
+(``cpu_precision``), faster where the CPU has bfloat16 instructions (``benchmarks/embed_bf16.py``). They are registry entries like any other
 (the name is resolved on first use, :func:`derived_spec`), cached by
 :func:`almodules.embeddings.embed_dataset` with a fingerprint that includes the base's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -49,10 +52,12 @@ def derived_spec(name: str) -> EmbedderSpec | None:
     if not isinstance(name, str) or DERIVED_SEPARATOR not in name:
         return None
     base_name, _, transform = name.rpartition(DERIVED_SEPARATOR)
+    if transform == "bf16":
+        return _bf16_variant(name, base_name)
     match = _TRANSFORM.fullmatch(transform)
     if match is None:
-        raise ConfigError(f"embedder {name!r}: a derived embedder reads <base>+pca<d> (d >= 1) or <base>+noise<a> "
-                          f"(0 < a < 1), got the transform {transform!r}")
+        raise ConfigError(f"embedder {name!r}: a derived embedder reads <base>+pca<d> (d >= 1), <base>+noise<a> "
+                          f"(0 < a < 1) or <base>+bf16, got the transform {transform!r}")
     if base_name not in EMBEDDERS:
         raise ConfigError(f"embedder {name!r}: unknown base embedder {base_name!r}; allowed values: "
                           f"{', '.join(sorted(EMBEDDERS))}")
@@ -70,6 +75,16 @@ def derived_spec(name: str) -> EmbedderSpec | None:
     return EmbedderSpec(name=name, title=f"{base.title} + {transform}", backend="derived", dim=dim, pooling=None,
                         normalize=base.normalize, model=base_name, transform=transform, offline=base.offline,
                         notes=f"Derived: {what}.")
+
+
+def _bf16_variant(name: str, base_name: str) -> EmbedderSpec:
+    base = EMBEDDERS.get(base_name)
+    if base is None or base.backend != "transformers":
+        allowed = sorted(n for n, s in EMBEDDERS.items() if s.backend == "transformers")
+        raise ConfigError(f"embedder {name!r}: +bf16 needs a transformers embedder as its base, got {base_name!r}; "
+                          f"allowed values: {', '.join(allowed)}")
+    return dataclasses.replace(base, name=name, title=f"{base.title} (bfloat16 on CPU)", cpu_precision="bfloat16",
+                               notes=f"{base.notes} Forward pass under torch.autocast(bfloat16) on the CPU.".strip())
 
 
 def derive(spec: EmbedderSpec, base: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -31,9 +31,12 @@ def resolve_device(device: str | None) -> str:
 
 
 def precision_name(spec: EmbedderSpec, device: str) -> str:
-    """Numeric precision the encoder runs in: half precision for transformers on a GPU."""
-    if spec.backend != "transformers" or not device.startswith("cuda"):
+    """Numeric precision the encoder runs in: half precision for transformers on a GPU; on the CPU
+    float32, or ``bfloat16-autocast`` for a ``cpu_precision="bfloat16"`` variant."""
+    if spec.backend != "transformers":
         return "float32"
+    if not device.startswith("cuda"):
+        return "bfloat16-autocast" if spec.cpu_precision == "bfloat16" else "float32"
     import torch
 
     return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"

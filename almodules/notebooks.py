@@ -280,8 +280,8 @@ def _copy_plotly_js(static: Path) -> Path:
     return dst
 
 
-_BOOK_SOURCES = ("_config.yml", "_toc.yml", "book/intro.md", "book/reproduction.md", "book/teaching.md",
-                 "book/bibliography.md", "book/references.bib", "book/favicon.svg",
+_BOOK_SOURCES = ("_config.yml", "_toc.yml", "book/intro.md", "book/reproduction.md", "book/strategies.md",
+                 "book/teaching.md", "book/bibliography.md", "book/references.bib", "book/favicon.svg",
                  "book/_ext/dedupe_assets.py", "book/_extra/favicon.ico")
 
 

@@ -15,7 +15,7 @@ from almodules.validation import ConfigError
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("ALM_CACHE_DIR", str(tmp_path / "cache"))
     yield tmp_path
-    for name in [n for n, s in EMBEDDERS.items() if s.backend == "derived"]:
+    for name in [n for n, s in EMBEDDERS.items() if "+" in n or str(tmp_path) in s.model]:
         EMBEDDERS.unregister(name)
 
 
@@ -76,3 +76,23 @@ def test_a_derived_embedder_is_cached_and_fingerprinted_with_its_base(cache):
     base = embed_dataset("bbc_news", "tfidf-svd", progress=False)
     assert len({first.fingerprint, base.fingerprint, embedding_fingerprint("bbc_news", "tfidf-svd+pca32")}) == 3
     assert first.fingerprint == embedding_fingerprint("bbc_news", "tfidf-svd+pca16")
+
+
+def test_a_bf16_variant_runs_its_base_under_autocast_with_its_own_fingerprint(cache, tmp_path):
+    from almodules.devices import precision_name
+    from almodules.embeddings import embed_texts, embedder_key
+    from almodules.local_embedders import find_embedder
+    from tiny_transformers import tiny_encoder
+
+    base = find_embedder(str(tiny_encoder(tmp_path / "models" / "tiny-bert")))
+    spec = derived_spec(f"{base}+bf16")
+    assert spec.cpu_precision == "bfloat16" and spec.backend == "transformers" and spec.model == EMBEDDERS[base].model
+    assert precision_name(spec, "cpu") == "bfloat16-autocast"
+    assert embedder_key(spec, "bfloat16-autocast") != embedder_key(EMBEDDERS[base], "float32")
+    texts = ["goal match team score", "song band guitar album", "bread soup cheese meal"] * 3
+    full = embed_texts(texts, base, progress=False)
+    half = embed_texts(texts, f"{base}+bf16", progress=False)
+    cosine = (full * half).sum(1) / np.linalg.norm(full, axis=1) / np.linalg.norm(half, axis=1)
+    assert half.dtype == np.float32 and cosine.min() > 0.99 and not np.array_equal(full, half)
+    with pytest.raises(ConfigError, match="needs a transformers embedder as its base, got 'tfidf-svd'"):
+        derived_spec("tfidf-svd+bf16")
