@@ -41,11 +41,21 @@ def as_list(param: str, value: Any) -> list:
     return values
 
 
-def embedding_pairs(datasets: Any, embedders: Any) -> list[tuple[str, str]]:
-    """Every (dataset, embedder) pair, each name checked against its registry."""
-    ds = [check_choice("dataset", find_dataset(d), DATASETS) for d in as_list("datasets", datasets)]
-    es = [check_choice("embedder", find_embedder(e), EMBEDDERS) for e in as_list("embedders", embedders)]
-    return [(d, e) for d in ds for e in es]
+def embedding_pairs(datasets: Any, embedders: Any, cells: Any = None) -> list[tuple[str, str]]:
+    """Every (dataset, embedder) pair, each name checked against its registry; or, when ``cells`` is
+    given, exactly those pairs (``"dataset:embedder"`` strings or two-element lists)."""
+    if cells is None:
+        ds = [check_choice("dataset", find_dataset(d), DATASETS) for d in as_list("datasets", datasets)]
+        es = [check_choice("embedder", find_embedder(e), EMBEDDERS) for e in as_list("embedders", embedders)]
+        return [(d, e) for d in ds for e in es]
+    pairs = []
+    for cell in as_list("cells", cells):
+        parts = cell.split(":", 1) if isinstance(cell, str) else list(cell) if isinstance(cell, (list, tuple)) else []
+        if len(parts) != 2:
+            raise ConfigError(f"cells entries read 'dataset:embedder' (or [dataset, embedder]), got {cell!r}")
+        pairs.append((check_choice("dataset", find_dataset(parts[0]), DATASETS),
+                      check_choice("embedder", find_embedder(parts[1]), EMBEDDERS)))
+    return list(dict.fromkeys(pairs))
 
 
 def mteb_table() -> pd.DataFrame:
@@ -175,23 +185,29 @@ def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds
 
 
 def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds: Any, k0s: Sequence[int], *,
-                ips_study: Any = ("random", "typiclust"), budget: int | None = None, k0: int | None = None,
-                cycles: int | None = None, pool_size: int | None = None, latency_dataset: str = "bbc_news",
-                latency_embedder: str = "tfidf-svd", latency_strategies: Any = ("coreset", "badge", "tyrogue"),
-                latency_pool_sizes: Any = (400, 800, 1600), latency_n_random: int = 500) -> dict[str, list[RunConfig]]:
+                cells: Any = None, ips_study: Any = ("random", "typiclust"), budget: int | None = None,
+                k0: int | None = None, cycles: int | None = None, pool_size: int | None = None,
+                latency_dataset: str = "bbc_news", latency_embedder: str = "tfidf-svd",
+                latency_strategies: Any = ("coreset", "badge", "tyrogue"), latency_pool_sizes: Any = (400, 800, 1600),
+                latency_n_random: int = 500) -> dict[str, list[RunConfig]]:
     """The runs the claims chapter judges: the AL runs, the IPS study and the latency study.
+
+    ``cells`` (``"dataset:embedder"`` entries) replaces the product of ``datasets`` and ``embedders``
+    (a study grows cell by cell, not as a full product).
 
     Returns
     -------
     dict
-        ``"al"``: :func:`al_configs`; ``"ips"``: :func:`ips_study_configs` of ``ips_study``;
-        ``"latency"``: :func:`latency_configs` with TYROGUE's pre-filter set to ``latency_n_random``.
+        ``"al"``: :func:`al_configs` of every cell; ``"ips"``: :func:`ips_study_configs` of
+        ``ips_study``; ``"latency"``: :func:`latency_configs` with TYROGUE's pre-filter set to
+        ``latency_n_random``.
     """
     names = as_list("latency_strategies", latency_strategies)
+    pairs = embedding_pairs(datasets, embedders, cells)
     return {
-        "al": al_configs(datasets, embedders, ips, strategies, seeds, budget=budget, k0=k0, cycles=cycles,
-                         pool_size=pool_size),
-        "ips": ips_study_configs(datasets, embedders, ips_study, k0s, seeds, pool_size=pool_size),
+        "al": [c for d, e in pairs for c in al_configs(d, e, ips, strategies, seeds, budget=budget, k0=k0,
+                                                        cycles=cycles, pool_size=pool_size)],
+        "ips": [c for d, e in pairs for c in ips_study_configs(d, e, ips_study, k0s, seeds, pool_size=pool_size)],
         "latency": latency_configs(latency_dataset, latency_embedder, names, latency_pool_sizes,
                                    strategy_params={"tyrogue": {"n_random": check_int(
                                        "latency_n_random", latency_n_random, minimum=1)}}
