@@ -81,10 +81,13 @@ def al_cycles(auc: pd.DataFrame, difference: pd.DataFrame | None) -> Summary:
 def strategy_tops(cycle_table: pd.DataFrame, embedders: list[str]) -> Summary:
     """Chapter 4: the strategy most often on top, the best mean win rate, the top per embedder."""
     best = top_strategy_frequency(cycle_table, by=()).iloc[0]
-    rates = win_rate_matrix(win_rates(cycle_table))
+    tidy = win_rates(cycle_table)
+    rates = win_rate_matrix(tidy)
+    ties = tidy["ties"].sum() / max(tidy["comparisons"].sum(), 1)
     lines = [f"Most often top over all competitions: **{best.strategy}** ({best.frequency:.0%} of "
              f"{int(best.groups)}).",
-             f"Highest mean pairwise win rate: **{rates.index[0]}** ({rates.iloc[0].mean():.0%})."]
+             f"Highest mean pairwise win rate: **{rates.index[0]}** ({rates.iloc[0].mean():.0%}); "
+             f"{ties:.1%} of the pairwise comparisons were ties (counted one half)."]
     per_embedder = []
     for name in embedders:
         top = top_strategy_frequency(cycle_table[cycle_table["embedder"] == name], by=()).iloc[0]

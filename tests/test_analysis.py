@@ -121,3 +121,16 @@ def test_labels_to_target_matches_missing_pool_size_across_dtypes():
                         "pool_size": pd.array([None, 100], dtype="Int64"), "accuracy": [1.0, 0.7]})
     out = analysis.labels_to_target(cycles, ref, fractions=(0.8,))
     assert sorted(out["labels"]) == [20, 20]  # full pool: 0.9 >= 0.8 at 20; pool 100: 0.6 >= 0.56 at 20
+
+
+def test_censored_label_cost_counts_unreached_runs_above_the_budget():
+    from almodules.label_cost import censored_label_cost
+
+    labels = pd.DataFrame({"dataset": "d", "embedder": "e", "strategy": ["a"] * 4 + ["b"] * 3, "fraction": 0.9,
+                           "budget": 100, "labels": [20, 40, np.nan, np.nan, 30, 50, np.nan],
+                           "reached": [True, True, False, False, True, True, False]})
+    out = censored_label_cost(labels).set_index("strategy")
+    assert out.loc["a", "share_reached"] == 0.5 and out.loc["a", "median_text"] == "> 100"  # half failed
+    assert np.isnan(out.loc["a", "median_labels"])
+    assert out.loc["b", "median_labels"] == 50 and out.loc["b", "median_text"] == "50"
+    assert out.loc["b", "n_runs"] == 3 and out.loc["b", "share_reached"] == pytest.approx(2 / 3)
