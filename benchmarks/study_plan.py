@@ -1,0 +1,117 @@
+"""The compute plan of the study at breadth: CPU-hours per dataset × embedder, from measured rates.
+
+Embedding: each planned (dataset, embedder) pair is timed on a sample of its own texts (the
+texts' lengths decide the cost of a transformer), and the rate is scaled to every text of the
+dataset; pairs already in the cache are marked so. The grid: the seconds every stored run of the
+study took (``wall_s`` in the result store), summed per cell; for a cell not computed yet, the
+median seconds of the same dataset, IPS and strategy in other cells, times the runs it needs.
+
+The plan is the claims chapter's (``book/parameters.yaml``, ``06_claims``) plus ``--extra`` cells.
+Writes ``benchmarks/results/study_plan.json`` and ``.md``. Run::
+
+    ALM_DATA_DIR=../shared/datasets .venv/bin/python benchmarks/study_plan.py --extra health_tweets_10k:glove-50d
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from almodules import chapters, notebooks
+from almodules.datasets import load_dataset
+from almodules.embedders import EMBEDDERS
+from almodules.embeddings import embed_texts, embedding_fingerprint
+from almodules.embedding_cache import cache_path, load_arrays
+from almodules.grid import plan_runs
+from almodules.store import ResultStore
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def embedding_cost(dataset: str, embedder: str, sample: int) -> dict:
+    data = load_dataset(dataset)
+    texts = list(data.train_text) + list(data.test_text)
+    cached = _is_cached(data, embedder)
+    if EMBEDDERS[embedder].backend == "derived":  # a PCA or noise on cached base embeddings: seconds
+        return {"dataset": dataset, "embedder": embedder, "n_texts": len(texts), "texts_per_cpu_s": float("nan"),
+                "embed_cpu_h": 0.0, "cached": cached}
+    step = max(len(texts) // sample, 1)
+    picked = texts[::step][:sample]
+    embed_texts(picked[:4], embedder, progress=False)  # load and warm up outside the timing
+    start = time.process_time()
+    embed_texts(picked, embedder, progress=False)
+    cpu_s = time.process_time() - start
+    rate = len(picked) / max(cpu_s, 1e-6)
+    return {"dataset": dataset, "embedder": embedder, "n_texts": len(texts), "texts_per_cpu_s": round(rate, 1),
+            "embed_cpu_h": round(len(texts) / rate / 3600, 3), "cached": cached}
+
+
+def _is_cached(data, embedder: str) -> bool:
+    fp = embedding_fingerprint(data, embedder)
+    expected = {"train": (len(data.train_text), EMBEDDERS[embedder].dim), "test": (len(data.test_text), EMBEDDERS[embedder].dim)}
+    return load_arrays(cache_path(data.name, embedder, fp), expected, fp) is not None
+
+
+def grid_cost(cells: list[tuple[str, str]]) -> pd.DataFrame:
+    parameters = dict(notebooks.load_book_parameters()["06_claims"])
+    parameters["cells"] = [f"{d}:{e}" for d, e in cells]
+    plan = chapters.claims_plan(**{k: v for k, v in parameters.items()
+                                   if k in chapters.claims_plan.__code__.co_varnames})
+    configs = plan["al"] + plan["ips"]
+    planned = plan_runs(configs)
+    store = ResultStore()
+    runs = store.runs()
+    done = runs.set_index("run_key")["wall_s"] if len(runs) else pd.Series(dtype=float)
+    typical = runs.groupby(["dataset", "ips", "strategy", "cycles"])["wall_s"].median() if len(runs) else None
+    rows = []
+    for p in planned:
+        c = p.config
+        if p.run_key in done.index:
+            seconds, measured = float(done[p.run_key]), True
+        else:
+            key = (c.dataset, c.ips, c.strategy, c.cycles)
+            seconds = float(typical.get(key, float("nan"))) if typical is not None else float("nan")
+            measured = False
+        rows.append({"dataset": c.dataset, "embedder": c.embedder, "seconds": seconds, "measured": measured})
+    frame = pd.DataFrame(rows)
+    return frame.groupby(["dataset", "embedder"]).agg(runs=("seconds", "size"), done=("measured", "sum"),
+                                                       grid_cpu_h=("seconds", lambda s: s.sum() / 3600)).reset_index()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--extra", nargs="*", default=[], help="more cells, dataset:embedder")
+    parser.add_argument("--sample", type=int, default=32, help="texts timed per pair")
+    args = parser.parse_args()
+    parameters = notebooks.load_book_parameters()["06_claims"]
+    cells = chapters.embedding_pairs(parameters.get("datasets", []), parameters.get("embedders", []),
+                                     list(parameters.get("cells", [])) + list(args.extra))
+    embedding = pd.DataFrame([embedding_cost(d, e, args.sample) for d, e in cells])
+    grid = grid_cost(cells)
+    table = embedding.merge(grid, on=["dataset", "embedder"], how="outer")
+    RESULTS.mkdir(exist_ok=True)
+    result = {"cells": table.to_dict("records"), "cpu_count": os.cpu_count(),
+              "total_embed_cpu_h": float(table["embed_cpu_h"].sum()), "total_grid_cpu_h": float(table["grid_cpu_h"].sum())}
+    (RESULTS / "study_plan.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
+    lines = ["# Compute plan of the study at breadth", "",
+             "CPU-hours per dataset × embedder. Embedding: CPU time of a sample of the dataset's own texts, scaled "
+             "to all of them (cached: already computed). Grid: the stored runs' own seconds where computed, else "
+             "the median of the same dataset, IPS and strategy in other cells.", "",
+             "| dataset | embedder | texts | texts / CPU s | embed CPU h | cached | runs | computed | grid CPU h |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|"]
+    for r in table.itertuples():
+        lines.append(f"| {r.dataset} | {r.embedder} | {r.n_texts:,} | {r.texts_per_cpu_s:,.1f} | {r.embed_cpu_h:.2f} | "
+                     f"{'yes' if r.cached else 'no'} | {r.runs} | {r.done} | {r.grid_cpu_h:.2f} |")
+    lines += ["", f"Total: embedding {result['total_embed_cpu_h']:.1f} CPU-hours, grid {result['total_grid_cpu_h']:.1f} "
+              f"CPU-hours (this machine: {os.cpu_count()} cores)."]
+    (RESULTS / "study_plan.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
