@@ -1,0 +1,70 @@
+"""Every measure of :mod:`almodules.embedding_measures` on one dataset × embedder cell, cached.
+
+The label-free measures are computed on the pool (the train split) as a practitioner could before
+labeling; the label-based ones use the pool's labels (and the test split for the few-shot probe).
+The row is cached with the diagnostics (:func:`almodules.diagnostics.cached_frame`), keyed by the
+fingerprints of the data and of the embeddings, with the seconds each measure took.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import embedding_measures as em
+from .diagnostics import cached_frame
+from .experiment import load_inputs, registered_fingerprints
+from .validation import check_int
+
+__all__ = ["LABEL_FREE", "LABEL_BASED", "embedding_properties", "embedding_properties_table"]
+
+LABEL_FREE: tuple[str, ...] = ("effective_rank", "spectral_decay", "anisotropy", "intrinsic_dimension", "hubness",
+                               "cluster_silhouette")
+"""Measures that need no label (the number of classes only)."""
+
+LABEL_BASED: tuple[str, ...] = ("fisher_ratio", "label_silhouette", "logme", "kmeans_nmi", "few_shot_accuracy")
+"""Measures that read the pool's labels."""
+
+
+def embedding_properties(dataset: str, embedder: str, *, max_points: int = 5000, seed: int = 0) -> pd.DataFrame:
+    """One row: ``dataset``, ``embedder``, ``n_pool``, ``dim``, ``n_classes``, every measure and ``<measure>_s``."""
+    check_int("max_points", max_points, minimum=10)
+    check_int("seed", seed, minimum=0)
+    data_fp, embedding_fp, _ = registered_fingerprints(dataset, embedder)
+    key = {"dataset": dataset, "embedder": embedder, "max_points": max_points, "seed": seed,
+           "data_fingerprint": data_fp, "embedding_fingerprint": embedding_fp}
+
+    def compute() -> pd.DataFrame:
+        inputs = load_inputs(dataset, embedder)
+        X, y = inputs.train, inputs.train_labels
+        k = inputs.n_classes
+        sample = dict(max_points=max_points, seed=seed)
+        steps = {
+            "effective_rank": lambda: em.effective_rank(X),
+            "spectral_decay": lambda: em.spectral_decay(X),
+            "anisotropy": lambda: em.anisotropy(X),
+            "intrinsic_dimension": lambda: em.intrinsic_dimension(X, **sample),
+            "hubness": lambda: em.hubness(X, **sample),
+            "cluster_silhouette": lambda: em.cluster_silhouette(X, max(k, 2), **sample),
+            "fisher_ratio": lambda: em.fisher_ratio(X, y),
+            "label_silhouette": lambda: em.label_silhouette(X, y, **sample),
+            "logme": lambda: em.logme(X, y),
+            "kmeans_nmi": lambda: em.kmeans_nmi(X, y, seed=seed),
+            "few_shot_accuracy": lambda: em.few_shot_accuracy(X, y, inputs.test, inputs.test_labels, seed=seed),
+        }
+        row = {"dataset": dataset, "embedder": embedder, "n_pool": len(y), "dim": X.shape[1], "n_classes": k}
+        for name, step in steps.items():
+            start = time.perf_counter()
+            row[name] = float(step())
+            row[f"{name}_s"] = round(time.perf_counter() - start, 3)
+        return pd.DataFrame([row])
+
+    return cached_frame("embedding_properties", key, compute)
+
+
+def embedding_properties_table(pairs: Sequence[tuple[str, str]], **kw) -> pd.DataFrame:
+    """:func:`embedding_properties` of every (dataset, embedder) pair, one row each."""
+    return pd.concat([embedding_properties(d, e, **kw) for d, e in pairs], ignore_index=True)
