@@ -7,6 +7,9 @@ status 2 (1 for a failed notebook); any other exception is a bug and keeps its t
 
 Each command imports what it needs when it runs, so ``python -m almodules datasets`` does not
 pay for importing torch, papermill or Dask.
+
+Why one module: the command line is one argparse parser; its options and their help text read
+best side by side, and each command's work lives in the module it calls.
 """
 
 from __future__ import annotations
@@ -229,6 +232,12 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_advise(args: argparse.Namespace) -> int:
+    from .advisor import print_advice
+
+    return print_advice(args.dataset, args.embedder, k=args.k, as_json=args.json)
+
+
 def _cmd_book(args: argparse.Namespace) -> int:
     from .notebooks import NotebookError, build_book, parse_parameter_value
 
@@ -337,6 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="per-notebook parameter file (default: book/parameters.yaml when present)")
     p.add_argument("--no-execute", action="store_true", help="render book/executed/ as it is")
     p.set_defaults(func=_cmd_book)
+
+    p = sub.add_parser("advise", help="recommend an initial pool and a query strategy for a new pool")
+    p.add_argument("--dataset", required=True, help="a dataset name, folder or hub: id (python -m almodules datasets)")
+    p.add_argument("--embedder", required=True, help="an embedder name, folder, hub: id or imported name")
+    p.add_argument("--k", type=int, default=3, help="nearest study cells that vote (default 3)")
+    p.add_argument("--json", action="store_true", help="the advice as JSON")
+    p.set_defaults(func=_cmd_advise)
     return parser
 
 
