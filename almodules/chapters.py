@@ -26,7 +26,7 @@ from .validation import ConfigError, check_choice, check_int
 
 __all__ = [
     "IPS_STUDY_K0", "as_list", "embedding_pairs", "mteb_table", "fully_supervised", "al_configs", "ips_study_configs", "capped_k0", "tyrogue_r_configs",
-    "latency_configs", "tyrogue_plan", "claims_plan", "PLANS", "plan_configs", "param_labels", "relabel",
+    "latency_configs", "tyrogue_plan", "claims_plan", "properties_plan", "PLANS", "plan_configs", "param_labels", "relabel",
 ]
 
 IPS_STUDY_K0: tuple[int, ...] = (20, 50, 100, 200, 300, 500, 1000, 2000, 5000)
@@ -215,7 +215,21 @@ def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds:
     }
 
 
-PLANS: tuple[str, ...] = ("al_configs", "ips_study_configs", "tyrogue_plan", "claims_plan")
+def properties_plan(datasets: Any, embedders: Any, strategies: Any, seeds: Any, k0s: Sequence[int], *,
+                    cells: Any = None, budget: int | None = None, k0: int | None = None, cycles: int | None = None,
+                    pool_size: int | None = None) -> dict[str, list[RunConfig]]:
+    """The runs of the embedding-properties chapter: random-IPS AL runs and the TypiClust / random IPS
+    study at ``k0s``, for every cell (``cells``, else every dataset × embedder)."""
+    pairs = embedding_pairs(datasets, embedders, cells)
+    return {
+        "al": [c for d, e in pairs for c in al_configs(d, e, "random", strategies, seeds, budget=budget, k0=k0,
+                                                        cycles=cycles, pool_size=pool_size)],
+        "ips": [c for d, e in pairs for c in ips_study_configs(d, e, ["random", "typiclust"], k0s, seeds,
+                                                                pool_size=pool_size)],
+    }
+
+
+PLANS: tuple[str, ...] = ("al_configs", "ips_study_configs", "tyrogue_plan", "claims_plan", "properties_plan")
 """Functions a chapter can name as its ``plan`` (in its front matter): each takes chapter parameters
 by name and returns the chapter's runs (a list, or a dict of lists)."""
 

@@ -141,3 +141,19 @@ def test_quality_figure_has_one_panel_per_measure_and_a_colour_per_embedder():
     assert len(fig.data) == 4 and _legend_names(fig) == ["e1", "e2"]
     assert fig.data[0].marker.color != fig.data[1].marker.color
     assert fig.data[0].marker.color == fig.data[2].marker.color
+
+
+def test_property_figures_render_from_their_tables():
+    from almodules import property_figures
+
+    corr = pd.DataFrame({"measure": ["a", "a", "b", "b"], "outcome": ["x", "y", "x", "y"],
+                         "spearman": [0.5, -0.2, np.nan, 0.1], "low": [0.1, -0.6, np.nan, -0.3],
+                         "high": [0.8, 0.3, np.nan, 0.5]})
+    heat = property_figures.correlation_heatmap(corr)
+    assert list(heat.data[0].y) == ["a", "b"] and list(heat.data[0].x) == ["x", "y"]
+    cells = pd.DataFrame({"dataset": ["d", "d", "d"], "embedder": ["e", "e+pca8", "e+noise0.5"],
+                          "q": [0.9, 0.7, 0.8], "gain_badge": [0.02, 0.0, 0.01], "gain_margin": [0.01, 0.02, 0.0]})
+    scatter = property_figures.measure_gain_scatter(cells, "q", ["badge", "margin"])
+    assert [t.name for t in scatter.data] == ["badge", "margin"]
+    ladder = property_figures.ladder_figure(cells, "q", "gain_badge", base_of={e: "e" for e in cells["embedder"]})
+    assert list(ladder.data[0].x) == [0.7, 0.8, 0.9]  # joined in quality order
