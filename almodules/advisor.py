@@ -61,7 +61,8 @@ def study_reference(*, study: str = "06_claims") -> pd.DataFrame:
     """One row per study cell with stored runs: its label-free measures, outcomes and small-k0 IPS gain."""
     parameters = load_book_parameters()[study]
     pairs = embedding_pairs(parameters.get("datasets", []), parameters.get("embedders", []), parameters.get("cells"))
-    plan = claims_plan(**{k: v for k, v in parameters.items() if k in claims_plan.__code__.co_varnames})
+    keywords = {k: v for k, v in parameters.items() if k in claims_plan.__code__.co_varnames}
+    plan = claims_plan(**{"datasets": [], "embedders": [], **keywords})
     store = ResultStore()
     frames = {}
     for part in ("al", "ips"):

@@ -8,8 +8,8 @@ Label-free measures (a practitioner can compute them before labeling anything):
   ``λ_k ∝ k^-α`` fitted to the covariance eigenvalues; larger α, faster decay.
 * :func:`anisotropy` — the mean cosine similarity between two different points (0 isotropic, 1 all
   in one direction; Ethayarajh 2019).
-* :func:`intrinsic_dimension` — TwoNN (Facco et al. 2017): from the ratio of each point's second to
-  first nearest-neighbour distance.
+* :func:`intrinsic_dimension` — TwoNN (Facco et al. 2017): from the distribution of the ratio of each
+  point's second to first nearest-neighbour distance.
 * :func:`hubness` — the skewness of the k-occurrence distribution (Radovanović et al. 2010): how
   much a few points are everyone's neighbours.
 * :func:`cluster_silhouette` — the cosine silhouette of a k-means partition with as many clusters as
@@ -110,15 +110,23 @@ def _nearest_two(X: np.ndarray) -> np.ndarray:
     return out
 
 
-def intrinsic_dimension(X, *, max_points: int = 5000, seed: int = 0) -> float:
-    """TwoNN maximum-likelihood estimate ``N / Σ log(r₂ / r₁)`` (points with a duplicate left out)."""
+def intrinsic_dimension(X, *, max_points: int = 5000, seed: int = 0, keep: float = 0.9,
+                        duplicate: float = 0.01) -> float:
+    """TwoNN: the slope through the origin of ``-log(1 - F(μ))`` against ``log μ``, ``μ = r₂ / r₁``, over the
+    ``keep`` smallest ratios (Facco et al. discard the largest 10 %). Duplicates give huge ratios that drag
+    the estimate towards zero, and texts hold many: points whose nearest neighbour is closer than
+    ``duplicate`` times the median nearest-neighbour distance are left out."""
     X = _sample(_matrix(X), max_points, seed)[0]
     r = _nearest_two(X)
-    ok = r[:, 0] > 0
-    mu = r[ok, 1] / r[ok, 0]
+    ok = r[:, 0] > duplicate * np.median(r[:, 0])
     if ok.sum() < 3:
         raise ConfigError("intrinsic_dimension needs at least 3 distinct points")
-    return float(ok.sum() / np.log(mu).sum())
+    mu = np.sort(r[ok, 1] / r[ok, 0])
+    n = len(mu)
+    used = max(int(keep * n), 2)
+    x = np.log(mu[:used])
+    y = -np.log(1.0 - np.arange(1, used + 1) / n)
+    return float((x * y).sum() / (x * x).sum())
 
 
 def hubness(X, *, k: int = 10, max_points: int = 5000, seed: int = 0) -> float:

@@ -19,7 +19,10 @@ from .diagnostics import cached_frame
 from .experiment import load_inputs, registered_fingerprints
 from .validation import check_int
 
-__all__ = ["LABEL_FREE", "LABEL_BASED", "embedding_properties", "embedding_properties_table"]
+__all__ = ["MEASURES_VERSION", "LABEL_FREE", "LABEL_BASED", "embedding_properties", "embedding_properties_table"]
+
+MEASURES_VERSION = 2
+"""Part of the cache key: bump it when a measure of :mod:`almodules.embedding_measures` changes."""
 
 LABEL_FREE: tuple[str, ...] = ("effective_rank", "spectral_decay", "anisotropy", "intrinsic_dimension", "hubness",
                                "cluster_silhouette")
@@ -34,7 +37,7 @@ def embedding_properties(dataset: str, embedder: str, *, max_points: int = 5000,
     check_int("max_points", max_points, minimum=10)
     check_int("seed", seed, minimum=0)
     data_fp, embedding_fp, _ = registered_fingerprints(dataset, embedder)
-    key = {"dataset": dataset, "embedder": embedder, "max_points": max_points, "seed": seed,
+    key = {"dataset": dataset, "embedder": embedder, "max_points": max_points, "seed": seed, "version": MEASURES_VERSION,
            "data_fingerprint": data_fp, "embedding_fingerprint": embedding_fp}
 
     def compute() -> pd.DataFrame:

@@ -60,8 +60,8 @@ def _is_cached(data, embedder: str) -> bool:
 def grid_cost(cells: list[tuple[str, str]]) -> pd.DataFrame:
     parameters = dict(notebooks.load_book_parameters()["06_claims"])
     parameters["cells"] = [f"{d}:{e}" for d, e in cells]
-    plan = chapters.claims_plan(**{k: v for k, v in parameters.items()
-                                   if k in chapters.claims_plan.__code__.co_varnames})
+    keywords = {k: v for k, v in parameters.items() if k in chapters.claims_plan.__code__.co_varnames}
+    plan = chapters.claims_plan(**{"datasets": [], "embedders": [], **keywords})
     configs = plan["al"] + plan["ips"]
     planned = plan_runs(configs)
     store = ResultStore()

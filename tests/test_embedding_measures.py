@@ -50,6 +50,12 @@ def test_intrinsic_dimension_of_a_flat_subspace_in_many_dimensions(d):
     assert em.intrinsic_dimension(X) == pytest.approx(d, rel=0.15)
 
 
+def test_intrinsic_dimension_ignores_near_duplicates():
+    X = gaussian(n=2000, d=8, seed=4)
+    with_copies = np.concatenate([X, X[:400] + 1e-7 * gaussian(n=400, d=8, seed=5)])
+    assert em.intrinsic_dimension(with_copies) == pytest.approx(em.intrinsic_dimension(X), rel=0.25)  # not ~0
+
+
 def test_hubness_grows_with_the_dimension():
     assert em.hubness(gaussian(n=2000, d=100)) > em.hubness(gaussian(n=2000, d=2)) + 0.3
 
