@@ -66,6 +66,10 @@ def grid_cost(cells: list[tuple[str, str]]) -> pd.DataFrame:
     planned = plan_runs(configs)
     store = ResultStore()
     runs = store.runs()
+    if len(runs):
+        first = store.cycles()
+        first = first[first["cycle"] == 0][["run_key", "dataset", "ips", "strategy", "cycles"]]
+        runs = runs.merge(first, on="run_key")
     done = runs.set_index("run_key")["wall_s"] if len(runs) else pd.Series(dtype=float)
     typical = runs.groupby(["dataset", "ips", "strategy", "cycles"])["wall_s"].median() if len(runs) else None
     rows = []
@@ -80,7 +84,7 @@ def grid_cost(cells: list[tuple[str, str]]) -> pd.DataFrame:
         rows.append({"dataset": c.dataset, "embedder": c.embedder, "seconds": seconds, "measured": measured})
     frame = pd.DataFrame(rows)
     return frame.groupby(["dataset", "embedder"]).agg(runs=("seconds", "size"), done=("measured", "sum"),
-                                                       grid_cpu_h=("seconds", lambda s: s.sum() / 3600)).reset_index()
+                                                       grid_cpu_h=("seconds", lambda s: s.sum(min_count=len(s)) / 3600)).reset_index()
 
 
 def main() -> None:
@@ -105,10 +109,13 @@ def main() -> None:
              "| dataset | embedder | texts | texts / CPU s | embed CPU h | cached | runs | computed | grid CPU h |",
              "|---|---|---:|---:|---:|---|---:|---:|---:|"]
     for r in table.itertuples():
+        grid = f"{r.grid_cpu_h:.2f}" if pd.notna(r.grid_cpu_h) else "no estimate yet"
         lines.append(f"| {r.dataset} | {r.embedder} | {r.n_texts:,} | {r.texts_per_cpu_s:,.1f} | {r.embed_cpu_h:.2f} | "
-                     f"{'yes' if r.cached else 'no'} | {r.runs} | {r.done} | {r.grid_cpu_h:.2f} |")
+                     f"{'yes' if r.cached else 'no'} | {r.runs} | {r.done} | {grid} |")
+    unknown = int(table["grid_cpu_h"].isna().sum())
     lines += ["", f"Total: embedding {result['total_embed_cpu_h']:.1f} CPU-hours, grid {result['total_grid_cpu_h']:.1f} "
-              f"CPU-hours (this machine: {os.cpu_count()} cores)."]
+              f"CPU-hours for the cells with an estimate (this machine: {os.cpu_count()} cores); {unknown} cells have "
+              "no grid estimate yet (no run of their dataset is stored: the first cell of a dataset sets the rate)."]
     (RESULTS / "study_plan.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
