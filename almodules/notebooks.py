@@ -332,6 +332,9 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
     for name in notebook_names():
         _refuse_errors(executed / f"{name}.ipynb", name)
     _copy_plotly_js(root / "book" / "_static")
+    # Sphinx rebuilds a page when its source changes; the reproduction page's source does not change when
+    # the chapters it quotes are re-executed, so mark it changed: it is always rebuilt from them.
+    os.utime(root / "book" / "reproduction.md")
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "-W", "-n", "--keep-going"]
     if progress:
