@@ -21,10 +21,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from . import embedding_measures as em
 from .chapters import claims_plan, embedding_pairs
 from .claim_measures import PAPER_STRATEGIES, ips_small_k0, Evidence
-from .embedding_properties import LABEL_FREE, embedding_properties
+from .embedding_properties import LABEL_FREE, embedding_properties, label_free_steps
 from .experiment import load_inputs
 from .grid import plan_runs
 from .local_datasets import find_dataset
@@ -90,10 +89,7 @@ def advise(dataset: str, embedder: str, *, k: int = 3, reference: pd.DataFrame |
     X = inputs.train
     if len(X) < MIN_POOL:
         raise ConfigError(f"the pool of {dataset!r} has {len(X)} points; the advisor's measures need at least {MIN_POOL}")
-    n_clusters = max(inputs.n_classes, 2)
-    measures = {"effective_rank": em.effective_rank(X), "spectral_decay": em.spectral_decay(X),
-                "anisotropy": em.anisotropy(X), "intrinsic_dimension": em.intrinsic_dimension(X),
-                "hubness": em.hubness(X), "cluster_silhouette": em.cluster_silhouette(X, n_clusters)}
+    measures = {name: step() for name, step in label_free_steps(X, inputs.n_classes).items()}
     reference = study_reference() if reference is None else reference
     others = reference[~((reference["dataset"] == dataset) & (reference["embedder"] == embedder))]
     if others.empty:

@@ -157,6 +157,12 @@ def latency_configs(dataset: str, embedder: str, strategies: Any, pool_sizes: An
                         for name in names])
 
 
+def _tyrogue_latency(dataset: str, embedder: str, names: list, pool_sizes: Any, n_random: int) -> list[RunConfig]:
+    """:func:`latency_configs` with TYROGUE's pre-filter set to ``n_random`` points (when it is compared)."""
+    params = {"tyrogue": {"n_random": check_int("latency_n_random", n_random, minimum=1)}} if "tyrogue" in names else None
+    return latency_configs(dataset, embedder, names, pool_sizes, strategy_params=params)
+
+
 def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds: Any, *, budget: int | None = None,
                  k0: int | None = None, cycles: int | None = None, pool_size: int | None = None, rs: Any = (1, 3, 10),
                  latency_dataset: str = "bbc_news", latency_embedder: str = "tfidf-svd",
@@ -177,10 +183,7 @@ def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds
                                  pool_size=pool_size),
         "r": tyrogue_r_configs(datasets, embedders, rs, seeds, ips=ips, budget=budget, k0=k0, cycles=cycles,
                                pool_size=pool_size),
-        "latency": latency_configs(latency_dataset, latency_embedder, names, latency_pool_sizes,
-                                   strategy_params={"tyrogue": {"n_random": check_int(
-                                       "latency_n_random", latency_n_random, minimum=1)}}
-                                   if "tyrogue" in names else None),
+        "latency": _tyrogue_latency(latency_dataset, latency_embedder, names, latency_pool_sizes, latency_n_random),
     }
 
 
@@ -208,10 +211,7 @@ def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds:
         "al": [c for d, e in pairs for c in al_configs(d, e, ips, strategies, seeds, budget=budget, k0=k0,
                                                         cycles=cycles, pool_size=pool_size)],
         "ips": [c for d, e in pairs for c in ips_study_configs(d, e, ips_study, k0s, seeds, pool_size=pool_size)],
-        "latency": latency_configs(latency_dataset, latency_embedder, names, latency_pool_sizes,
-                                   strategy_params={"tyrogue": {"n_random": check_int(
-                                       "latency_n_random", latency_n_random, minimum=1)}}
-                                   if "tyrogue" in names else None),
+        "latency": _tyrogue_latency(latency_dataset, latency_embedder, names, latency_pool_sizes, latency_n_random),
     }
 
 

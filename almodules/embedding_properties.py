@@ -19,7 +19,8 @@ from .diagnostics import cached_frame
 from .experiment import load_inputs, registered_fingerprints
 from .validation import check_int
 
-__all__ = ["MEASURES_VERSION", "LABEL_FREE", "LABEL_BASED", "embedding_properties", "embedding_properties_table"]
+__all__ = ["MEASURES_VERSION", "LABEL_FREE", "LABEL_BASED", "label_free_steps", "embedding_properties",
+           "embedding_properties_table"]
 
 MEASURES_VERSION = 2
 """Part of the cache key: bump it when a measure of :mod:`almodules.embedding_measures` changes."""
@@ -30,6 +31,19 @@ LABEL_FREE: tuple[str, ...] = ("effective_rank", "spectral_decay", "anisotropy",
 
 LABEL_BASED: tuple[str, ...] = ("fisher_ratio", "label_silhouette", "logme", "kmeans_nmi", "few_shot_accuracy")
 """Measures that read the pool's labels."""
+
+
+def label_free_steps(X, n_classes: int, *, max_points: int = 5000, seed: int = 0) -> dict:
+    """``{measure: thunk}`` of the :data:`LABEL_FREE` measures of ``X`` (k-means with ``n_classes`` clusters)."""
+    sample = dict(max_points=max_points, seed=seed)
+    return {
+        "effective_rank": lambda: em.effective_rank(X),
+        "spectral_decay": lambda: em.spectral_decay(X),
+        "anisotropy": lambda: em.anisotropy(X),
+        "intrinsic_dimension": lambda: em.intrinsic_dimension(X, **sample),
+        "hubness": lambda: em.hubness(X, **sample),
+        "cluster_silhouette": lambda: em.cluster_silhouette(X, max(n_classes, 2), **sample),
+    }
 
 
 def embedding_properties(dataset: str, embedder: str, *, max_points: int = 5000, seed: int = 0) -> pd.DataFrame:
@@ -44,16 +58,10 @@ def embedding_properties(dataset: str, embedder: str, *, max_points: int = 5000,
         inputs = load_inputs(dataset, embedder)
         X, y = inputs.train, inputs.train_labels
         k = inputs.n_classes
-        sample = dict(max_points=max_points, seed=seed)
         steps = {
-            "effective_rank": lambda: em.effective_rank(X),
-            "spectral_decay": lambda: em.spectral_decay(X),
-            "anisotropy": lambda: em.anisotropy(X),
-            "intrinsic_dimension": lambda: em.intrinsic_dimension(X, **sample),
-            "hubness": lambda: em.hubness(X, **sample),
-            "cluster_silhouette": lambda: em.cluster_silhouette(X, max(k, 2), **sample),
+            **label_free_steps(X, k, max_points=max_points, seed=seed),
             "fisher_ratio": lambda: em.fisher_ratio(X, y),
-            "label_silhouette": lambda: em.label_silhouette(X, y, **sample),
+            "label_silhouette": lambda: em.label_silhouette(X, y, max_points=max_points, seed=seed),
             "logme": lambda: em.logme(X, y),
             "kmeans_nmi": lambda: em.kmeans_nmi(X, y, seed=seed),
             "few_shot_accuracy": lambda: em.few_shot_accuracy(X, y, inputs.test, inputs.test_labels, seed=seed),
