@@ -8,6 +8,11 @@ evidence (the nearest cells and their gains) and its own track record: the leave
 hit rate and regret of the same rule on the study (:func:`almodules.property_analysis.leave_one_dataset_out`),
 next to always choosing Margin, Badge or random, so the user knows how far to trust it.
 
+With ``initial_labels=True`` the advisor also reads what the first labels tell
+(:data:`almodules.embedding_properties.INITIAL_LABEL`: the labels of a few random pool points, here the
+dataset's own, standing in for the random initial pool the user labels first) and matches cells on
+both; its track record is then that rule's.
+
 The study is the claims chapter's (``book/parameters.yaml``, ``06_claims``): its stored runs and its
 cached measures. Nothing of the study is computed here; cells whose runs or data are missing are
 left out and counted.
@@ -23,7 +28,8 @@ import pandas as pd
 
 from .chapters import claims_plan, embedding_pairs
 from .claim_measures import PAPER_STRATEGIES, ips_small_k0, Evidence
-from .embedding_properties import LABEL_FREE, embedding_properties, label_free_steps
+from .embedding_properties import (INITIAL_LABEL, LABEL_FREE, embedding_properties, initial_label_steps,
+                                   label_free_steps)
 from .experiment import load_inputs
 from .grid import plan_runs
 from .local_datasets import find_dataset
@@ -75,8 +81,12 @@ def study_reference(*, study: str = "06_claims") -> pd.DataFrame:
     return properties.merge(outcomes, on=["dataset", "embedder"]).merge(ips, on=["dataset", "embedder"], how="left")
 
 
-def advise(dataset: str, embedder: str, *, k: int = 3, reference: pd.DataFrame | None = None) -> Advice:
+def advise(dataset: str, embedder: str, *, k: int = 3, initial_labels: bool = False,
+           reference: pd.DataFrame | None = None) -> Advice:
     """Recommend an initial pool and a query strategy for ``dataset`` embedded with ``embedder``.
+
+    ``initial_labels``: also match cells on what the labels of a few random pool points tell
+    (the dataset's labels stand in for the user's first labels).
 
     Raises
     ------
@@ -84,22 +94,28 @@ def advise(dataset: str, embedder: str, *, k: int = 3, reference: pd.DataFrame |
         Unknown names, a pool of fewer than :data:`MIN_POOL` points, or a study without cells.
     """
     k = check_int("k", k, minimum=1)
+    if not isinstance(initial_labels, bool):
+        raise ConfigError(f"initial_labels must be True or False, got {initial_labels!r}")
     dataset, embedder = find_dataset(dataset), find_embedder(embedder)
     inputs = load_inputs(dataset, embedder)
     X = inputs.train
     if len(X) < MIN_POOL:
         raise ConfigError(f"the pool of {dataset!r} has {len(X)} points; the advisor's measures need at least {MIN_POOL}")
-    measures = {name: step() for name, step in label_free_steps(X, inputs.n_classes).items()}
+    steps = label_free_steps(X, inputs.n_classes)
+    if initial_labels:
+        steps.update(initial_label_steps(X, inputs.train_labels, inputs.n_classes))
+    columns = [*LABEL_FREE, *(INITIAL_LABEL if initial_labels else ())]
+    measures = {name: step() for name, step in steps.items()}
     reference = study_reference() if reference is None else reference
     others = reference[~((reference["dataset"] == dataset) & (reference["embedder"] == embedder))]
     if others.empty:
         raise ConfigError("the study has no computed cells to compare with (python -m almodules grid --book)")
-    near = nearest_cells(others, pd.Series(measures), LABEL_FREE, k)
+    near = nearest_cells(others, pd.Series(measures), columns, k)
     gains = {s: float(near[f"gain_{s}"].mean()) for s in PAPER_STRATEGIES if s != "random"}
     best = max(gains, key=gains.get)
     strategy, gain = (best, gains[best]) if gains[best] > 0 else ("random", 0.0)
     ips_gain = float(near["ips_gain"].mean()) if "ips_gain" in near else float("nan")
-    record = leave_one_dataset_out(others, LABEL_FREE, PAPER_STRATEGIES, k=k)
+    record = leave_one_dataset_out(others, columns, PAPER_STRATEGIES, k=k)
     evidence = near[["dataset", "embedder", "distance", "top"] + [f"gain_{s}" for s in (strategy,) if s != "random"]]
     return Advice(dataset, embedder, {m: round(float(v), 4) for m, v in measures.items()}, strategy, round(gain, 4),
                   "typiclust" if ips_gain > 0 else "random", round(ips_gain, 4) if np.isfinite(ips_gain) else None,
@@ -107,13 +123,14 @@ def advise(dataset: str, embedder: str, *, k: int = 3, reference: pd.DataFrame |
                   others["dataset"].nunique())
 
 
-def print_advice(dataset: str, embedder: str, *, k: int = 3, as_json: bool = False) -> int:
+def print_advice(dataset: str, embedder: str, *, k: int = 3, initial_labels: bool = False,
+                 as_json: bool = False) -> int:
     """``python -m almodules advise``: the advice as text, or as JSON."""
-    advice = advise(dataset, embedder, k=k)
+    advice = advise(dataset, embedder, k=k, initial_labels=initial_labels)
     if as_json:
         print(json.dumps(asdict(advice), indent=2, allow_nan=False, default=float))
         return 0
-    print(f"{advice.dataset} x {advice.embedder}: label-free measures "
+    print(f"{advice.dataset} x {advice.embedder}: measures "
           + ", ".join(f"{m} {v:g}" for m, v in advice.measures.items()))
     print(f"query strategy: {advice.query_strategy} (expected AUC gain over random {advice.expected_gain:+.4f})")
     ips = "n/a" if advice.expected_ips_gain is None else f"{advice.expected_ips_gain:+.4f}"

@@ -235,7 +235,7 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
 def _cmd_advise(args: argparse.Namespace) -> int:
     from .advisor import print_advice
 
-    return print_advice(args.dataset, args.embedder, k=args.k, as_json=args.json)
+    return print_advice(args.dataset, args.embedder, k=args.k, initial_labels=args.initial_labels, as_json=args.json)
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
@@ -351,6 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", required=True, help="a dataset name, folder or hub: id (python -m almodules datasets)")
     p.add_argument("--embedder", required=True, help="an embedder name, folder, hub: id or imported name")
     p.add_argument("--k", type=int, default=3, help="nearest study cells that vote (default 3)")
+    p.add_argument("--initial-labels", action="store_true",
+                   help="also match on what the labels of a few random pool points tell (the dataset's labels)")
     p.add_argument("--json", action="store_true", help="the advice as JSON")
     p.set_defaults(func=_cmd_advise)
     return parser

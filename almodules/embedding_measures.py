@@ -25,6 +25,11 @@ Label-based measures (the ceiling a practitioner cannot see; for the analysis):
 * :func:`few_shot_accuracy` — the linear probe's test accuracy with a few labels per class
   (MTEB-style), averaged over draws.
 
+Initial-label measure (what the first few labels of a random initial pool tell, before querying):
+
+* :func:`sample_knn_accuracy` — leave-one-out 1-nearest-neighbour accuracy (cosine) among a few
+  random pool points and their labels, averaged over draws.
+
 Quadratic measures run on a uniform sample of at most ``max_points`` rows (fixed seed).
 """
 
@@ -41,6 +46,7 @@ from .validation import ConfigError, check_int
 __all__ = [
     "MEASURE_THREADS", "effective_rank", "spectral_decay", "anisotropy", "intrinsic_dimension", "hubness",
     "cluster_silhouette", "fisher_ratio", "label_silhouette", "logme", "kmeans_nmi", "few_shot_accuracy",
+    "sample_knn_accuracy",
 ]
 
 MEASURE_THREADS = 2
@@ -241,4 +247,26 @@ def few_shot_accuracy(X, y, X_test, y_test, *, shots: int = 8, draws: int = 5, s
                                for c in np.unique(y)])
         probe = LinearProbe(n_classes=int(max(y.max(), y_test.max())) + 1).fit(X[rows].astype(np.float32), y[rows])
         scores.append(float((probe.predict_proba(X_test.astype(np.float32)).argmax(axis=1) == y_test).mean()))
+    return float(np.mean(scores))
+
+
+def sample_knn_accuracy(X, y, *, n_labels: int, draws: int = 5, seed: int = 0) -> float:
+    """Leave-one-out 1-NN accuracy (cosine) among ``n_labels`` random points of ``X`` with their labels.
+
+    What a practitioner learns from labeling a random initial pool of ``n_labels`` points: how often
+    a labeled point's nearest labeled neighbour shares its class. Mean over ``draws`` random draws.
+    """
+    X = _matrix(X)
+    y = _labels(y, len(X))
+    n_labels = check_int("n_labels", n_labels, minimum=2)
+    if n_labels > len(X):
+        raise ConfigError(f"n_labels must be at most the number of points ({len(X)}), got {n_labels}")
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(check_int("draws", draws, minimum=1)):
+        rows = rng.choice(len(X), n_labels, replace=False)
+        U = _unit(X[rows])
+        similarity = U @ U.T
+        np.fill_diagonal(similarity, -np.inf)
+        scores.append(float((y[rows][similarity.argmax(axis=1)] == y[rows]).mean()))
     return float(np.mean(scores))

@@ -1,8 +1,9 @@
 """Every measure of :mod:`almodules.embedding_measures` on one dataset × embedder cell, cached.
 
 The label-free measures are computed on the pool (the train split) as a practitioner could before
-labeling; the label-based ones use the pool's labels (and the test split for the few-shot probe).
-The row is cached with the diagnostics (:func:`almodules.diagnostics.cached_frame`), keyed by the
+labeling; the initial-label measure reads the labels of a few random pool points (what the first
+labels of a random initial pool would tell); the label-based ones use the pool's labels (and the
+test split for the few-shot probe). The row is cached with the diagnostics (:func:`almodules.diagnostics.cached_frame`), keyed by the
 fingerprints of the data and of the embeddings, with the seconds each measure took.
 """
 
@@ -19,15 +20,21 @@ from .diagnostics import cached_frame
 from .experiment import load_inputs, registered_fingerprints
 from .validation import check_int
 
-__all__ = ["MEASURES_VERSION", "LABEL_FREE", "LABEL_BASED", "label_free_steps", "embedding_properties",
+__all__ = ["MEASURES_VERSION", "LABEL_FREE", "INITIAL_LABEL", "LABELS_PER_CLASS", "LABEL_BASED", "label_free_steps", "initial_label_steps", "embedding_properties",
            "embedding_properties_table"]
 
-MEASURES_VERSION = 2
+MEASURES_VERSION = 3
 """Part of the cache key: bump it when a measure of :mod:`almodules.embedding_measures` changes."""
 
 LABEL_FREE: tuple[str, ...] = ("effective_rank", "spectral_decay", "anisotropy", "intrinsic_dimension", "hubness",
                                "cluster_silhouette")
 """Measures that need no label (the number of classes only)."""
+
+INITIAL_LABEL: tuple[str, ...] = ("sample_knn_accuracy",)
+"""Measures of the labels of a small random sample of the pool (:data:`LABELS_PER_CLASS` per class on average)."""
+
+LABELS_PER_CLASS = 5
+"""Random pool points labeled per class, on average, for the :data:`INITIAL_LABEL` measures."""
 
 LABEL_BASED: tuple[str, ...] = ("fisher_ratio", "label_silhouette", "logme", "kmeans_nmi", "few_shot_accuracy")
 """Measures that read the pool's labels."""
@@ -46,6 +53,12 @@ def label_free_steps(X, n_classes: int, *, max_points: int = 5000, seed: int = 0
     }
 
 
+def initial_label_steps(X, y, n_classes: int, *, seed: int = 0) -> dict:
+    """``{measure: thunk}`` of the :data:`INITIAL_LABEL` measures (``LABELS_PER_CLASS · n_classes`` labels)."""
+    n_labels = min(LABELS_PER_CLASS * n_classes, len(y))
+    return {"sample_knn_accuracy": lambda: em.sample_knn_accuracy(X, y, n_labels=n_labels, seed=seed)}
+
+
 def embedding_properties(dataset: str, embedder: str, *, max_points: int = 5000, seed: int = 0) -> pd.DataFrame:
     """One row: ``dataset``, ``embedder``, ``n_pool``, ``dim``, ``n_classes``, every measure and ``<measure>_s``."""
     check_int("max_points", max_points, minimum=10)
@@ -60,6 +73,7 @@ def embedding_properties(dataset: str, embedder: str, *, max_points: int = 5000,
         k = inputs.n_classes
         steps = {
             **label_free_steps(X, k, max_points=max_points, seed=seed),
+            **initial_label_steps(X, y, k, seed=seed),
             "fisher_ratio": lambda: em.fisher_ratio(X, y),
             "label_silhouette": lambda: em.label_silhouette(X, y, max_points=max_points, seed=seed),
             "logme": lambda: em.logme(X, y),

@@ -2,8 +2,10 @@
 leave-one-dataset-out check of predicting the best strategy from label-free measures.
 
 Outcomes of a cell (dataset × embedder), from its AL runs (random IPS, paired per seed):
-``gain_<strategy>`` (AUC minus random's AUC), ``top`` (the strategy with the highest mean AUC)
-and its AUC per strategy (``auc_<strategy>``), from which a prediction's regret is computed.
+``gain_<strategy>`` (AUC minus random's AUC), ``win_<strategy>`` (its share of pairwise wins against
+the other strategies at every cycle >= 1, paired per seed, ties counted half), ``top`` (the
+strategy with the highest mean AUC) and its AUC per strategy (``auc_<strategy>``), from which a
+prediction's regret is computed.
 
 Correlations are Spearman's over cells, with a 95 % interval from a bootstrap over *datasets*
 (a dataset's cells are resampled together: they share texts and difficulty). Within-dataset
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import SETTING, area_under_curve, paired
+from .rankings import win_rates
 from .validation import ConfigError, check_int, require_columns
 
 __all__ = ["cell_outcomes", "measure_correlations", "within_between", "nearest_cells", "leave_one_dataset_out"]
@@ -28,8 +31,10 @@ _CELL = ["dataset", "embedder"]
 
 
 def cell_outcomes(al_cycles: pd.DataFrame, strategies: Sequence[str], *, ips: str = "random") -> pd.DataFrame:
-    """One row per cell: ``auc_<s>`` (mean over seeds), ``gain_<s>`` (paired AUC gain over random), ``top``."""
-    auc = area_under_curve(al_cycles[(al_cycles["ips"] == ips) & al_cycles["strategy"].isin(strategies)])
+    """One row per cell: ``auc_<s>`` (mean over seeds), ``gain_<s>`` (paired AUC gain over random),
+    ``win_<s>`` (share of pairwise wins over the other strategies), ``top``."""
+    runs = al_cycles[(al_cycles["ips"] == ips) & al_cycles["strategy"].isin(strategies)]
+    auc = area_under_curve(runs)
     wide = paired(auc, "strategy", "auc", [*SETTING, "ips", "seed"])
     if "random" not in wide.columns:
         raise ConfigError("cell_outcomes needs runs of the random query strategy (the baseline of every gain)")
@@ -39,6 +44,9 @@ def cell_outcomes(al_cycles: pd.DataFrame, strategies: Sequence[str], *, ips: st
         row = dict(zip(_CELL, cell))
         row.update({f"auc_{s}": means[s] for s in grp.columns})
         row.update({f"gain_{s}": (grp[s] - grp["random"]).mean() for s in grp.columns if s != "random"})
+        rates = win_rates(runs[(runs["dataset"] == cell[0]) & (runs["embedder"] == cell[1])])
+        totals = rates.groupby("strategy")[["wins", "ties", "comparisons"]].sum()
+        row.update({f"win_{s}": (t.wins + 0.5 * t.ties) / t.comparisons for s, t in totals.iterrows()})
         row["top"] = means.idxmax()
         rows.append(row)
     return pd.DataFrame(rows)

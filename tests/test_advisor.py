@@ -13,7 +13,7 @@ import pytest
 
 from almodules import advisor
 from almodules.claim_measures import PAPER_STRATEGIES
-from almodules.embedding_properties import LABEL_FREE
+from almodules.embedding_properties import INITIAL_LABEL, LABEL_FREE
 from almodules.validation import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ def reference(n_datasets=5, n_embedders=3, seed=0):
     rows = []
     for d in range(n_datasets):
         for e in range(n_embedders):
-            row = {"dataset": f"d{d}", "embedder": f"e{e}", **{m: rng.uniform() for m in LABEL_FREE}}
+            row = {"dataset": f"d{d}", "embedder": f"e{e}", **{m: rng.uniform() for m in (*LABEL_FREE, *INITIAL_LABEL)}}
             for s in PAPER_STRATEGIES:
                 row[f"auc_{s}"] = 0.6 + (0.05 if s == "badge" else 0.0)
                 if s != "random":
@@ -44,6 +44,17 @@ def test_advice_names_a_strategy_with_evidence_and_its_track_record(blob_registr
     assert set(advice.measures) == set(LABEL_FREE) and advice.n_study_datasets == 5
     policies = {r["policy"]: r for r in advice.track_record}
     assert policies["advisor"]["hit_rate"] == 1.0 and policies["random"]["hit_rate"] == 0.0
+
+
+def test_the_first_labels_join_the_measures_when_asked(blob_registry, monkeypatch):
+    from engine_fakes import load_blobs
+
+    monkeypatch.setattr(advisor, "load_inputs", load_blobs)
+    advice = advisor.advise("blobs", "gauss", k=3, initial_labels=True, reference=reference())
+    assert set(advice.measures) == {*LABEL_FREE, *INITIAL_LABEL}
+    assert 0.0 <= advice.measures["sample_knn_accuracy"] <= 1.0
+    with pytest.raises(ConfigError, match="initial_labels must be True or False, got 'yes'"):
+        advisor.advise("blobs", "gauss", initial_labels="yes", reference=reference())
 
 
 def test_the_advisor_refuses_a_pool_too_small_to_measure(blob_registry, monkeypatch):

@@ -86,6 +86,17 @@ def test_few_shot_accuracy_is_high_on_separated_classes_and_chance_on_noise():
     assert em.few_shot_accuracy(noise, y, noise_test, yt, shots=4, draws=3) < 0.45
 
 
+def test_sample_knn_accuracy_reads_class_structure_from_a_few_labels():
+    X, y = blobs()
+    assert em.sample_knn_accuracy(X, y, n_labels=30, draws=3) == 1.0
+    noise = gaussian(n=len(X), d=20, seed=8)
+    assert em.sample_knn_accuracy(noise, y, n_labels=30, draws=20) < 0.5
+    # a draw is a random subset: one label per point at most, the same draws for the same seed
+    assert em.sample_knn_accuracy(noise, y, n_labels=30, seed=3) == em.sample_knn_accuracy(noise, y, n_labels=30, seed=3)
+    with pytest.raises(ConfigError, match="n_labels must be at most"):
+        em.sample_knn_accuracy(X, y, n_labels=len(X) + 1)
+
+
 def test_measures_refuse_bad_input_by_name():
     with pytest.raises(ConfigError, match="at least 3 rows"):
         em.effective_rank(np.ones((2, 4)))

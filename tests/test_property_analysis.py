@@ -31,6 +31,8 @@ def test_cell_outcomes_pair_per_seed_and_name_the_top_strategy():
             for s in ("random", "margin", "badge") for seed in (0, 1)]
     out = pa.cell_outcomes(table(runs), ["random", "margin", "badge"]).iloc[0]
     assert out["top"] == "badge" and out["gain_badge"] == pytest.approx(0.05) and out["gain_margin"] == 0.0
+    # cycle 1, two seeds: badge beats both others; margin and random tie with each other (half a win)
+    assert out["win_badge"] == 1.0 and out["win_margin"] == 0.25 and out["win_random"] == 0.25
     with pytest.raises(ConfigError, match="random query strategy"):
         pa.cell_outcomes(table(runs[2:]).query("strategy != 'random'"), ["margin", "badge"])
 
