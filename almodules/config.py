@@ -29,6 +29,7 @@ from .validation import ConfigError, check_choice, check_int, check_number
 
 __all__ = [
     "DEFAULT_CYCLES", "DEFAULT_LABELS_PER_CLASS_PER_CYCLE", "DefaultBudgetWarning", "ENGINE_VERSION", "KEY_COLUMNS", "RunConfig",
+    "complete_params",
 ]
 
 DEFAULT_CYCLES = 20
@@ -88,6 +89,19 @@ def _coerce_like(default: Any, value: Any) -> Any:
             and value.is_integer()):
         return int(value)
     return value
+
+
+def complete_params(strategy: str, params: Any, *, role: str = "strategy",
+                    batch: int | None = None) -> tuple[tuple[str, Any], ...]:
+    """``params`` of ``strategy`` completed with its defaults (and its IPS defaults for ``role="ips"``),
+    checked against its rules, as sorted ``(name, value)`` pairs: what a run's config stores."""
+    attr = "ips_params" if role == "ips" else "strategy_params"
+    spec = STRATEGIES[strategy]
+    given = dict(_normalize_params(attr, params))
+    base = {**spec.defaults, **(spec.ips_params if role == "ips" else {})}
+    completed = {k: _coerce_like(base.get(k), v) for k, v in {**base, **given}.items()}
+    spec.check_params(completed, role=role, batch=batch)
+    return _normalize_params(attr, completed)
 
 
 def _normalize_probe(probe: Any) -> ProbeParams:
@@ -182,13 +196,9 @@ class RunConfig:
                 raise ConfigError(f"budget {self.budget} is larger than the pool (pool_size="
                                   f"{self.pool_size}); budget must be <= pool_size")
         for attr, role in (("strategy_params", "strategy"), ("ips_params", "ips")):
-            spec = STRATEGIES[getattr(self, role)]
-            given = dict(_normalize_params(attr, getattr(self, attr)))
             # Complete with the defaults, so RunConfig(...) and RunConfig.create(...) of one run agree.
-            base = {**spec.defaults, **(spec.ips_params if role == "ips" else {})}
-            params = {k: _coerce_like(base.get(k), v) for k, v in {**base, **given}.items()}
-            spec.check_params(params, role=role, batch=self.k0 if role == "ips" else self.batch_size or None)
-            object.__setattr__(self, attr, _normalize_params(attr, params))
+            object.__setattr__(self, attr, complete_params(getattr(self, role), getattr(self, attr), role=role,
+                                                           batch=self.k0 if role == "ips" else self.batch_size or None))
         object.__setattr__(self, "probe", _normalize_probe(self.probe))
 
     @classmethod
