@@ -13,7 +13,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml requirements-offline.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[test,browser,distributed]'
+	$(PIP) -e '.[test,browser,distributed,notebook]'
 	$(BIN)/pip check
 	$(PIP) --no-deps -r requirements-offline.txt
 	touch $@

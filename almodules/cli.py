@@ -238,6 +238,34 @@ def _cmd_advise(args: argparse.Namespace) -> int:
     return print_advice(args.dataset, args.embedder, k=args.k, initial_labels=args.initial_labels, as_json=args.json)
 
 
+def _cmd_label(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .labeling import LabelingSession
+    from .labeling_console import label_in_terminal
+
+    plan = {k: getattr(args, k) for k in ("ips", "strategy", "seed", "k0", "batch_size", "budget")
+            if getattr(args, k) is not None}
+    if args.export and Path(args.export).suffix not in (".csv", ".parquet"):
+        raise ConfigError(f"--export must name a .csv or .parquet file, got {args.export!r}")
+    if Path(args.session).exists():
+        given = [f"--{k.replace('_', '-')}" for k in ("dataset", "embedder", "classes", *plan) if getattr(args, k)
+                 is not None]
+        if given:
+            raise ConfigError(f"{args.session} exists and is reopened with its own settings; drop {', '.join(given)} "
+                              "(or give a new session file)")
+        session = LabelingSession.open(args.session)
+    else:
+        if args.dataset is None or args.embedder is None:
+            raise ConfigError("a new session needs --dataset and --embedder")
+        session = LabelingSession.start(args.session, args.dataset, args.embedder, classes=args.classes,
+                                        annotator=args.annotator or "", **plan)
+    label_in_terminal(session)
+    if args.export:
+        print(f"labels written to {session.export(args.export)}")
+    return 0
+
+
 def _cmd_book(args: argparse.Namespace) -> int:
     from .notebooks import NotebookError, build_book, parse_parameter_value
 
@@ -355,6 +383,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also match on what the labels of a few random pool points tell (the dataset's labels)")
     p.add_argument("--json", action="store_true", help="the advice as JSON")
     p.set_defaults(func=_cmd_advise)
+
+    p = sub.add_parser("label", help="label texts yourself, batch by batch, in the terminal (resumable)")
+    p.add_argument("session", help="session file (.jsonl): started when new, reopened when it exists")
+    p.add_argument("--dataset", default=None,
+                   help="a dataset name, folder or hub: id; with --classes, a .csv/.parquet/.txt file of texts")
+    p.add_argument("--embedder", default=None, help="an embedder name, folder, hub: id or imported name")
+    p.add_argument("--classes", default=None, help="class names of unlabeled texts, comma-separated")
+    p.add_argument("--ips", default=None, help="initial-pool strategy (default random)")
+    p.add_argument("--strategy", default=None, help="query strategy (default margin)")
+    p.add_argument("--seed", type=int, default=None, help="seed >= 0 (default 0)")
+    p.add_argument("--k0", type=int, default=None, help="initial pool size >= 1 (default 10)")
+    p.add_argument("--batch-size", type=int, default=None, help="texts per batch >= 1 (default 10)")
+    p.add_argument("--budget", type=int, default=None, help="texts to answer in all (default 100)")
+    p.add_argument("--annotator", default=None, help="your name, recorded with each answer")
+    p.add_argument("--export", default=None, help="write the labels given to this .csv or .parquet file at the end")
+    p.set_defaults(func=_cmd_label)
     return parser
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -204,3 +208,56 @@ def test_a_session_is_not_reopened_on_other_data(folder, tmp_path):
     changed.to_csv(folder / "train.csv", index=False)
     with pytest.raises(ConfigError, match="was labeled on other data"):
         LabelingSession.open(tmp_path / "s.jsonl")
+
+
+def test_the_terminal_loop_labels_undoes_quits_and_resumes(folder, tmp_path):
+    from almodules.labeling_console import label_in_terminal
+
+    session = LabelingSession.start(tmp_path / "s.jsonl", str(folder), "tfidf-svd", k0=3, batch_size=3, budget=9)
+    replies = iter(["0", "jazz", "s", "z", "u", "music", "q"])
+    said = []
+    assert label_in_terminal(session, ask=lambda _: next(replies), say=said.append) == 3
+    assert any("answer must be one of the classes" in line for line in said)  # refused, asked again
+    assert any(line.startswith("  batch 0 done: 2 labels (3 answered)") for line in said)
+    assert session.labeled_set()["answer"].tolist() == ["food", "unsure", "music"]
+
+
+def test_label_from_the_command_line_in_a_fresh_process(folder, tmp_path):
+    env = {**os.environ, "ALM_CACHE_DIR": os.environ["ALM_CACHE_DIR"], "ALM_DATA_DIR": os.environ["ALM_DATA_DIR"]}
+    command = [sys.executable, "-m", "almodules", "label", str(tmp_path / "c.jsonl"), "--dataset", str(folder),
+               "--embedder", "tfidf-svd", "--k0", "2", "--batch-size", "2", "--budget", "4", "--annotator", "kim",
+               "--export", str(tmp_path / "c.csv")]
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(command, input="0\n1\n2\n0\n", capture_output=True, text=True, cwd=root, env=env,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "finished" in done.stdout and len(pd.read_csv(tmp_path / "c.csv")) == 4
+    again = subprocess.run([*command[:5], "--k0", "3"], capture_output=True, text=True, cwd=root, env=env, timeout=600)
+    assert again.returncode == 2 and "exists and is reopened with its own settings; drop --k0" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_the_widget_labels_on_a_click_and_on_a_typed_number(folder, tmp_path):
+    pytest.importorskip("ipywidgets")
+    from almodules.labeling_widget import LabelingWidget, session_figure
+
+    session = LabelingSession.start(tmp_path / "w.jsonl", str(folder), "tfidf-svd", k0=3, batch_size=3, budget=6)
+    widget = LabelingWidget(session)
+    first = session.text(session.pending[0])
+    assert first.split()[0] in widget.text.value and widget.progress.value == 0
+    widget.buttons["1"].click()          # a click on the second class's button
+    widget.keys.value = "u"              # typed: unsure
+    widget.press("undo")
+    widget.keys.value = "2"
+    widget.press("jazz")                 # refused, shown, nothing saved
+    assert "key must be a class number" in widget.status.value
+    widget.buttons["skip"].click()
+    assert session.labeled_set()["answer"].tolist() == [session.classes[1], session.classes[2], "skip"]
+    assert "batch 0 done" in widget.status.value and widget.progress.value == 3
+    for _ in range(3):
+        widget.buttons["0"].click()
+    assert session.finished and "Finished" in widget.text.value and widget.buttons["0"].disabled
+    assert LabelingSession.open(tmp_path / "w.jsonl").labeled_set().equals(session.labeled_set())
+    simulated = pd.DataFrame(run_experiment(session.plan.run_config()).cycles)
+    figure = session_figure({"margin (you)": session.rounds()}, {"margin": simulated})
+    assert [trace.name for trace in figure.data] == ["margin (you)", "margin (simulated)"]
