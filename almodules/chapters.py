@@ -20,13 +20,14 @@ from .dataset_registry import DATASETS
 from .diagnostics import embedding_quality
 from .embedders import EMBEDDERS
 from .grid import expand_grid
+from .labeling import SessionPlan
 from .local_datasets import find_dataset
 from .local_embedders import find_embedder
 from .validation import ConfigError, check_choice, check_int
 
 __all__ = [
     "IPS_STUDY_K0", "as_list", "embedding_pairs", "mteb_table", "fully_supervised", "al_configs", "ips_study_configs", "capped_k0", "tyrogue_r_configs",
-    "latency_configs", "tyrogue_plan", "claims_plan", "properties_plan", "PLANS", "plan_configs", "param_labels", "relabel",
+    "latency_configs", "tyrogue_plan", "claims_plan", "properties_plan", "labeling_plan", "PLANS", "plan_configs", "param_labels", "relabel",
 ]
 
 IPS_STUDY_K0: tuple[int, ...] = (20, 50, 100, 200, 300, 500, 1000, 2000, 5000)
@@ -229,7 +230,18 @@ def properties_plan(datasets: Any, embedders: Any, strategies: Any, seeds: Any, 
     }
 
 
-PLANS: tuple[str, ...] = ("al_configs", "ips_study_configs", "tyrogue_plan", "claims_plan", "properties_plan")
+def labeling_plan(dataset: str, embedder: str, strategies: Any, seeds: Any, *, ips: str = "random", k0: int = 10,
+                  batch_size: int = 10, budget: int = 100) -> list[RunConfig]:
+    """The simulated runs of the labeling chapter: each strategy's session plan answered by the stored
+    labels (:meth:`almodules.labeling.SessionPlan.run_config`), for every seed."""
+    return [SessionPlan(dataset=find_dataset(dataset), embedder=find_embedder(embedder), ips=ips, strategy=strategy,
+                        seed=check_int("seeds", seed, minimum=0), k0=k0, batch_size=batch_size,
+                        budget=budget).run_config()
+            for strategy in as_list("strategies", strategies) for seed in as_list("seeds", seeds)]
+
+
+PLANS: tuple[str, ...] = ("al_configs", "ips_study_configs", "tyrogue_plan", "claims_plan", "properties_plan",
+                          "labeling_plan")
 """Functions a chapter can name as its ``plan`` (in its front matter): each takes chapter parameters
 by name and returns the chapter's runs (a list, or a dict of lists)."""
 

@@ -55,7 +55,8 @@ from .provenance import git_commit, package_version
 from .strategies import IPS_STRATEGIES, QUERY_STRATEGIES, PoolState, select_batch
 from .validation import ConfigError, check_choice, check_int
 
-__all__ = ["SKIP", "UNSURE", "NON_LABELS", "FORMAT", "SessionPlan", "LabelingSession", "read_unlabeled_texts"]
+__all__ = ["SKIP", "UNSURE", "NON_LABELS", "FORMAT", "SessionPlan", "LabelingSession", "ScriptedAnnotator",
+           "read_unlabeled_texts"]
 
 SKIP, UNSURE = "skip", "unsure"
 NON_LABELS: tuple[str, ...] = (SKIP, UNSURE)
@@ -504,6 +505,48 @@ class LabelingSession:
         frame = frame[frame["answer"].isin(self.classes)].rename(columns={"answer": "label"})
         frame.to_csv(path, index=False) if path.suffix == ".csv" else frame.to_parquet(path, index=False)
         return path
+
+
+@dataclass(frozen=True)
+class ScriptedAnnotator:
+    """A stand-in for a person, for demonstrations and recorded sessions: the gold label, except
+    ``unsure_rate`` of the texts answered *unsure* and ``error_rate`` given a wrong class (drawn
+    uniformly), from a generator seeded by ``seed`` and the text's pool index (so the same text
+    always gets the same answer, whichever strategy shows it)."""
+
+    unsure_rate: float = 0.0
+    error_rate: float = 0.0
+    seed: int = 0
+    name: str = "scripted"
+
+    def __post_init__(self) -> None:
+        for attr in ("unsure_rate", "error_rate"):
+            value = getattr(self, attr)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"{attr} must lie in [0, 1], got {value}")
+        if self.unsure_rate + self.error_rate > 1.0:
+            raise ConfigError(f"unsure_rate + error_rate must be at most 1, got {self.unsure_rate + self.error_rate}")
+        check_int("seed", self.seed, minimum=0)
+
+    def __call__(self, session: LabelingSession, index: int) -> str:
+        if session._inputs.gold is None:
+            raise ConfigError("a scripted annotator needs gold labels; unlabeled texts need a person")
+        draw = np.random.default_rng([self.seed, int(index)])
+        u = draw.random()
+        gold = int(session._inputs.gold[index])
+        if u < self.unsure_rate:
+            return UNSURE
+        if u < self.unsure_rate + self.error_rate:
+            wrong = [c for c in range(len(session.classes)) if c != gold]
+            return session.classes[wrong[int(draw.integers(len(wrong)))]]
+        return session.classes[gold]
+
+    def play(self, session: LabelingSession) -> LabelingSession:
+        """Answer ``session`` to the end of its budget."""
+        while not session.finished:
+            index = session.pending[0]
+            session.answer(self(session, index), index=index, annotator=self.name)
+        return session
 
 
 def _append(path: Path, record: dict) -> None:

@@ -261,3 +261,22 @@ def test_the_widget_labels_on_a_click_and_on_a_typed_number(folder, tmp_path):
     simulated = pd.DataFrame(run_experiment(session.plan.run_config()).cycles)
     figure = session_figure({"margin (you)": session.rounds()}, {"margin": simulated})
     assert [trace.name for trace in figure.data] == ["margin (you)", "margin (simulated)"]
+
+
+def test_a_scripted_annotator_gives_the_same_answer_to_a_text_whoever_shows_it(folder, tmp_path):
+    from almodules.labeling import ScriptedAnnotator
+
+    person = ScriptedAnnotator(unsure_rate=0.2, error_rate=0.2, seed=1)
+    a = person.play(LabelingSession.start(tmp_path / "a.jsonl", str(folder), "tfidf-svd", strategy="margin",
+                                          k0=6, batch_size=6, budget=60))
+    b = person.play(LabelingSession.start(tmp_path / "b.jsonl", str(folder), "tfidf-svd", strategy="random",
+                                          k0=6, batch_size=6, budget=60))
+    both = a.labeled_set().merge(b.labeled_set(), on="index")
+    assert len(both) > 0 and (both["answer_x"] == both["answer_y"]).all()
+    given = pd.concat([a.labeled_set(), b.labeled_set()]).drop_duplicates("index")
+    assert 0.05 < (given["answer"] == "unsure").mean() < 0.35
+    wrong = given[given["answer"] != "unsure"]
+    assert 0.1 < (wrong["answer"] != wrong["gold"]).mean() < 0.45
+    assert set(a.labeled_set()["annotator"]) == {"scripted"}
+    with pytest.raises(ConfigError, match="unsure_rate \\+ error_rate must be at most 1"):
+        ScriptedAnnotator(unsure_rate=0.6, error_rate=0.6)
