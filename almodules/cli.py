@@ -266,6 +266,14 @@ def _cmd_label(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_student_notebooks(args: argparse.Namespace) -> int:
+    from .student_notebooks import write_student_notebooks
+
+    written = write_student_notebooks(args.outdir)
+    print(f"{len(written)} notebooks without solutions in {args.outdir}")
+    return 0
+
+
 def _cmd_book(args: argparse.Namespace) -> int:
     from .notebooks import NotebookError, build_book, parse_parameter_value
 
@@ -383,6 +391,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also match on what the labels of a few random pool points tell (the dataset's labels)")
     p.add_argument("--json", action="store_true", help="the advice as JSON")
     p.set_defaults(func=_cmd_advise)
+
+    p = sub.add_parser("student-notebooks", help="write the chapters as .ipynb exercise notebooks without solutions")
+    p.add_argument("outdir", help="folder to write them to (created when missing)")
+    p.set_defaults(func=_cmd_student_notebooks)
 
     p = sub.add_parser("label", help="label texts yourself, batch by batch, in the terminal (resumable)")
     p.add_argument("session", help="session file (.jsonl): started when new, reopened when it exists")

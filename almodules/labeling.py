@@ -25,6 +25,10 @@ Two kinds of data:
 Answers ``"skip"`` and ``"unsure"`` spend budget (the person read the text) and take the point out
 of later batches; only class answers train the probe. Until the first class answer, batches come
 from the initial-pool strategy (the query strategies need a probe).
+
+Why one module: a session's answers, undo and replay from its file are one state machine over one
+event list; split, the event list would become an interface between modules. The plan, the
+unlabeled-text reader and the scripted annotator are the session's own inputs and stand-in.
 """
 
 from __future__ import annotations

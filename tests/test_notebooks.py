@@ -56,9 +56,10 @@ def test_notebook_structure(name):
             assert "hide-input" in cell.metadata.get("tags", []), f"plotting cell not hidden:\n{cell.source}"
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "## Paper and this run" in text and "**Paper.**" in text and "**This run.**" in text
-    assert "Exercise" in text
-    hidden_solution = ":class: dropdown" in text or any("hide-cell" in c.metadata.get("tags", []) for c in code)
-    assert hidden_solution
+    exercises = re.findall(r"```\{exercise\} [^\n]+\n:label: (ex-\d+-\d+)\n", text)
+    assert exercises, "at least one numbered exercise (sphinx-exercise)"
+    for label in exercises:
+        assert f"```{{solution}} {label}\n:class: dropdown\n" in text, f"{label}: a hidden solution"
     assert "$" not in text, "no LaTeX math: MathJax would need a CDN (use Unicode)"
 
 
@@ -220,3 +221,26 @@ def test_a_chapter_rerun_on_another_dataset_is_kept_when_the_book_is_rebuilt(tmp
     assert summary.read_text() != before  # the summary quotes chapter 3: rebuilt from its new run
     other = (root / "_build" / "html" / "book" / "executed" / "04_embedding_quality.html").read_text()
     assert "bbc_news" in other and "trec6" not in other  # the other chapters as executed before
+
+
+def test_student_notebooks_keep_the_exercises_and_leave_out_the_solutions(tmp_path, capsys):
+    import nbformat
+
+    from almodules.cli import main
+    from almodules.student_notebooks import strip_solutions
+
+    assert main(["student-notebooks", str(tmp_path / "out")]) == 0
+    written = sorted((tmp_path / "out").glob("*.ipynb"))
+    assert [p.stem for p in written] == NAMES
+    for path in written:
+        nb = nbformat.read(path, as_version=4)
+        source = _source(path.stem)
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert "{solution}" not in text and "{exercise}" not in text and "**Exercise " in text
+        assert [c.source for c in nb.cells if c.cell_type == "code"] == [c.source for c in source.cells
+                                                                         if c.cell_type == "code"]
+    block = "```{exercise} Try\n:label: ex-9-1\n\nDo it.\n```\n\n```{solution} ex-9-1\n:class: dropdown\n\nDone.\n```"
+    assert strip_solutions(block) == "**Exercise 9.1 — Try**\n\nDo it.\n"
+    (tmp_path / "file").write_text("")
+    assert main(["student-notebooks", str(tmp_path / "file")]) == 2
+    assert "OUTDIR must be a folder" in capsys.readouterr().err
