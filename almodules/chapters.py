@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from .config import RunConfig
+from .datasets import load_dataset
 from .dataset_registry import DATASETS
 from .diagnostics import embedding_quality
 from .embedders import EMBEDDERS
@@ -191,7 +192,7 @@ def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds
 def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds: Any, k0s: Sequence[int], *,
                 cells: Any = None, ips_study: Any = ("random", "typiclust"), budget: int | None = None,
                 k0: int | None = None, cycles: int | None = None, pool_size: int | None = None,
-                latency_dataset: str = "bbc_news", latency_embedder: str = "tfidf-svd",
+                latency_cells: Any = ("bbc_news:tfidf-svd",),
                 latency_strategies: Any = ("coreset", "badge", "tyrogue"), latency_pool_sizes: Any = (400, 800, 1600),
                 latency_n_random: int = 500) -> dict[str, list[RunConfig]]:
     """The runs the claims chapter judges: the AL runs, the IPS study and the latency study.
@@ -203,17 +204,27 @@ def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds:
     -------
     dict
         ``"al"``: :func:`al_configs` of every cell; ``"ips"``: :func:`ips_study_configs` of
-        ``ips_study``; ``"latency"``: :func:`latency_configs` with TYROGUE's pre-filter set to
-        ``latency_n_random``.
+        ``ips_study``; ``"latency"``: :func:`latency_configs` on each of ``latency_cells`` with
+        TYROGUE's pre-filter set to ``latency_n_random``, over the ``latency_pool_sizes`` smaller
+        than the cell's train split and the whole split.
     """
     names = as_list("latency_strategies", latency_strategies)
+    latency_pairs = embedding_pairs([], [], as_list("latency_cells", latency_cells))
+    sizes = [check_int("latency_pool_sizes", n, minimum=1) for n in as_list("latency_pool_sizes", latency_pool_sizes)]
     pairs = embedding_pairs(datasets, embedders, cells)
     return {
         "al": [c for d, e in pairs for c in al_configs(d, e, ips, strategies, seeds, budget=budget, k0=k0,
                                                         cycles=cycles, pool_size=pool_size)],
         "ips": [c for d, e in pairs for c in ips_study_configs(d, e, ips_study, k0s, seeds, pool_size=pool_size)],
-        "latency": _tyrogue_latency(latency_dataset, latency_embedder, names, latency_pool_sizes, latency_n_random),
+        "latency": [c for d, e in latency_pairs for c in _tyrogue_latency(d, e, names, _pools_within(d, sizes),
+                                                                          latency_n_random)],
     }
+
+
+def _pools_within(dataset: str, sizes: Sequence[int]) -> list[int]:
+    """``sizes`` smaller than ``dataset``'s train split, then the whole split."""
+    rows = len(load_dataset(dataset).train_labels)
+    return sorted({n for n in sizes if n < rows} | {rows})
 
 
 def properties_plan(datasets: Any, embedders: Any, strategies: Any, seeds: Any, k0s: Sequence[int], *,
