@@ -24,8 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 def live_code() -> str:
@@ -73,40 +71,36 @@ def jupyterlab(tmp_path):
     server.wait(timeout=30)
 
 
-def test_two_batches_labeled_by_clicking_in_jupyterlab_are_saved(jupyterlab):
-    from playwright.sync_api import sync_playwright
-
+def test_two_batches_labeled_by_clicking_in_jupyterlab_are_saved(jupyterlab, browser):
     url, token, folder = jupyterlab
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/lab/tree/label.ipynb?token={token}", wait_until="load")
-        page.locator(".jp-Notebook").wait_for(timeout=120_000)
-        choose = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
-        try:  # a fresh JupyterLab asks which kernel to start
-            choose.wait_for(timeout=20_000)
-            choose.click()
-        except Exception:
-            pass
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-        first = page.get_by_role("button", name=re.compile(r"^0 · "))
-        try:
-            first.wait_for(timeout=240_000)
-        except Exception:
-            page.screenshot(path=str(folder / "lab.png"), full_page=True)
-            raise
-        label = first.inner_text().split(" · ", 1)[1]
-        for answered in range(1, 5):
-            first.click()
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                answers = [json.loads(line) for line in (folder / "my_session.jsonl").read_text().splitlines()
-                           if '"answer"' in line and json.loads(line)["event"] == "answer"]
-                if len(answers) == answered:
-                    break
-                time.sleep(0.2)
-        browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/lab/tree/label.ipynb?token={token}", wait_until="load")
+    page.locator(".jp-Notebook").wait_for(timeout=120_000)
+    choose = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
+    try:  # a fresh JupyterLab asks which kernel to start
+        choose.wait_for(timeout=20_000)
+        choose.click()
+    except Exception:
+        pass
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    first = page.get_by_role("button", name=re.compile(r"^0 · "))
+    try:
+        first.wait_for(timeout=240_000)
+    except Exception:
+        page.screenshot(path=str(folder / "lab.png"), full_page=True)
+        raise
+    label = first.inner_text().split(" · ", 1)[1]
+    for answered in range(1, 5):
+        first.click()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            answers = [json.loads(line) for line in (folder / "my_session.jsonl").read_text().splitlines()
+                       if '"answer"' in line and json.loads(line)["event"] == "answer"]
+            if len(answers) == answered:
+                break
+            time.sleep(0.2)
+    page.close()
     events = [json.loads(line) for line in (folder / "my_session.jsonl").read_text().splitlines()]
     answers = [e for e in events if e["event"] == "answer"]
     assert [a["answer"] for a in answers] == [label] * 4 and {a["annotator"] for a in answers} == {"your name"}
