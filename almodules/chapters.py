@@ -211,13 +211,13 @@ def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds:
     names = as_list("latency_strategies", latency_strategies)
     latency_pairs = embedding_pairs([], [], as_list("latency_cells", latency_cells))
     sizes = [check_int("latency_pool_sizes", n, minimum=1) for n in as_list("latency_pool_sizes", latency_pool_sizes)]
+    pools = {d: _pools_within(d, sizes) for d in dict.fromkeys(d for d, _ in latency_pairs)}  # each dataset read once
     pairs = embedding_pairs(datasets, embedders, cells)
     return {
         "al": [c for d, e in pairs for c in al_configs(d, e, ips, strategies, seeds, budget=budget, k0=k0,
                                                         cycles=cycles, pool_size=pool_size)],
         "ips": [c for d, e in pairs for c in ips_study_configs(d, e, ips_study, k0s, seeds, pool_size=pool_size)],
-        "latency": [c for d, e in latency_pairs for c in _tyrogue_latency(d, e, names, _pools_within(d, sizes),
-                                                                          latency_n_random)],
+        "latency": [c for d, e in latency_pairs for c in _tyrogue_latency(d, e, names, pools[d], latency_n_random)],
     }
 
 

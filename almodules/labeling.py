@@ -202,6 +202,7 @@ class LabelingSession:
 
     def __init__(self, path: Path, plan: SessionPlan, inputs: _Inputs, header: dict, events: list[dict]):
         self.path, self.plan, self._inputs, self.header = path, plan, inputs, header
+        self._pool_cache: dict = {}
         self._events: list[dict] = []
         self._reset()
         for event in events:
@@ -366,6 +367,12 @@ class LabelingSession:
         """Index of the current batch: 0 is the initial pool."""
         return self._round
 
+    def gold(self, index: int) -> str | None:
+        """The stored label of pool point ``index`` (``None`` for unlabeled texts)."""
+        if self._inputs.gold is None:
+            return None
+        return self.classes[self._inputs.gold[check_int("index", index, minimum=0, maximum=len(self._inputs.texts) - 1)]]
+
     def text(self, index: int) -> str:
         """The text of pool point ``index``."""
         return self._inputs.texts[check_int("index", index, minimum=0, maximum=len(self._inputs.texts) - 1)]
@@ -425,8 +432,10 @@ class LabelingSession:
 
     def _state(self) -> PoolState:
         rows, labels = self._labeled()
+        # One scratch cache for the whole session, as execute_run keeps one per run: what strategies
+        # store there (row norms, neighbour graphs) depends only on the pool, not on the labels.
         state = PoolState(X=self._inputs.X, labeled=self._seen.copy(), y=np.full(len(self._seen), -1, dtype=np.int64),
-                          n_classes=len(self.classes))
+                          n_classes=len(self.classes), cache=self._pool_cache)
         state.y[rows] = labels
         return state
 
@@ -474,7 +483,7 @@ class LabelingSession:
                                           if unseen.any() else None)
         if self._inputs.gold is not None:
             given = [(i, a) for i, a in zip(self._batch, answers) if a in self.classes]
-            row["agreement"] = (float(np.mean([self.classes[self._inputs.gold[i]] == a for i, a in given]))
+            row["agreement"] = (float(np.mean([self.gold(i) == a for i, a in given]))
                                 if given else None)
             if self._probe is not None:
                 with threadpool_limits(limits=1):
@@ -498,7 +507,7 @@ class LabelingSession:
                 for i, (a, who) in self._answers.items()]
         frame = pd.DataFrame(rows, columns=["index", "text", "answer", "annotator"])
         if self._inputs.gold is not None:
-            frame["gold"] = [self.classes[self._inputs.gold[i]] for i in frame["index"]]
+            frame["gold"] = [self.gold(i) for i in frame["index"]]
         return frame
 
     def export(self, path: str | Path) -> Path:
@@ -533,17 +542,17 @@ class ScriptedAnnotator:
         check_int("seed", self.seed, minimum=0)
 
     def __call__(self, session: LabelingSession, index: int) -> str:
-        if session._inputs.gold is None:
+        gold = session.gold(index)
+        if gold is None:
             raise ConfigError("a scripted annotator needs gold labels; unlabeled texts need a person")
         draw = np.random.default_rng([self.seed, int(index)])
         u = draw.random()
-        gold = int(session._inputs.gold[index])
         if u < self.unsure_rate:
             return UNSURE
         if u < self.unsure_rate + self.error_rate:
-            wrong = [c for c in range(len(session.classes)) if c != gold]
-            return session.classes[wrong[int(draw.integers(len(wrong)))]]
-        return session.classes[gold]
+            wrong = [c for c in session.classes if c != gold]
+            return wrong[int(draw.integers(len(wrong)))]
+        return gold
 
     def play(self, session: LabelingSession) -> LabelingSession:
         """Answer ``session`` to the end of its budget."""

@@ -38,13 +38,14 @@ def cell_outcomes(al_cycles: pd.DataFrame, strategies: Sequence[str], *, ips: st
     wide = paired(auc, "strategy", "auc", [*SETTING, "ips", "seed"])
     if "random" not in wide.columns:
         raise ConfigError("cell_outcomes needs runs of the random query strategy (the baseline of every gain)")
+    runs_of = dict(list(runs.groupby(_CELL)))
     rows = []
     for cell, grp in wide.groupby(level=["dataset", "embedder"]):
         means = grp.mean()
         row = dict(zip(_CELL, cell))
         row.update({f"auc_{s}": means[s] for s in grp.columns})
         row.update({f"gain_{s}": (grp[s] - grp["random"]).mean() for s in grp.columns if s != "random"})
-        rates = win_rates(runs[(runs["dataset"] == cell[0]) & (runs["embedder"] == cell[1])])
+        rates = win_rates(runs_of[cell])
         totals = rates.groupby("strategy")[["wins", "ties", "comparisons"]].sum()
         row.update({f"win_{s}": (t.wins + 0.5 * t.ties) / t.comparisons for s, t in totals.iterrows()})
         row["top"] = means.idxmax()

@@ -46,22 +46,3 @@ def registry_loaders(blob_registry, monkeypatch):
     monkeypatch.setattr(experiment, "embed_dataset", lambda data, emb: blobs(data.name)[1])
     monkeypatch.setattr(experiment, "embedding_fingerprint",
                         lambda data, emb: load_blobs(data.name, emb).embedding_fingerprint)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's chromium through Playwright, one per test session (a second sync Playwright cannot
-    start while one is running)."""
-    from pathlib import Path
-
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Debian's chromium is not installed (make browser)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu",
-                                                                  "--disable-background-networking",
-                                                                  "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()

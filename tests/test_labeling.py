@@ -56,7 +56,7 @@ def folder(tmp_path, monkeypatch):
 
 
 def gold_answer(session, index):
-    return session.classes[session._inputs.gold[index]]
+    return session.gold(index)
 
 
 def answer_all(session, *, every=None):

@@ -76,9 +76,9 @@ import json, re, sys, time
 from pathlib import Path
 from playwright.sync_api import sync_playwright
 
-url, token, folder = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+url, token, folder, chromium = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]
 with sync_playwright() as p:
-    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox",
+    browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox",
                                 "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{url}/lab/tree/label.ipynb?token={token}", wait_until="load")
@@ -111,15 +111,20 @@ with sync_playwright() as p:
 
 
 def test_two_batches_labeled_by_clicking_in_jupyterlab_are_saved(jupyterlab):
-    # Playwright runs in its own process: a sync Playwright cannot start where another (the book
-    # test's) or an asyncio loop of an earlier test is running.
+    # Playwright runs in its own process: a sync Playwright cannot start where the book test's
+    # session-wide one is running.
     url, token, folder = jupyterlab
     (folder / "drive.py").write_text(DRIVER)
-    done = subprocess.run([sys.executable, str(folder / "drive.py"), url, token, str(folder)], capture_output=True,
+    done = subprocess.run([sys.executable, str(folder / "drive.py"), url, token, str(folder), str(CHROMIUM)], capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     label = done.stdout.strip().splitlines()[-1]
-    events = [json.loads(line) for line in (folder / "my_session.jsonl").read_text().splitlines()]
+    deadline = time.time() + 120
+    while time.time() < deadline:  # the kernel writes a batch's summary after its last answer
+        events = [json.loads(line) for line in (folder / "my_session.jsonl").read_text().splitlines()]
+        if sum(e["event"] == "round" for e in events) >= 2:
+            break
+        time.sleep(0.2)
     answers = [e for e in events if e["event"] == "answer"]
     assert [a["answer"] for a in answers] == [label] * 4 and {a["annotator"] for a in answers} == {"your name"}
     assert [e["round"] for e in events if e["event"] == "round"] == [0, 1]
