@@ -68,7 +68,7 @@ def mteb_table() -> pd.DataFrame:
 
 
 def fully_supervised(datasets: Any, embedders: Any, seeds: Any, *, pool_size: int | None = None,
-                     k: int = 10) -> pd.DataFrame:
+                     k: int = 10, cells: Any = None) -> pd.DataFrame:
     """Full-pool probe scores to compare AL runs against (TYROGUE's label-cost reference).
 
     Without ``pool_size`` every seed shares the whole train split, so there is one score per
@@ -76,7 +76,7 @@ def fully_supervised(datasets: Any, embedders: Any, seeds: Any, *, pool_size: in
     so there is one score per seed, matched to runs by seed.
     """
     rows = []
-    for d, e in embedding_pairs(datasets, embedders):
+    for d, e in embedding_pairs(datasets, embedders, cells):
         for s in (as_list("seeds", seeds) if pool_size is not None else [0]):
             rows.append(embedding_quality(d, e, pool_size=pool_size, seed=s, k=k))
     frame = pd.concat(rows, ignore_index=True)
@@ -89,16 +89,16 @@ def _grid(**axes: Any) -> dict:
 
 
 def al_configs(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds: Any, *, budget: int | None = None,
-               k0: int | None = None, cycles: int | None = None, pool_size: int | None = None) -> list[RunConfig]:
+               k0: int | None = None, cycles: int | None = None, pool_size: int | None = None,
+               cells: Any = None) -> list[RunConfig]:
     """AL runs: every dataset × embedder × IPS × strategy × seed, validated.
 
     ``budget``, ``k0`` and ``cycles`` default to the paper's protocol (Table 2 budget, k0 = number
     of classes, 20 cycles); ``pool_size`` to the whole train split.
     """
-    return expand_grid(_grid(dataset=as_list("datasets", datasets), embedder=as_list("embedders", embedders),
-                             ips=as_list("ips", ips), strategy=as_list("strategies", strategies),
-                             seed=as_list("seeds", seeds), budget=budget, k0=k0, cycles=cycles,
-                             pool_size=pool_size))
+    return expand_grid([_grid(dataset=d, embedder=e, ips=as_list("ips", ips), strategy=as_list("strategies", strategies),
+                              seed=as_list("seeds", seeds), budget=budget, k0=k0, cycles=cycles, pool_size=pool_size)
+                        for d, e in embedding_pairs(datasets, embedders, cells)])
 
 
 def capped_k0(dataset: str, k0s: Sequence[int], pool_size: int | None = None) -> list[int]:
@@ -110,31 +110,30 @@ def capped_k0(dataset: str, k0s: Sequence[int], pool_size: int | None = None) ->
 
 
 def ips_study_configs(datasets: Any, embedders: Any, ips: Any, k0s: Sequence[int], seeds: Any, *,
-                      pool_size: int | None = None) -> list[RunConfig]:
+                      pool_size: int | None = None, cells: Any = None) -> list[RunConfig]:
     """IPS-only runs (``cycles=0``, budget = k0) for the IPS study, k0 capped by each pool.
 
     A k0 larger than the pool (``pool_size``, else the dataset's train split) is left out for that
     dataset; a dataset left with no k0 at all is an error.
     """
     blocks = []
-    for dataset in as_list("datasets", datasets):
+    for dataset, embedder in embedding_pairs(datasets, embedders, cells):
         ks = capped_k0(dataset, as_list("k0s", k0s), pool_size)
         if not ks:
             raise ConfigError(f"k0s {list(k0s)}: none fits in the pool of {dataset!r}; choose smaller k0s")
-        blocks.append(_grid(dataset=dataset, embedder=as_list("embedders", embedders), ips=as_list("ips", ips),
-                            k0=ks, seed=as_list("seeds", seeds), cycles=0, pool_size=pool_size))
+        blocks.append(_grid(dataset=dataset, embedder=embedder, ips=as_list("ips", ips), k0=ks,
+                            seed=as_list("seeds", seeds), cycles=0, pool_size=pool_size))
     return expand_grid(blocks)
 
 
 def tyrogue_r_configs(datasets: Any, embedders: Any, rs: Any, seeds: Any, *, ips: str = "random",
                       budget: int | None = None, k0: int | None = None, cycles: int | None = None,
-                      pool_size: int | None = None) -> list[RunConfig]:
+                      pool_size: int | None = None, cells: Any = None) -> list[RunConfig]:
     """TYROGUE runs with each ``r`` in ``rs`` (k-means with r·b clusters before the entropy filter)."""
-    return expand_grid(_grid(dataset=as_list("datasets", datasets), embedder=as_list("embedders", embedders),
-                             ips=ips, strategy="tyrogue",
-                             strategy_params=[{"r": check_int("rs", r, minimum=1)} for r in as_list("rs", rs)],
-                             seed=as_list("seeds", seeds), budget=budget, k0=k0, cycles=cycles,
-                             pool_size=pool_size))
+    params = [{"r": check_int("rs", r, minimum=1)} for r in as_list("rs", rs)]
+    return expand_grid([_grid(dataset=d, embedder=e, ips=ips, strategy="tyrogue", strategy_params=params,
+                              seed=as_list("seeds", seeds), budget=budget, k0=k0, cycles=cycles, pool_size=pool_size)
+                        for d, e in embedding_pairs(datasets, embedders, cells)])
 
 
 def latency_configs(dataset: str, embedder: str, strategies: Any, pool_sizes: Any, *, seed: int = 0,
@@ -168,7 +167,8 @@ def _tyrogue_latency(dataset: str, embedder: str, names: list, pool_sizes: Any, 
 def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds: Any, *, budget: int | None = None,
                  k0: int | None = None, cycles: int | None = None, pool_size: int | None = None, rs: Any = (1, 3, 10),
                  latency_dataset: str = "bbc_news", latency_embedder: str = "tfidf-svd",
-                 latency_pool_sizes: Any = (400, 800, 1600), latency_n_random: int = 500) -> dict[str, list[RunConfig]]:
+                 latency_pool_sizes: Any = (400, 800, 1600), latency_n_random: int = 500,
+                 cells: Any = None) -> dict[str, list[RunConfig]]:
     """The runs of the TYROGUE chapter: the comparison, the sweep over ``r``, the latency study.
 
     Returns
@@ -182,9 +182,9 @@ def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds
     names = as_list("strategies", strategies)
     return {
         "comparison": al_configs(datasets, embedders, ips, names, seeds, budget=budget, k0=k0, cycles=cycles,
-                                 pool_size=pool_size),
+                                 pool_size=pool_size, cells=cells),
         "r": tyrogue_r_configs(datasets, embedders, rs, seeds, ips=ips, budget=budget, k0=k0, cycles=cycles,
-                               pool_size=pool_size),
+                               pool_size=pool_size, cells=cells),
         "latency": _tyrogue_latency(latency_dataset, latency_embedder, names, latency_pool_sizes, latency_n_random),
     }
 
@@ -212,11 +212,10 @@ def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds:
     latency_pairs = embedding_pairs([], [], as_list("latency_cells", latency_cells))
     sizes = [check_int("latency_pool_sizes", n, minimum=1) for n in as_list("latency_pool_sizes", latency_pool_sizes)]
     pools = {d: _pools_within(d, sizes) for d in dict.fromkeys(d for d, _ in latency_pairs)}  # each dataset read once
-    pairs = embedding_pairs(datasets, embedders, cells)
     return {
-        "al": [c for d, e in pairs for c in al_configs(d, e, ips, strategies, seeds, budget=budget, k0=k0,
-                                                        cycles=cycles, pool_size=pool_size)],
-        "ips": [c for d, e in pairs for c in ips_study_configs(d, e, ips_study, k0s, seeds, pool_size=pool_size)],
+        "al": al_configs(datasets, embedders, ips, strategies, seeds, budget=budget, k0=k0, cycles=cycles,
+                         pool_size=pool_size, cells=cells),
+        "ips": ips_study_configs(datasets, embedders, ips_study, k0s, seeds, pool_size=pool_size, cells=cells),
         "latency": [c for d, e in latency_pairs for c in _tyrogue_latency(d, e, names, pools[d], latency_n_random)],
     }
 
@@ -232,12 +231,11 @@ def properties_plan(datasets: Any, embedders: Any, strategies: Any, seeds: Any, 
                     pool_size: int | None = None) -> dict[str, list[RunConfig]]:
     """The runs of the embedding-properties chapter: random-IPS AL runs and the TypiClust / random IPS
     study at ``k0s``, for every cell (``cells``, else every dataset × embedder)."""
-    pairs = embedding_pairs(datasets, embedders, cells)
     return {
-        "al": [c for d, e in pairs for c in al_configs(d, e, "random", strategies, seeds, budget=budget, k0=k0,
-                                                        cycles=cycles, pool_size=pool_size)],
-        "ips": [c for d, e in pairs for c in ips_study_configs(d, e, ["random", "typiclust"], k0s, seeds,
-                                                                pool_size=pool_size)],
+        "al": al_configs(datasets, embedders, "random", strategies, seeds, budget=budget, k0=k0, cycles=cycles,
+                         pool_size=pool_size, cells=cells),
+        "ips": ips_study_configs(datasets, embedders, ["random", "typiclust"], k0s, seeds, pool_size=pool_size,
+                                 cells=cells),
     }
 
 

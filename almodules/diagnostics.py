@@ -147,10 +147,9 @@ def embedding_quality(dataset: str, embedder: str, *, pool_size: int | None = No
     return frame.astype({"pool_size": "Int64"})
 
 
-def embedding_quality_table(datasets: Sequence[str], embedders: Sequence[str], *, progress: bool = True,
-                            **kw: Any) -> pd.DataFrame:
-    """:func:`embedding_quality` for every dataset × embedder pair, one row each."""
-    return _per_pair(embedding_quality, "embedding quality", datasets, embedders, progress, kw)
+def embedding_quality_table(pairs: Sequence[tuple[str, str]], *, progress: bool = True, **kw: Any) -> pd.DataFrame:
+    """:func:`embedding_quality` for every ``(dataset, embedder)`` of ``pairs``, one row each."""
+    return _per_pair(embedding_quality, "embedding quality", pairs, progress, kw)
 
 
 def projection_2d(dataset: str, embedder: str, *, n_points: int = 1000, method: str = "tsne", seed: int = 0,
@@ -196,19 +195,16 @@ def projection_2d(dataset: str, embedder: str, *, n_points: int = 1000, method: 
     return cached_frame("projection_2d", _with_fingerprints(inputs_key), compute, root=root)
 
 
-def projections(datasets: Sequence[str], embedders: Sequence[str], *, progress: bool = True,
-                **kw: Any) -> pd.DataFrame:
-    """:func:`projection_2d` for every dataset × embedder pair, stacked."""
-    return _per_pair(projection_2d, "2-D projection", datasets, embedders, progress, kw)
+def projections(pairs: Sequence[tuple[str, str]], *, progress: bool = True, **kw: Any) -> pd.DataFrame:
+    """:func:`projection_2d` for every ``(dataset, embedder)`` of ``pairs``, stacked."""
+    return _per_pair(projection_2d, "2-D projection", pairs, progress, kw)
 
 
-def _per_pair(fn, label: str, datasets: Sequence[str], embedders: Sequence[str], progress: bool,
-              kw: dict) -> pd.DataFrame:
-    """``fn(dataset, embedder, **kw)`` for every pair, stacked in dataset-major order."""
+def _per_pair(fn, label: str, pairs: Sequence[tuple[str, str]], progress: bool, kw: dict) -> pd.DataFrame:
+    """``fn(dataset, embedder, **kw)`` for every pair, stacked in the order of ``pairs``."""
     parts = []
-    for d in datasets:
-        for e in embedders:
-            if progress:  # on stderr: a terminal shows it, the rendered book leaves it out
-                print(f"{label}: {d} x {e}", file=sys.stderr, flush=True)
-            parts.append(fn(d, e, **kw))
+    for d, e in pairs:
+        if progress:  # on stderr: a terminal shows it, the rendered book leaves it out
+            print(f"{label}: {d} x {e}", file=sys.stderr, flush=True)
+        parts.append(fn(d, e, **kw))
     return pd.concat(parts, ignore_index=True)

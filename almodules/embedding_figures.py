@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .plot_style import CLASS_PALETTE, TEMPLATE, facet_grid, ordered, panel_groups, strategy_color
+from .plot_style import CLASS_PALETTE, TEMPLATE, facet_grid, faceted, ordered, panel_groups, strategy_color
 from .validation import require_columns
 
 __all__ = ["quality_figure", "gain_quality_figure", "projection_figure"]
@@ -88,11 +88,16 @@ def projection_figure(points: pd.DataFrame, *, row: str | None = "dataset", col:
         Hide the class legend beyond this many classes (hover still names the class).
     """
     require_columns(points, ["x", "y", "label"], "projection_figure")
-    fig, rows, cols = facet_grid(points, row, col, x_title="", y_title="", shared_y=False)
+    return faceted(points, row, col, lambda f, r, c: _projection_panels(f, r, c, max_legend, title))
+
+
+def _projection_panels(points: pd.DataFrame, row: str | None, col: str | None, max_legend: int,
+                       title: str) -> go.Figure:
+    fig, panels = facet_grid(points, row, col, x_title="", y_title="", shared_y=False)
     classes = sorted(points["label"].unique(), key=str)
     color = {c: CLASS_PALETTE[k % len(CLASS_PALETTE)] for k, c in enumerate(classes)}
     shown: set[str] = set()
-    for i, j, c, sub in panel_groups(points, row, col, rows, cols, "label", classes):
+    for i, j, c, sub in panel_groups(panels, "label", classes):
         fig.add_trace(go.Scatter(
             x=sub["x"], y=sub["y"], mode="markers", name=str(c), legendgroup=str(c),
             showlegend=len(classes) <= max_legend and c not in shown,

@@ -15,14 +15,19 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .plot_style import TEMPLATE, band_lines, facet_grid, ordered, panel_groups, strategy_color
+from .plot_style import TEMPLATE, band_lines, dataset_menu, facet_grid, faceted, ordered, panel_groups, strategy_color
 from .validation import require_columns
 
 __all__ = [
     "learning_curve_figure", "difference_curve_figure", "auc_figure", "ips_curve_figure",
     "ips_win_figure", "win_rate_heatmap", "top_frequency_figure", "latency_figure", "labels_to_target_figure",
-    "table_figure", "claims_figure",
+    "table_figure", "claims_figure", "MAX_TABLE_ROWS", "MAX_SIDE_BY_SIDE",
 ]
+
+MAX_TABLE_ROWS = 48
+"""Most rows :func:`table_figure` shows at once when the rows span several datasets."""
+MAX_SIDE_BY_SIDE = 3
+"""Most heatmaps :func:`win_rate_heatmap` puts side by side; more are shown one at a time from a menu."""
 
 VERDICT_COLORS = {"reproduced": "#2E7D32", "not reproduced": "#C62828", "inconclusive": "#757575"}
 
@@ -74,10 +79,14 @@ def auc_figure(auc: pd.DataFrame, *, row: str | None = "dataset", col: str | Non
         by setting, ips and strategy (columns ``ips``, ``strategy``, ``mean``, ``std``).
     """
     require_columns(auc, ["ips", "strategy", "mean", "std"], "auc_figure")
-    fig, rows, cols = facet_grid(auc, row, col, x_title="strategy", y_title="AUC", shared_y=False)
+    return faceted(auc, row, col, lambda f, r, c: _auc_panels(f, r, c, title))
+
+
+def _auc_panels(auc: pd.DataFrame, row: str | None, col: str | None, title: str) -> go.Figure:
+    fig, panels = facet_grid(auc, row, col, x_title="strategy", y_title="AUC", shared_y=False)
     ips_names = ordered(auc["ips"])
     shown: set[str] = set()
-    for i, j, ips, sub in panel_groups(auc, row, col, rows, cols, "ips", ips_names):
+    for i, j, ips, sub in panel_groups(panels, "ips", ips_names):
         name = f"{ips} IPS"
         fig.add_trace(go.Bar(
             x=sub["strategy"], y=sub["mean"], error_y=dict(type="data", array=sub["std"]), name=name,
@@ -140,6 +149,9 @@ def win_rate_heatmap(matrices: pd.DataFrame | Mapping[str, pd.DataFrame], *,
     """
     if isinstance(matrices, pd.DataFrame):
         matrices = {"": matrices}
+    if len(matrices) > MAX_SIDE_BY_SIDE:
+        return dataset_menu({name: win_rate_heatmap(m, title=f"{title}: {name}") for name, m in matrices.items()},
+                            label=None)
     fig = make_subplots(rows=1, cols=len(matrices), subplot_titles=[k for k in matrices] if len(matrices) > 1
                         else None, horizontal_spacing=0.2)  # room for the second panel's row labels
     for j, (panel, matrix) in enumerate(matrices.items(), start=1):
@@ -242,11 +254,15 @@ def labels_to_target_figure(summary: pd.DataFrame, *, row: str | None = "dataset
         ``n_seeds`` counts the seeds that reached the target.
     """
     require_columns(summary, ["strategy", "fraction", "mean", "std", "n_seeds"], "labels_to_target_figure")
-    fig, rows, cols = facet_grid(summary, row, col, x_title="target (share of fully supervised)",
-                                  y_title="labels", shared_y=False)
+    return faceted(summary, row, col, lambda f, r, c: _labels_to_target_panels(f, r, c, title))
+
+
+def _labels_to_target_panels(summary: pd.DataFrame, row: str | None, col: str | None, title: str) -> go.Figure:
+    fig, panels = facet_grid(summary, row, col, x_title="target (share of fully supervised)", y_title="labels",
+                             shared_y=False)
     names = ordered(summary["strategy"])
     shown: set[str] = set()
-    for i, j, name, sub in panel_groups(summary, row, col, rows, cols, "strategy", names):
+    for i, j, name, sub in panel_groups(panels, "strategy", names):
         sub = sub.sort_values("fraction")
         fig.add_trace(go.Bar(
             x=[f"{f:.0%}" for f in sub["fraction"]], y=sub["mean"], error_y=dict(type="data", array=sub["std"]),
@@ -268,7 +284,13 @@ def table_figure(frame: pd.DataFrame, *, title: str = "", formats: Mapping[str, 
         Rows to show, in order.
     formats : mapping of column to format spec, optional
         E.g. ``{"mteb": ".2f"}``; other columns are shown as text.
+
+    A table of more than :data:`MAX_TABLE_ROWS` rows over several datasets shows one dataset at a
+    time, chosen from a dropdown.
     """
+    if "dataset" in frame and len(frame) > MAX_TABLE_ROWS and frame["dataset"].nunique() > 1:
+        return dataset_menu({name: table_figure(part, title=title, formats=formats)
+                             for name, part in frame.groupby("dataset", sort=False)})
     formats = dict(formats or {})
     cells = [[("" if pd.isna(v) else format(v, formats[c])) if c in formats else ("" if v is None else str(v))
               for v in frame[c]] for c in frame.columns]

@@ -4,12 +4,16 @@
 every notebook of the book calls it first. The helpers below are what every figure of
 :mod:`almodules.figures` is drawn with: a strategy (or IPS) keeps one colour in every figure
 (:func:`strategy_color`), and figures with several panels facet by dataset (rows) and embedder
-(columns).
+(columns). A study of many cells would make that grid unreadable (46 cells: 46 tiny panels), so
+beyond :data:`MAX_PANELS` panels :func:`faceted` shows one dataset at a time, its embedders as
+panels, chosen from a dropdown (:func:`dataset_menu`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -22,9 +26,9 @@ from .strategies import STRATEGIES
 from .validation import require_columns
 
 __all__ = [
-    "BOOK_RENDERER", "STRATEGY_COLORS", "PALETTE", "CLASS_PALETTE", "TEMPLATE", "PANEL_HEIGHT",
-    "setup_plotly_for_book", "strategy_color", "rgba", "ordered", "facet_grid", "panels", "panel_groups",
-    "band_lines",
+    "BOOK_RENDERER", "STRATEGY_COLORS", "PALETTE", "CLASS_PALETTE", "TEMPLATE", "PANEL_HEIGHT", "MAX_PANELS",
+    "WRAP", "setup_plotly_for_book", "strategy_color", "rgba", "ordered", "facet_grid", "panel_groups",
+    "faceted", "dataset_menu", "band_lines",
 ]
 
 BOOK_RENDERER = "book"
@@ -41,6 +45,10 @@ STRATEGY_COLORS: dict[str, str] = {"random": "#7F7F7F", **{
 
 TEMPLATE = "plotly_white"
 PANEL_HEIGHT = 300
+MAX_PANELS = 16
+"""Most panels a faceted figure shows at once; beyond, one dataset at a time (:func:`faceted`)."""
+WRAP = 4
+"""Panels per row when a single facet column is wrapped."""
 
 
 class _OfflineHtmlRenderer(HtmlRenderer):
@@ -103,43 +111,96 @@ def ordered(values: pd.Series) -> list:
 
 
 def facet_grid(frame: pd.DataFrame, row: str | None, col: str | None, *, x_title: str, y_title: str,
-                shared_y: bool = True) -> tuple[go.Figure, list, list]:
+               shared_y: bool = True) -> tuple[go.Figure, list[tuple[int, int, pd.DataFrame]]]:
+    """An empty subplot grid for ``frame`` and its non-empty panels as ``(row index, column index, rows)``.
+
+    Panels are ``row`` values (grid rows) × ``col`` values (grid columns); with ``row=None`` the
+    ``col`` values wrap after :data:`WRAP` panels, so eight embedders make two rows of four.
+    """
     rows = sorted(frame[row].unique(), key=str) if row else [None]
     cols = sorted(frame[col].unique(), key=str) if col else [None]
-    # Dataset and embedder on two lines, so narrow panels' titles do not run into each other; a
-    # single panel is titled too, so every figure says what it shows.
-    titles = ["<br>".join(str(v) for v in (r, c) if v is not None) for r in rows for c in cols]
-    fig = make_subplots(rows=len(rows), cols=len(cols), subplot_titles=titles if any(titles) else None,
-                        shared_yaxes=shared_y, horizontal_spacing=0.06,
-                        vertical_spacing=min(0.16, 0.36 / max(len(rows), 1)))
+    if row is None and len(cols) > WRAP:
+        slots = [(k // WRAP + 1, k % WRAP + 1, None, c) for k, c in enumerate(cols)]
+    else:
+        slots = [(i, j, r, c) for i, r in enumerate(rows, start=1) for j, c in enumerate(cols, start=1)]
+    panels, titles = [], {}
+    for i, j, r, c in slots:
+        sub = frame
+        if row:
+            sub = sub[sub[row] == r]
+        if col:
+            sub = sub[sub[col] == c]
+        if not sub.empty:
+            panels.append((i, j, sub))
+            # Dataset and embedder on two lines, so narrow panels' titles do not run into each
+            # other; a single panel is titled too, so every figure says what it shows.
+            titles[i, j] = "<br>".join(str(v) for v in (r, c) if v is not None)
+    n_rows, n_cols = max(s[0] for s in slots), max(s[1] for s in slots)
+    fig = make_subplots(rows=n_rows, cols=n_cols, shared_yaxes=shared_y, horizontal_spacing=0.06,
+                        vertical_spacing=min(0.16, 0.36 / n_rows),
+                        subplot_titles=[titles.get((i, j), "") for i in range(1, n_rows + 1)
+                                        for j in range(1, n_cols + 1)] if any(titles.values()) else None)
     fig.update_annotations(font_size=11)
-    fig.update_layout(template=TEMPLATE, height=max(PANEL_HEIGHT * len(rows) + 120, 380),
+    fig.update_layout(template=TEMPLATE, height=max(PANEL_HEIGHT * n_rows + 120, 380),
                       legend_title_text="", hovermode="closest")
-    fig.update_xaxes(title_text=x_title, row=len(rows))
+    for i, j in titles:  # the x title under each panel with no panel below it
+        if (i + 1, j) not in titles:
+            fig.update_xaxes(title_text=x_title, row=i, col=j)
     fig.update_yaxes(title_text=y_title, col=1)
-    return fig, rows, cols
+    return fig, panels
 
 
-def panels(frame: pd.DataFrame, row: str | None, col: str | None, rows: list, cols: list):
-    for i, r in enumerate(rows, start=1):
-        for j, c in enumerate(cols, start=1):
-            sub = frame
-            if row:
-                sub = sub[sub[row] == r]
-            if col:
-                sub = sub[sub[col] == c]
-            if not sub.empty:
-                yield i, j, sub
-
-
-def panel_groups(frame: pd.DataFrame, row: str | None, col: str | None, rows: list, cols: list, key: str,
+def panel_groups(panels: list[tuple[int, int, pd.DataFrame]], key: str,
                  levels: Sequence) -> Iterator[tuple[int, int, object, pd.DataFrame]]:
     """``(row index, column index, level, rows)`` for each level of ``key`` present in each panel."""
-    for i, j, panel in panels(frame, row, col, rows, cols):
+    for i, j, panel in panels:
         for level in levels:
             sub = panel[panel[key] == level]
             if not sub.empty:
                 yield i, j, level, sub
+
+
+def faceted(frame: pd.DataFrame, row: str | None, col: str | None,
+            build: Callable[[pd.DataFrame, str | None, str | None], go.Figure]) -> go.Figure:
+    """``build(frame, row, col)``, or, when that grid would hold more than :data:`MAX_PANELS` panels,
+    one ``build(rows of one row value, None, col)`` per ``row`` value behind a dropdown."""
+    n_panels = len(frame.groupby([k for k in (row, col) if k], sort=False)) if row or col else 1
+    if row is None or n_panels <= MAX_PANELS:
+        return build(frame, row, col)
+    return dataset_menu({value: build(frame[frame[row] == value], None, col)
+                         for value in sorted(frame[row].unique(), key=str)}, label=row)
+
+
+def dataset_menu(figures: Mapping[object, go.Figure], *, label: str | None = "dataset") -> go.Figure:
+    """One figure whose dropdown shows one of ``figures`` at a time (traces, axes, titles, height).
+
+    Each figure keeps its own subplot grid: choosing an entry swaps in its axes, panel titles and
+    shapes, so datasets with different numbers of embedders each get their own panels. Entries
+    read ``"<label>: <key>"`` (just the key without ``label``).
+    """
+    items = list(figures.items())
+    specs = [fig.layout.to_plotly_json() for _, fig in items]
+    axes = sorted({k for spec in specs for k in spec if k.startswith(("xaxis", "yaxis"))})
+    out = go.Figure(layout=items[0][1].layout)
+    owner, shown = [], []
+    for n, (_, fig) in enumerate(items):
+        for trace in fig.data:
+            owner.append(n)
+            shown.append(True if trace.visible is None else trace.visible)  # keeps "legendonly"
+            out.add_trace(trace)
+    buttons = []
+    for n, ((name, _), spec) in enumerate(zip(items, specs)):
+        layout = {"annotations": spec.get("annotations", []), "shapes": spec.get("shapes", []),
+                  "height": spec.get("height"), "title": spec.get("title", {}), **{a: spec.get(a, {"visible": False}) for a in axes}}
+        visible = [v if o == n else False for o, v in zip(owner, shown)]
+        buttons.append(dict(label=f"{label}: {name}" if label else str(name), method="update", args=[{"visible": visible}, layout]))
+    out.update_layout(buttons[0]["args"][1])
+    for trace, v in zip(out.data, buttons[0]["args"][0]["visible"]):
+        trace.visible = v
+    out.update_layout(updatemenus=[dict(type="dropdown", buttons=buttons, direction="down", showactive=True,
+                                        x=0, xanchor="left", y=1.0, yanchor="bottom", pad=dict(b=30))],
+                      margin=dict(t=140))
+    return out
 
 
 def band_lines(frame: pd.DataFrame, *, x: str, color: str, title: str, y_title: str, x_title: str,
@@ -147,12 +208,19 @@ def band_lines(frame: pd.DataFrame, *, x: str, color: str, title: str, y_title: 
                 log_x: bool = False) -> go.Figure:
     """Mean lines with ±std bands, one legend group per (colour, dash) label across panels."""
     require_columns(frame, [x, color, "mean", "std"], title)
-    fig, rows, cols = facet_grid(frame, row, col, x_title=x_title, y_title=y_title)
+    return faceted(frame, row, col, lambda f, r, c: _band_lines(
+        f, r, c, x=x, color=color, title=title, y_title=y_title, x_title=x_title, dash=dash, zero_line=zero_line,
+        log_x=log_x))
+
+
+def _band_lines(frame: pd.DataFrame, row: str | None, col: str | None, *, x: str, color: str, title: str,
+                y_title: str, x_title: str, dash: str | None, zero_line: bool, log_x: bool) -> go.Figure:
+    fig, panels = facet_grid(frame, row, col, x_title=x_title, y_title=y_title)
     labels = ordered(frame[color])
     dashes = ordered(frame[dash]) if dash else [None]
     dash_styles = ["solid", "dash", "dot", "dashdot", "longdash"]
     shown: set[str] = set()
-    for i, j, panel in panels(frame, row, col, rows, cols):
+    for i, j, panel in panels:
         for label in labels:
             for k, d in enumerate(dashes):
                 sub = panel[panel[color] == label]

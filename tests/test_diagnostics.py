@@ -74,7 +74,7 @@ def test_embedding_quality_scores_and_caches(tmp_path, fake_pool):
     assert 0 < r["probe_macro_f1"] < 0.7  # macro over all three classes, one never occurs
     diagnostics.embedding_quality("d", "e", root=tmp_path)
     assert len(fake_pool) == 1  # the second call read the stored row
-    table = diagnostics.embedding_quality_table(["d"], ["e", "f"], root=tmp_path, progress=False)
+    table = diagnostics.embedding_quality_table([("d", "e"), ("d", "f")], root=tmp_path, progress=False)
     assert list(table["embedder"]) == ["e", "f"] and len(fake_pool) == 2
 
 

@@ -157,3 +157,54 @@ def test_property_figures_render_from_their_tables():
     assert [t.name for t in scatter.data] == ["badge", "margin"]
     ladder = property_figures.ladder_figure(cells, "q", "gain_badge", base_of={e: "e" for e in cells["embedder"]})
     assert list(ladder.data[0].x) == [0.7, 0.8, 0.9]  # joined in quality order
+
+
+def _curves(datasets: int, embedders: int) -> pd.DataFrame:
+    return pd.DataFrame([{"dataset": f"d{d}", "embedder": f"e{e}", "strategy": s, "n_labeled": n, "mean": 0.5,
+                          "std": 0.1, "n_seeds": 3}
+                         for d in range(datasets) for e in range(embedders - d % 2) for s in ("random", "badge")
+                         for n in (10, 20)])
+
+
+def test_many_cells_show_one_dataset_at_a_time_from_a_dropdown():
+    fig = figures.learning_curve_figure(_curves(6, 4))  # 21 panels: more than MAX_PANELS
+    (menu,) = fig.layout.updatemenus
+    assert [b.label for b in menu.buttons] == [f"dataset: d{d}" for d in range(6)]
+    per_dataset = [4 if d % 2 == 0 else 3 for d in range(6)]
+    assert len(fig.data) == sum(per_dataset) * 2 * 2  # panels x strategies x (band + line)
+    for d, button in enumerate(menu.buttons):
+        visible, layout = button.args
+        start = sum(per_dataset[:d]) * 4
+        shown = [k for k, v in enumerate(visible["visible"]) if v]
+        assert shown == list(range(start, start + per_dataset[d] * 4))  # exactly that dataset's traces
+        titles = [a["text"] for a in layout["annotations"]]
+        assert titles == [f"e{e}" for e in range(per_dataset[d])]  # its embedders are the panels
+    assert [bool(t.visible) for t in fig.data] == menu.buttons[0].args[0]["visible"]  # opens on the first
+
+
+def test_few_cells_stay_one_grid_and_a_long_facet_row_wraps():
+    fig = figures.learning_curve_figure(_curves(2, 4))
+    assert not fig.layout.updatemenus and len(fig.layout.annotations) == 7
+    one = _curves(1, 8).assign(dataset=None)
+    wrapped = figures.learning_curve_figure(one, row=None)
+    axes = {t.xaxis for t in wrapped.data}
+    assert len(axes) == 8 and wrapped.layout.height == 2 * plot_style.PANEL_HEIGHT + 120  # two rows of four
+
+
+def test_many_win_rate_heatmaps_are_one_at_a_time():
+    m = pd.DataFrame([[np.nan, 0.6], [0.4, np.nan]], index=["a", "b"], columns=["a", "b"])
+    assert not figures.win_rate_heatmap({"x": m, "y": m}).layout.updatemenus  # side by side
+    fig = figures.win_rate_heatmap({f"e{k}": m for k in range(5)}, title="T")
+    (menu,) = fig.layout.updatemenus
+    assert [b.label for b in menu.buttons] == [f"e{k}" for k in range(5)]
+    assert menu.buttons[3].args[1]["title"]["text"] == "T: e3"
+    assert [t.visible for t in fig.data] == [True, False, False, False, False]
+
+
+def test_a_long_table_over_datasets_is_one_dataset_at_a_time():
+    frame = pd.DataFrame({"dataset": np.repeat(["a", "b", "c"], 20), "value": np.arange(60.0)})
+    fig = figures.table_figure(frame, formats={"value": ".1f"})
+    (menu,) = fig.layout.updatemenus
+    assert [b.label for b in menu.buttons] == ["dataset: a", "dataset: b", "dataset: c"]
+    assert list(fig.data[1].cells.values[1]) == [f"{v:.1f}" for v in range(20, 40)]
+    assert not figures.table_figure(frame.head(40)).layout.updatemenus
