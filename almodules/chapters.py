@@ -168,8 +168,11 @@ def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds
                  k0: int | None = None, cycles: int | None = None, pool_size: int | None = None, rs: Any = (1, 3, 10),
                  latency_dataset: str = "bbc_news", latency_embedder: str = "tfidf-svd",
                  latency_pool_sizes: Any = (400, 800, 1600), latency_n_random: int = 500,
-                 cells: Any = None) -> dict[str, list[RunConfig]]:
+                 cells: Any = None, r_cells: Any = None) -> dict[str, list[RunConfig]]:
     """The runs of the TYROGUE chapter: the comparison, the sweep over ``r``, the latency study.
+
+    The comparison runs on ``cells`` (else every dataset × embedder), the sweep over ``r`` on
+    ``r_cells`` (default: the same cells).
 
     Returns
     -------
@@ -184,7 +187,7 @@ def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds
         "comparison": al_configs(datasets, embedders, ips, names, seeds, budget=budget, k0=k0, cycles=cycles,
                                  pool_size=pool_size, cells=cells),
         "r": tyrogue_r_configs(datasets, embedders, rs, seeds, ips=ips, budget=budget, k0=k0, cycles=cycles,
-                               pool_size=pool_size, cells=cells),
+                               pool_size=pool_size, cells=cells if r_cells is None else r_cells),
         "latency": _tyrogue_latency(latency_dataset, latency_embedder, names, latency_pool_sizes, latency_n_random),
     }
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .analysis import SETTING, area_under_curve, labels_to_target, paired
+from .analysis import SETTING, area_under_curve, auc_gains, labels_to_target, paired
 
 __all__ = [
     "PAPER_STRATEGIES", "CELL", "TARGET", "Evidence", "ips_small_k0", "ips_fades_with_k0", "ips_fades_over_cycles",
@@ -102,12 +102,9 @@ def win_rate_of(strategy: str) -> Callable[[Evidence], pd.DataFrame]:
 
 def _auc_gains(ev: Evidence) -> pd.DataFrame:
     """Per cell and strategy: AUC minus random's AUC, paired per seed and IPS, averaged."""
-    auc = area_under_curve(ev.al)
-    wide = paired(auc, "strategy", "auc", [*SETTING, "ips", "seed"])
-    if "random" not in wide.columns:
+    if not (ev.al["strategy"] == "random").any():
         return pd.DataFrame(columns=[*CELL, "strategy", "gain"])
-    gain = wide.drop(columns="random").sub(wide["random"], axis=0).stack().rename("gain").reset_index()
-    return gain.groupby([*CELL, "strategy"])["gain"].mean().reset_index()
+    return auc_gains(ev.al).groupby([*CELL, "strategy"])["gain"].mean().reset_index()
 
 
 def margin_vs_badge_spread(ev: Evidence) -> pd.DataFrame:

@@ -7,12 +7,13 @@ import pandas as pd
 from almodules import summaries
 
 
-def test_embedder_ranking_orders_by_mean_probe_accuracy():
-    quality = pd.DataFrame({"dataset": ["a", "b", "a", "b"], "embedder": ["x", "x", "y", "y"],
-                            "probe_accuracy": [0.8, 0.6, 0.9, 0.7], "knn_accuracy": [0.5, 0.5, 0.6, 0.6]})
+def test_embedder_ranking_orders_by_the_gap_to_each_datasets_best():
+    # z only on the easy dataset a: its mean accuracy is the highest, yet it is the worst there
+    quality = pd.DataFrame({"dataset": ["a", "b", "a", "b", "a"], "embedder": ["x", "x", "y", "y", "z"],
+                            "probe_accuracy": [0.8, 0.6, 0.9, 0.7, 0.75], "knn_accuracy": [0.5, 0.5, 0.6, 0.6, 0.5]})
     s = summaries.embedder_ranking(quality)
-    assert s.values == {"embedder_ranking": "y (0.800), x (0.700)"}
-    assert s.lines[0] == "**y**: probe 0.800, k-NN 0.600"
+    assert s.values == {"embedder_ranking": "y (+0.000, 2 datasets), x (-0.100, 2 datasets), z (-0.150, 1 dataset)"}
+    assert s.lines[0] == "**y**: +0.000 to the best embedder of its datasets (mean probe 0.800, k-NN 0.600; 2 datasets)"
     assert s.markdown.startswith("* **y**")
 
 
@@ -53,3 +54,10 @@ def test_tyrogue_costs_lists_label_costs_and_latency_ratio():
     assert s.values["labels_to_target"] == "90%: coreset 100, tyrogue 120; 95%: no strategy reached it"
     assert s.values["latency_ratio"] == ("TYROGUE 0.100 s; slowest other strategy, coreset, 0.400 s "
                                          "(4.0× TYROGUE's)")
+
+
+def test_seed_noise_reports_the_share_and_the_narrowing():
+    noise = pd.DataFrame({"strategy": ["a", "b"], "seed_share": [0.05, 0.2], "width_ratio": [0.98, 0.9]})
+    s = summaries.seed_noise(noise)
+    assert s.values["seed_noise"] == ("Seed noise is 5%–20% of the variance of a cell's mean gain (median 12%); "
+                                      "five seeds would make the intervals over cells 2%–10% narrower.")
