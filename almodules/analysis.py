@@ -30,12 +30,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .validation import ConfigError, check_choice, check_int, require_columns
+from .validation import ConfigError, check_choice, require_columns
 
 __all__ = [
     "SETTING", "METHOD", "METRICS", "summarise_seeds", "learning_curves", "area_under_curve",
     "paired", "ips_difference_curves", "labels_to_target", "acquisition_latency", "auc_gains", "al_gain",
-    "gain_quality_correlation", "seed_variance",
+    "gain_quality_correlation",
 ]
 
 SETTING: tuple[str, ...] = ("dataset", "embedder", "k0", "budget", "cycles", "pool_size")
@@ -346,48 +346,3 @@ def gain_quality_correlation(gains: pd.DataFrame, quality: pd.DataFrame, measure
         rows.append((*key, rho, n))
     return pd.DataFrame(rows, columns=[*by, "spearman", "n_points"])
 
-
-def seed_variance(frame: pd.DataFrame, value: str, unit: Sequence[str], *, by: Sequence[str] = (),
-                  seeds_then: int = 5) -> pd.DataFrame:
-    """How much of the spread of unit means is seed noise, and what more seeds would buy.
-
-    A one-way random-effects split of ``value`` (one row per unit and seed): ``within_sd`` is the
-    spread of one seed around its unit's mean (pooled over units), ``between_sd`` the spread of the
-    units' true means (the variance of the unit means less the seed noise left in them, floored at
-    0). An interval over units is as wide as the standard deviation of the unit means, so with
-    ``n`` seeds it scales as ``sqrt(between² + within² / n)``.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        ``unit`` columns, ``by`` columns and ``value``, one row per seed of a unit.
-    value : str
-    unit : sequence of str
-        The columns of the independent unit (a cell: dataset and embedder).
-    by : sequence of str
-        One row per group (e.g. per strategy).
-    seeds_then : int
-        The seed count to compare with.
-
-    Returns
-    -------
-    DataFrame
-        ``by``, ``n_units``, ``seeds`` (mean per unit), ``within_sd``, ``between_sd``, ``seed_share``
-        (share of the variance of a unit mean that is seed noise) and ``width_ratio`` (interval width
-        with ``seeds_then`` seeds over the width now).
-    """
-    require_columns(frame, [*unit, *by, value], "seed_variance")
-    check_int("seeds_then", seeds_then, minimum=1)
-    rows = []
-    for key, grp in (frame.groupby(list(by), sort=True) if by else [((), frame)]):
-        per_unit = grp.groupby(list(unit))[value]
-        n = float(per_unit.count().mean())
-        within = float(per_unit.var(ddof=1).mean())
-        means = float(per_unit.mean().var(ddof=1))
-        between = max(means - within / n, 0.0)
-        now, then = between + within / n, between + within / seeds_then
-        rows.append((*(key if isinstance(key, tuple) else (key,)), per_unit.ngroups, n, np.sqrt(within),
-                     np.sqrt(between), (within / n) / now if now > 0 else np.nan,
-                     np.sqrt(then / now) if now > 0 else np.nan))
-    return pd.DataFrame(rows, columns=[*by, "n_units", "seeds", "within_sd", "between_sd", "seed_share",
-                                       "width_ratio"])

@@ -156,3 +156,32 @@ def test_hovering_a_win_rate_cell_shows_its_value(server, browser):
     assert "beats" in text and "win rate" in text
     assert f"{100 * expected:.1f}%" in text
     assert not problems, "; ".join(problems)
+
+
+def test_the_dataset_menu_swaps_traces_panels_and_titles(browser, tmp_path):
+    import pandas as pd
+
+    from almodules import figures
+
+    curves = pd.DataFrame([{"dataset": f"d{d}", "embedder": f"e{e}", "strategy": s, "n_labeled": n, "mean": 0.5,
+                            "std": 0.1, "n_seeds": 3}
+                           for d in range(5) for e in range(4 if d == 0 else 6) for s in ("random", "badge")
+                           for n in (10, 20)])
+    html = tmp_path / "menu.html"
+    figures.learning_curve_figure(curves).write_html(html, include_plotlyjs=True)  # plotly.js from the package
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(html.as_uri(), wait_until="load")
+
+    def titles():
+        return page.eval_on_selector_all(".annotation-text", "els => els.map(e => e.textContent)")
+
+    def traces():  # plotly draws visible traces only
+        return len(page.query_selector_all(".scatterlayer .trace"))
+
+    assert titles() == ["e0", "e1", "e2", "e3"] and traces() == 4 * 2 * 2  # panels x strategies x (band + line)
+    page.click(".updatemenu-header")
+    page.click(".updatemenu-item-text >> text='dataset: d3'")
+    page.wait_for_timeout(300)
+    assert titles() == [f"e{k}" for k in range(6)] and traces() == 6 * 2 * 2  # d3's six embedders, two rows
+    assert page.eval_on_selector(".updatemenu-header .updatemenu-item-text", "e => e.textContent") == "dataset: d3"
+    page.close()

@@ -116,3 +116,19 @@ def test_bad_inputs_are_refused_by_name():
         verdicts.claim_table(al, al.iloc[:0], al.iloc[:0], pd.concat([quality_table()] * 2))
     with pytest.raises(ConfigError, match="claim_table ips_only"):
         verdicts.claim_table(al, al.drop(columns="select_s"), al.iloc[:0], quality_table())
+
+
+def test_seed_variance_splits_seed_noise_from_cell_spread():
+    rng = np.random.default_rng(0)
+    cells, seeds = 400, 3
+    cell_mean = rng.normal(0, 2.0, cells)  # between-cell sd 2
+    rows = [{"dataset": f"d{c}", "embedder": "e", "strategy": "s", "seed": k, "gain": cell_mean[c] + rng.normal(0, 1.0)}
+            for c in range(cells) for k in range(seeds)]  # seed sd 1
+    out = verdicts.seed_variance(pd.DataFrame(rows), "gain", ["dataset", "embedder"], by=["strategy"])
+    row = out.iloc[0]
+    assert row["n_units"] == cells and row["seeds"] == 3
+    assert abs(row["within_sd"] - 1.0) < 0.05 and abs(row["between_sd"] - 2.0) < 0.2
+    expected_share = (1 / 3) / (4 + 1 / 3)
+    assert abs(row["seed_share"] - expected_share) < 0.02
+    assert abs(row["width_ratio"] - np.sqrt((4 + 1 / 5) / (4 + 1 / 3))) < 0.01
+
