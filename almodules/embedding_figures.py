@@ -16,11 +16,16 @@ from plotly.subplots import make_subplots
 from .plot_style import CLASS_PALETTE, TEMPLATE, facet_grid, faceted, ordered, panel_groups, strategy_color
 from .validation import require_columns
 
-__all__ = ["quality_figure", "gain_quality_figure", "projection_figure"]
+__all__ = ["MAX_BARS", "quality_figure", "gain_quality_figure", "projection_figure"]
+
+
+MAX_BARS = 6
+"""Most embedders :func:`quality_figure` draws as grouped bars; more are drawn as grouped dots."""
 
 
 def quality_figure(quality: pd.DataFrame, measures: Mapping[str, str] | None = None) -> go.Figure:
-    """Grouped bars of embedding-quality measures: one panel per measure, one colour per embedder.
+    """Grouped bars (dots beyond :data:`MAX_BARS` embedders) of embedding-quality measures: one panel
+    per measure, one colour per embedder.
 
     Parameters
     ----------
@@ -33,15 +38,17 @@ def quality_figure(quality: pd.DataFrame, measures: Mapping[str, str] | None = N
     require_columns(quality, ["dataset", "embedder", *measures], "quality_figure")
     fig = make_subplots(rows=1, cols=len(measures), subplot_titles=list(measures.values()), shared_yaxes=True)
     embedders = list(pd.unique(quality["embedder"]))
+    dots = len(embedders) > MAX_BARS  # thin bars with gaps where a dataset lacks an embedder: dots read better
     for j, measure in enumerate(measures, start=1):
         for k, name in enumerate(embedders):
             sub = quality[quality["embedder"] == name]
-            fig.add_trace(go.Bar(x=sub["dataset"], y=sub[measure], name=name, legendgroup=name, showlegend=j == 1,
-                                 marker_color=CLASS_PALETTE[k % len(CLASS_PALETTE)],
-                                 hovertemplate=f"<b>{name}</b> on %{{x}}<br>{measures[measure]} %{{y:.3f}}"
-                                               "<extra></extra>"), row=1, col=j)
-    fig.update_layout(template=TEMPLATE, barmode="group", title_text="Embedding quality on each task",
-                      yaxis_title="test accuracy", yaxis_range=[0, 1])
+            style = dict(x=sub["dataset"], y=sub[measure], name=name, legendgroup=name, showlegend=j == 1,
+                         hovertemplate=f"<b>{name}</b> on %{{x}}<br>{measures[measure]} %{{y:.3f}}<extra></extra>")
+            color = CLASS_PALETTE[k % len(CLASS_PALETTE)]
+            fig.add_trace(go.Scatter(mode="markers", marker=dict(color=color, size=8, symbol=k % 12), **style) if dots
+                          else go.Bar(marker_color=color, **style), row=1, col=j)
+    fig.update_layout(template=TEMPLATE, barmode="group", scattermode="group", title_text="Embedding quality on each task",
+                      yaxis_title="test accuracy", yaxis_range=[0, 1.02])
     return fig
 
 

@@ -6,7 +6,8 @@ dataset; pairs already in the cache are marked so. The grid: the seconds every s
 study took (``wall_s`` in the result store), summed per cell; for a cell not computed yet, the
 median seconds of the same dataset, IPS and strategy in other cells, times the runs it needs.
 
-The plan is the claims chapter's (``book/parameters.yaml``, ``06_claims``) plus ``--extra`` cells.
+The cells are the study's (``book/parameters.yaml``, ``06_claims``) plus ``--extra`` cells; a cell's
+runs are those every chapter of the book needs on it (an extra cell's: the claims chapter's).
 Writes ``benchmarks/results/study_plan.json`` and ``.md``. Run::
 
     ALM_DATA_DIR=../shared/datasets .venv/bin/python benchmarks/study_plan.py --extra health_tweets_10k:glove-50d
@@ -57,13 +58,13 @@ def _is_cached(data, embedder: str) -> bool:
     return load_arrays(cache_path(data.name, embedder, fp), expected, fp) is not None
 
 
-def grid_cost(cells: list[tuple[str, str]]) -> pd.DataFrame:
-    parameters = dict(notebooks.load_book_parameters()["06_claims"])
-    parameters["cells"] = [f"{d}:{e}" for d, e in cells]
-    keywords = {k: v for k, v in parameters.items() if k in chapters.claims_plan.__code__.co_varnames}
-    plan = chapters.claims_plan(**{"datasets": [], "embedders": [], **keywords})
-    configs = plan["al"] + plan["ips"]
-    planned = plan_runs(configs)
+def grid_cost(cells: list[tuple[str, str]], extra: list[str]) -> pd.DataFrame:
+    wanted = set(cells)
+    configs = notebooks.book_configs()
+    if extra:  # cells outside the book: what the claims chapter would run on them
+        claims = {**notebooks.load_book_parameters()["06_claims"], "cells": extra}
+        configs += chapters.plan_configs("claims_plan", {"datasets": [], "embedders": [], **claims})
+    planned = [p for p in plan_runs(configs) if (p.config.dataset, p.config.embedder) in wanted]
     store = ResultStore()
     runs = store.runs()
     if len(runs):
@@ -96,7 +97,7 @@ def main() -> None:
     cells = chapters.embedding_pairs(parameters.get("datasets", []), parameters.get("embedders", []),
                                      list(parameters.get("cells", [])) + list(args.extra))
     embedding = pd.DataFrame([embedding_cost(d, e, args.sample) for d, e in cells])
-    grid = grid_cost(cells)
+    grid = grid_cost(cells, list(args.extra))
     table = embedding.merge(grid, on=["dataset", "embedder"], how="outer")
     RESULTS.mkdir(exist_ok=True)
     result = {"cells": table.to_dict("records"), "cpu_count": os.cpu_count(),
