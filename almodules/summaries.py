@@ -159,7 +159,10 @@ def claim_verdicts(claims: pd.DataFrame) -> Summary:
 def seed_noise(noise: pd.DataFrame) -> Summary:
     """Chapter 6: how much of the between-cell spread is seed noise, and what five seeds would buy."""
     require_columns(noise, ["seed_share", "width_ratio"], "seed_noise")
-    share, ratio = noise["seed_share"], noise["width_ratio"]
+    share, ratio = noise["seed_share"].dropna(), noise["width_ratio"].dropna()
+    if share.empty:
+        line = "Seed noise cannot be measured here: it needs two seeds or more in a cell and two cells or more."
+        return Summary((line,), {"seed_noise": line})
     line = (f"Seed noise is {share.min():.0%}–{share.max():.0%} of the variance of a cell's mean gain "
             f"(median {share.median():.0%}); five seeds would make the intervals over cells "
             f"{1 - ratio.max():.0%}–{1 - ratio.min():.0%} narrower.")

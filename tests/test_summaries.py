@@ -61,3 +61,8 @@ def test_seed_noise_reports_the_share_and_the_narrowing():
     s = summaries.seed_noise(noise)
     assert s.values["seed_noise"] == ("Seed noise is 5%–20% of the variance of a cell's mean gain (median 12%); "
                                       "five seeds would make the intervals over cells 2%–10% narrower.")
+
+
+def test_seed_noise_says_when_one_seed_cannot_measure_it():
+    noise = pd.DataFrame({"strategy": ["a"], "seed_share": [float("nan")], "width_ratio": [float("nan")]})
+    assert "cannot be measured" in summaries.seed_noise(noise).values["seed_noise"]
