@@ -146,6 +146,11 @@ def facet_grid(frame: pd.DataFrame, row: str | None, col: str | None, *, x_title
     for i, j in titles:  # the x title under each panel with no panel below it
         if (i + 1, j) not in titles:
             fig.update_xaxes(title_text=x_title, row=i, col=j)
+    for i in range(1, n_rows + 1):  # no empty frames where a dataset lacks an embedder
+        for j in range(1, n_cols + 1):
+            if (i, j) not in titles:
+                fig.update_xaxes(visible=False, row=i, col=j)
+                fig.update_yaxes(visible=False, row=i, col=j)
     fig.update_yaxes(title_text=y_title, col=1)
     return fig, panels
 
@@ -191,9 +196,11 @@ def dataset_menu(figures: Mapping[object, go.Figure], *, label: str | None = "da
     buttons = []
     for n, ((name, _), spec) in enumerate(zip(items, specs)):
         layout = {"annotations": spec.get("annotations", []), "shapes": spec.get("shapes", []),
-                  "height": spec.get("height"), "title": spec.get("title", {}), **{a: spec.get(a, {"visible": False}) for a in axes}}
+                  "height": spec.get("height"), "title": spec.get("title", {}),
+                  **{a: spec.get(a, _hidden_axis(a)) for a in axes}}
         visible = [v if o == n else False for o, v in zip(owner, shown)]
-        buttons.append(dict(label=f"{label}: {name}" if label else str(name), method="update", args=[{"visible": visible}, layout]))
+        buttons.append(dict(label=f"{label}: {name}" if label else str(name), method="update",
+                            args=[{"visible": visible}, layout]))
     out.update_layout(buttons[0]["args"][1])
     for trace, v in zip(out.data, buttons[0]["args"][0]["visible"]):
         trace.visible = v
@@ -201,6 +208,14 @@ def dataset_menu(figures: Mapping[object, go.Figure], *, label: str | None = "da
                                         x=0, xanchor="left", y=1.0, yanchor="bottom", pad=dict(b=30))],
                       margin=dict(t=140))
     return out
+
+
+def _hidden_axis(name: str) -> dict:
+    """An axis a menu entry does not use: hidden, anchored to its own partner in a corner. (A bare
+    ``{"visible": False}`` anchors it to the first subplot, and plotly.js then draws no trace at all.)"""
+    number = name[5:]
+    partner = ("y" if name.startswith("x") else "x") + number
+    return {"visible": False, "anchor": partner, "domain": [0.0, 0.001]}
 
 
 def band_lines(frame: pd.DataFrame, *, x: str, color: str, title: str, y_title: str, x_title: str,

@@ -208,3 +208,13 @@ def test_a_long_table_over_datasets_is_one_dataset_at_a_time():
     assert [b.label for b in menu.buttons] == ["dataset: a", "dataset: b", "dataset: c"]
     assert list(fig.data[1].cells.values[1]) == [f"{v:.1f}" for v in range(20, 40)]
     assert not figures.table_figure(frame.head(40)).layout.updatemenus
+
+
+def test_axes_a_dataset_lacks_are_hidden_on_their_own_anchor():
+    # a hidden axis anchored to the first subplot (plotly's default) stops plotly.js drawing any line
+    fig = figures.learning_curve_figure(_curves(4, 5).pipe(lambda f: pd.concat(
+        [f, _curves(1, 11).assign(dataset="z")])))
+    first_layout = fig.layout.updatemenus[0].buttons[0].args[1]
+    assert first_layout["xaxis12"] == {"visible": False, "anchor": "y12", "domain": [0.0, 0.001]}
+    assert first_layout["yaxis9"]["anchor"] == "x9"
+    assert not fig.layout.xaxis6.visible  # an empty slot of the grid is not framed
