@@ -252,3 +252,14 @@ def test_datasets_given_on_the_command_line_replace_the_books_cells():
     assert notebooks.merge_parameters(book, {"seeds": [0]}) == {**book, "seeds": [0]}
     given = {"datasets": ["trec6"], "cells": ["trec6:tfidf-svd"]}
     assert notebooks.merge_parameters(book, given) == {**book, **given}
+
+
+def test_each_chapter_hands_its_cells_to_its_plan():
+    # the grid plans a chapter's runs with chapters.<plan>(**parameters); the notebook must call it the same way
+    for name in notebooks.notebook_names():
+        text = (notebooks.notebooks_dir() / f"{name}.md").read_text(encoding="utf-8")
+        plan = re.search(r"^  plan: (\w+)", text, re.M)
+        if plan is None or "cells" not in notebooks.notebook_parameters(name):
+            continue
+        call = re.search(rf"chapters\.{plan.group(1)}\((.*?)\)\n", text, re.S)
+        assert call and "cells=cells" in call.group(1), name
