@@ -29,6 +29,7 @@ from .validation import ConfigError, check_choice, check_int
 __all__ = [
     "IPS_STUDY_K0", "as_list", "embedding_pairs", "mteb_table", "fully_supervised", "al_configs", "ips_study_configs", "capped_k0", "tyrogue_r_configs",
     "latency_configs", "tyrogue_plan", "claims_plan", "properties_plan", "labeling_plan", "PLANS", "plan_configs", "param_labels", "relabel",
+    "CELL_LISTS", "merge_parameters",
 ]
 
 IPS_STUDY_K0: tuple[int, ...] = (20, 50, 100, 200, 300, 500, 1000, 2000, 5000)
@@ -286,3 +287,19 @@ def relabel(cycles: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
     mapped = out["config_hash"].map(labels)
     out["strategy"] = mapped.where(mapped.notna(), out["strategy"])
     return out
+
+
+CELL_LISTS: tuple[str, ...] = ("cells", "r_cells")
+"""Book parameters that list a chapter's cells; ``datasets`` or ``embedders`` given without ``cells``
+replace them (the chapter then runs on every dataset × embedder given)."""
+
+
+def merge_parameters(book: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """A chapter's parameters: ``book``'s (``book/parameters.yaml``) overridden by ``given``.
+
+    ``datasets`` or ``embedders`` in ``given`` without ``cells`` drop the book's cell lists
+    (:data:`CELL_LISTS`): ``-p datasets "[trec6]"`` means trec6, not the book's 52 cells.
+    """
+    if {"datasets", "embedders"} & set(given) and "cells" not in given:
+        book = {k: v for k, v in book.items() if k not in CELL_LISTS}
+    return {**book, **given}

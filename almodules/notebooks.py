@@ -34,8 +34,8 @@ from .validation import ConfigError, check_choice, parse_yaml
 
 __all__ = [
     "NotebookError", "notebooks_dir", "executed_dir", "notebook_names", "notebook_defaults", "notebook_parameters",
-    "chapter_configs", "book_configs", "parse_parameter_value", "load_book_parameters", "CELL_LISTS",
-    "merge_parameters", "run_notebooks", "build_book",
+    "chapter_configs", "book_configs", "parse_parameter_value", "load_book_parameters", "run_notebooks",
+    "build_book",
 ]
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -172,22 +172,6 @@ def _split_parameters(names: Sequence[str], parameters: Mapping[str, Any]) -> di
     return {n: {k: v for k, v in parameters.items() if k in declared[n]} for n in names}
 
 
-CELL_LISTS: tuple[str, ...] = ("cells", "r_cells")
-"""Book parameters that list a chapter's cells; ``datasets`` or ``embedders`` given without ``cells``
-replace them (the chapter then runs on every dataset × embedder given)."""
-
-
-def merge_parameters(book: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
-    """A chapter's parameters: ``book``'s (``book/parameters.yaml``) overridden by ``given``.
-
-    ``datasets`` or ``embedders`` in ``given`` without ``cells`` drop the book's cell lists
-    (:data:`CELL_LISTS`): ``-p datasets "[trec6]"`` means trec6, not the book's 52 cells.
-    """
-    if {"datasets", "embedders"} & set(given) and "cells" not in given:
-        book = {k: v for k, v in book.items() if k not in CELL_LISTS}
-    return {**book, **given}
-
-
 def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[str, Any] | None = None,
                   output_dir: str | os.PathLike | None = None, *, per_notebook: Mapping[str, Mapping] | None = None,
                   progress: bool = True, timeout: int | None = None) -> list[Path]:
@@ -231,7 +215,7 @@ def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[s
             check_choice(f"parameter of notebook {name}", key, declared)
     for i, name in enumerate(selected, start=1):
         nb = _read(name)
-        params = merge_parameters(per_notebook.get(name, {}), split[name])
+        params = chapters.merge_parameters(per_notebook.get(name, {}), split[name])
         out = out_dir / f"{name}.ipynb"
         if progress:
             shown = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "defaults"

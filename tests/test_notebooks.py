@@ -248,10 +248,10 @@ def test_student_notebooks_keep_the_exercises_and_leave_out_the_solutions(tmp_pa
 
 def test_datasets_given_on_the_command_line_replace_the_books_cells():
     book = {"cells": ["bbc_news:tfidf-svd", "trec6:glove-50d"], "r_cells": ["bbc_news:tfidf-svd"], "seeds": [0, 1, 2]}
-    assert notebooks.merge_parameters(book, {"datasets": ["trec6"]}) == {"seeds": [0, 1, 2], "datasets": ["trec6"]}
-    assert notebooks.merge_parameters(book, {"seeds": [0]}) == {**book, "seeds": [0]}
+    assert chapters.merge_parameters(book, {"datasets": ["trec6"]}) == {"seeds": [0, 1, 2], "datasets": ["trec6"]}
+    assert chapters.merge_parameters(book, {"seeds": [0]}) == {**book, "seeds": [0]}
     given = {"datasets": ["trec6"], "cells": ["trec6:tfidf-svd"]}
-    assert notebooks.merge_parameters(book, given) == {**book, **given}
+    assert chapters.merge_parameters(book, given) == {**book, **given}
 
 
 def test_each_chapter_hands_its_cells_to_its_plan():
