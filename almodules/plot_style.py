@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
-import math
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -192,7 +190,7 @@ def dataset_menu(figures: Mapping[object, go.Figure], *, label: str | None = "da
         for trace in fig.data:
             owner.append(n)
             shown.append(True if trace.visible is None else trace.visible)  # keeps "legendonly"
-            out.add_trace(trace)
+            out.add_trace(trace.update(visible=shown[-1] if n == 0 else False))
     buttons = []
     for n, ((name, _), spec) in enumerate(zip(items, specs)):
         layout = {"annotations": spec.get("annotations", []), "shapes": spec.get("shapes", []),
@@ -202,8 +200,6 @@ def dataset_menu(figures: Mapping[object, go.Figure], *, label: str | None = "da
         buttons.append(dict(label=f"{label}: {name}" if label else str(name), method="update",
                             args=[{"visible": visible}, layout]))
     out.update_layout(buttons[0]["args"][1])
-    for trace, v in zip(out.data, buttons[0]["args"][0]["visible"]):
-        trace.visible = v
     out.update_layout(updatemenus=[dict(type="dropdown", buttons=buttons, direction="down", showactive=True,
                                         x=0, xanchor="left", y=1.0, yanchor="bottom", pad=dict(b=30))],
                       margin=dict(t=140))
