@@ -2,13 +2,20 @@
 
 Frozen text embeddings are computed once and cached; an active-learning (AL) run selects an
 initial pool, then alternates fitting a logistic-regression probe, evaluating it on the test
-split and querying a batch from the unlabeled pool. Runs are stored by config hash, grids of
-runs execute locally or on a Dask cluster, and analysis / figure functions feed the book.
+split and querying a batch from the unlabeled pool. Runs are stored by run key, grids of runs
+execute locally or on a Dask cluster, and analysis and figure functions feed the book.
 
-Submodules are imported lazily by their users; importing ``almodules`` itself is cheap and has
-no side effects.
+The subpackages follow the data flow, each importing only from those before it:
+``core`` -> ``datasets`` -> ``embeddings`` -> ``engine`` -> ``results`` -> ``study`` -> ``figures``
+-> ``labeling`` -> ``chapters``; ``commands`` and ``cli`` sit on top. Importing ``almodules`` itself
+is cheap; its one effect is that the flat module paths of release 0.1 keep working, with a
+deprecation warning (:mod:`almodules.moved`).
 """
 
-__version__ = "0.1.0"
+from almodules import moved
+
+__version__ = "0.2.0"
 
 __all__ = ["__version__"]
+
+moved.install()

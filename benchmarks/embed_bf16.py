@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from almodules.datasets import load_dataset
-from almodules.derived_embedders import derived_spec
-from almodules.embedders import EMBEDDERS
-from almodules.encoders import load_encoder
-from almodules.model_files import model_dir
-from almodules.pooling import l2_normalize
+from almodules.datasets.loading import load_dataset
+from almodules.embeddings.derived import derived_spec
+from almodules.embeddings.encoders import load_encoder
+from almodules.embeddings.model_files import model_dir
+from almodules.embeddings.pooling import l2_normalize
+from almodules.embeddings.registry import EMBEDDERS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from almodules.datasets import load_dataset
-from almodules.embedders import EMBEDDERS
-from almodules.encoders import load_encoder
-from almodules.model_files import is_available, model_dir
-from almodules.pooling import l2_normalize
+from almodules.datasets.loading import load_dataset
+from almodules.embeddings.encoders import load_encoder
+from almodules.embeddings.model_files import is_available, model_dir
+from almodules.embeddings.pooling import l2_normalize
+from almodules.embeddings.registry import EMBEDDERS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODEL = "all-minilm-l6-v2"

@@ -9,14 +9,14 @@ median of the later ones, and the peak resident memory during the queries (``VmH
 reset, minus the resident memory before them).
 
 Every (pool size, strategy group) runs in its own worker process; ours and scikit-activeml's
-implementation (``almodules.strategies.skactiveml_bridge.reference_select``) run one after the
+implementation (``almodules.engine.strategies.skactiveml_bridge.reference_select``) run one after the
 other in that process, on the same pool. scikit-activeml is skipped where its own memory model
 says it cannot fit (Badge's N x C*D float64 gradient embeddings, ProbCover's N x N distance
 matrix), a query of it that runs over ``--reference-cap`` seconds is killed and reported, and its
 later queries stop once they have used ``--reference-total`` seconds.
 
 Then one whole 20-cycle run per strategy on a Banking77-sized synthetic task (10,000 pool x 768,
-3,080 test, 77 classes, B = 5,000, k0 = 77, b = 246) through ``almodules.experiment``, reporting
+3,080 test, 77 classes, B = 5,000, k0 = 77, b = 246) through ``almodules.engine.experiment``, reporting
 where the time goes (probe fit, pool inference, selection).
 
 Writes ``benchmarks/results/strategies.json`` and ``strategies.md`` (``strategies-quick.*`` with
@@ -106,9 +106,9 @@ def _reference_memory(name: str, n: int, n_unlabeled: int, d: int, n_classes: in
 
 def worker(spec: dict) -> None:
     """Run the queries of ``spec["strategies"]`` on one pool, printing one JSON event per line."""
-    from almodules.probe import LinearProbe
-    from almodules.strategies import PoolState, select_batch
-    from almodules.strategies.skactiveml_bridge import REFERENCE_STRATEGIES, reference_select
+    from almodules.engine.probe import LinearProbe
+    from almodules.engine.strategies import PoolState, select_batch
+    from almodules.engine.strategies.skactiveml_bridge import REFERENCE_STRATEGIES, reference_select
 
     if spec["reference"]:
         import skactiveml.pool  # noqa: F401  (imported before the clock: it pulls in torch)
@@ -168,9 +168,9 @@ def worker(spec: dict) -> None:
 
 
 def engine_worker(spec: dict) -> None:
-    """One whole AL run through ``almodules.experiment``; prints where the time went."""
-    from almodules.config import RunConfig
-    from almodules.experiment import RunInputs, execute_run
+    """One whole AL run through ``almodules.engine.experiment``; prints where the time went."""
+    from almodules.engine.config import RunConfig
+    from almodules.engine.experiment import RunInputs, execute_run
 
     n_train, n_test = spec["n_train"], spec["n_test"]
     X, y = make_pool(n_train + n_test, spec["d"], spec["n_classes"], spec["seed"])
@@ -467,7 +467,7 @@ def parse_sizes(text: str) -> list[tuple[int, int, bool]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from almodules.strategies import QUERY_STRATEGIES, STRATEGIES
+    from almodules.engine.strategies import QUERY_STRATEGIES, STRATEGIES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 2 repeats, a tiny engine run")

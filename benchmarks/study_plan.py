@@ -23,13 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from almodules import chapters, notebooks
-from almodules.datasets import load_dataset
-from almodules.embedders import EMBEDDERS
-from almodules.embeddings import embed_texts, embedding_fingerprint
-from almodules.embedding_cache import cache_path, load_arrays
-from almodules.grid import plan_runs
-from almodules.store import ResultStore
+from almodules.chapters import execution as notebooks
+from almodules.chapters import plans as chapters
+from almodules.datasets.loading import load_dataset
+from almodules.embeddings.cache import cache_path, load_arrays
+from almodules.embeddings.compute import embed_texts, embedding_fingerprint
+from almodules.embeddings.registry import EMBEDDERS
+from almodules.results.grid import plan_runs
+from almodules.results.store import ResultStore
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

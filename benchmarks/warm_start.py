@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from almodules.config import RunConfig
-from almodules.experiment import RunInputs, execute_run
+from almodules.engine.config import RunConfig
+from almodules.engine.experiment import RunInputs, execute_run
 
 
 def synthetic_inputs(n_train: int, n_test: int, n_classes: int, dim: int, noise: float = 0.2,

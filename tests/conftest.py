@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from engine_fakes import registered
 
 
@@ -17,8 +16,8 @@ def blob_registry():
 @pytest.fixture
 def register():
     """``register(spec)`` adds a DatasetSpec or EmbedderSpec to its registry for one test."""
-    from almodules.dataset_registry import DatasetSpec, register_dataset, unregister_dataset
-    from almodules.embedders import register_embedder, unregister_embedder
+    from almodules.datasets.registry import DatasetSpec, register_dataset, unregister_dataset
+    from almodules.embeddings.registry import register_embedder, unregister_embedder
 
     undo = []
 
@@ -39,8 +38,9 @@ def register():
 @pytest.fixture
 def registry_loaders(blob_registry, monkeypatch):
     """The default loader finds the blobs: the engine's dataset and embedding calls are redirected."""
-    import almodules.experiment as experiment
     from engine_fakes import blobs, load_blobs
+
+    import almodules.engine.experiment as experiment
 
     monkeypatch.setattr(experiment, "load_dataset", lambda name: blobs(name)[0])
     monkeypatch.setattr(experiment, "embed_dataset", lambda data, emb: blobs(data.name)[1])

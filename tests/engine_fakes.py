@@ -18,10 +18,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from almodules.dataset_registry import DatasetSpec, register_dataset, unregister_dataset
-from almodules.embedders import EmbedderSpec, register_embedder, unregister_embedder
-from almodules.config import RunConfig
-from almodules.experiment import RunInputs, RunResult, load_inputs, run_experiment
+from almodules.datasets.registry import DatasetSpec, register_dataset, unregister_dataset
+from almodules.embeddings.registry import EmbedderSpec, register_embedder, unregister_embedder
+from almodules.engine.config import RunConfig
+from almodules.engine.experiment import RunInputs, RunResult, load_inputs, run_experiment
 
 #: name -> (budget, n_classes, n_train, n_test, dim, spread, data seed)
 BLOBS = {
@@ -95,8 +95,8 @@ def run(cfg: RunConfig, name: str = "blobs", **kw) -> RunResult:
 
 GRID_SCRIPT = """
 import pickle, sys
-from almodules.grid import run_grid
-from almodules.store import ResultStore
+from almodules.results.grid import run_grid
+from almodules.results.store import ResultStore
 from engine_fakes import load_blobs, registered
 configs = pickle.load(open(sys.argv[1], "rb"))
 with registered():

@@ -8,19 +8,19 @@ import math
 
 import pandas as pd
 import pytest
+from engine_fakes import EMBEDDER, load_blobs
 
 from almodules.cli import main
-from almodules.config import RunConfig
-from almodules.dataset_registry import DatasetSpec
-from almodules.dataset_checks import DataWarning
-from almodules.datasets import load_dataset
-from almodules.embedders import get_embedder
-from almodules.embeddings import embed_texts
-from almodules.grid import expand_grid, get_or_run, run_grid
-from almodules.reproduce import verify_runs
-from almodules.store import ResultStore
-from almodules.validation import ConfigError
-from engine_fakes import EMBEDDER, load_blobs
+from almodules.core.validation import ConfigError
+from almodules.datasets.checks import DataWarning
+from almodules.datasets.loading import load_dataset
+from almodules.datasets.registry import DatasetSpec
+from almodules.embeddings.compute import embed_texts
+from almodules.embeddings.registry import get_embedder
+from almodules.engine.config import RunConfig
+from almodules.results.grid import expand_grid, get_or_run, run_grid
+from almodules.results.store import ResultStore
+from almodules.study.reproduce import verify_runs
 
 RUN = ["run", "--dataset", "blobs", "--embedder", EMBEDDER, "--cycles", "2", "--budget", "10"]
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from engine_fakes import EMBEDDER
 
 from almodules.cli import build_parser, main
-from almodules.strategies import IPS_STRATEGIES, QUERY_STRATEGIES
-from almodules.store import ResultStore
-from engine_fakes import EMBEDDER
+from almodules.engine.strategies import IPS_STRATEGIES, QUERY_STRATEGIES
+from almodules.results.store import ResultStore
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from tiny_transformers import tiny_encoder
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from almodules.dataset_registry import DATASETS, DatasetSpec, register_dataset, unregister_dataset
-from almodules.embedders import EMBEDDERS, EmbedderSpec, register_embedder, unregister_embedder
-from almodules.encoders import ENCODERS
-from almodules.validation import ConfigError, NumberRule, check_int, check_number
+from almodules.core.validation import ConfigError, NumberRule, check_int, check_number
+from almodules.datasets.registry import DATASETS, DatasetSpec, register_dataset, unregister_dataset
+from almodules.embeddings.encoders import ENCODERS
+from almodules.embeddings.registry import EMBEDDERS, EmbedderSpec, register_embedder, unregister_embedder
 
 
 def test_a_registered_dataset_is_usable_by_name_until_removed():

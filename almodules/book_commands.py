@@ -1,0 +1,87 @@
+"""What the commands on the book do (grid, notebooks, book, advise, student-notebooks): handlers of :mod:`almodules.cli`.
+
+Apart from :mod:`almodules.commands` because they need the chapters' layer (jupytext, papermill),
+which the commands on data and runs need not wait for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from almodules.chapters.advice import print_advice
+from almodules.chapters.execution import build_book, run_notebooks
+from almodules.chapters.parameters import (
+    NotebookError,
+    book_configs,
+    notebook_defaults,
+    notebook_names,
+    parse_parameter_value,
+)
+from almodules.chapters.student_copies import write_student_notebooks
+from almodules.commands import print_json
+from almodules.core.validation import ConfigError
+from almodules.results.grid import load_grid, plan_runs, run_grid
+from almodules.results.store import ResultStore
+
+__all__ = ["cmd_grid", "cmd_notebooks", "cmd_advise", "cmd_student_notebooks", "cmd_book"]
+
+
+def cmd_grid(args: argparse.Namespace) -> int:
+    if (args.grid is None) == (not args.book):
+        raise ConfigError("give either a grid file or --book (every run of the committed book), not both")
+    configs = book_configs() if args.book else load_grid(args.grid)
+    source = "the book (book/parameters.yaml)" if args.book else args.grid
+    store = ResultStore()
+    if args.dry_run:
+        planned = plan_runs(configs)
+        new = len(store.missing(p.run_key for p in planned))
+        counts, verb = {"runs": len(planned), "new": new, "stored": len(planned) - new}, "to compute"
+    else:
+        done = run_grid(configs, executor=args.executor, scheduler=args.scheduler, workers=args.workers,
+                        store=store, progress=not args.json)
+        counts, verb = {"runs": len(configs), "computed": len(done), "stored": len(configs) - len(done)}, "computed"
+    if args.json:
+        print_json({"source": source, **counts, "store": str(store.root)})
+    else:
+        print(f"{counts['runs']} runs in {source}: {counts['runs'] - counts['stored']} {verb}, {counts['stored']} "
+              f"already stored in {store.root}" + (" (dry run: nothing computed)" if args.dry_run else ""))
+    return 0
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    if args.list:
+        records = [{"notebook": name, "parameters": notebook_defaults(name)} for name in notebook_names()]
+        if args.json:
+            print_json(records)
+        else:
+            for record in records:
+                print(record["notebook"])
+                for key, value in record["parameters"].items():
+                    print(f"    {key} = {value!r}")
+        return 0
+
+    parameters = {key: parse_parameter_value(value) for key, value in args.parameter or []}
+    try:
+        run_notebooks(only=args.only, parameters=parameters, output_dir=args.output_dir)
+    except NotebookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+def cmd_advise(args: argparse.Namespace) -> int:
+    return print_advice(args.dataset, args.embedder, k=args.k, initial_labels=args.initial_labels, as_json=args.json)
+
+def cmd_student_notebooks(args: argparse.Namespace) -> int:
+    written = write_student_notebooks(args.outdir)
+    print(f"{len(written)} notebooks without solutions in {args.outdir}")
+    return 0
+
+def cmd_book(args: argparse.Namespace) -> int:
+    parameters = {key: parse_parameter_value(value) for key, value in args.parameter or []}
+    try:
+        build_book(parameters=parameters, book_parameters=args.book_parameters, only=args.only,
+                   execute=not args.no_execute)
+    except NotebookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,14 @@
+"""The AL engine: a run's config, the probe, the query and initial-pool strategies, and the cycle that runs them."""
+
+from almodules.engine.probe import ProbeParams, LinearProbe
+from almodules.engine.strategies import (PoolState, StrategySpec, STRATEGIES, QUERY_STRATEGIES, IPS_STRATEGIES,
+                                         get_strategy, select_batch)
+from almodules.engine.config import (DEFAULT_CYCLES, DEFAULT_LABELS_PER_CLASS_PER_CYCLE, DefaultBudgetWarning,
+                                     ENGINE_VERSION, KEY_COLUMNS, RunConfig, complete_params)
+from almodules.engine.experiment import (RunInputs, RunResult, registered_fingerprints, load_inputs, run_experiment,
+                                         execute_run)
+
+__all__ = ['ProbeParams', 'LinearProbe', 'PoolState', 'StrategySpec', 'STRATEGIES', 'QUERY_STRATEGIES',
+           'IPS_STRATEGIES', 'get_strategy', 'select_batch', 'DEFAULT_CYCLES', 'DEFAULT_LABELS_PER_CLASS_PER_CYCLE',
+           'DefaultBudgetWarning', 'ENGINE_VERSION', 'KEY_COLUMNS', 'RunConfig', 'complete_params', 'RunInputs',
+           'RunResult', 'registered_fingerprints', 'load_inputs', 'run_experiment', 'execute_run']

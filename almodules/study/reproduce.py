@@ -1,0 +1,137 @@
+"""Check that stored runs reproduce: recompute them and compare picks, accuracies and conclusions.
+
+The result store serves a run by its key (config, data, embeddings, code), so it trusts that the
+same key gives the same run. :func:`verify_runs` tests that trust: it recomputes stored runs into
+a scratch store (through :func:`almodules.results.grid.run_grid`, so on any executor) and compares them
+cycle by cycle with the stored ones, on three levels:
+
+* ``reproduced``: every cycle picked the same points (bit identity, expected on the machine kind
+  that computed the run: same CPU, same BLAS kernels);
+* ``within_tolerance``: every cycle's accuracy within ``tolerance`` of the stored one (expected
+  across machines: other BLAS kernels change the last bits, and a strategy facing a near-tie
+  may then pick another point);
+* :func:`ranking_changes`: whether the order of strategies by AUC within each compared group
+  (dataset, embedder, IPS, seed, setting) changes, i.e. whether a chapter's conclusion would.
+
+A stored run whose key no longer matches its config on the data registered now (the data or
+the embedder changed since) is ``stale``: it is not recomputed, and no grid serves it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from almodules.core.validation import check_number
+from almodules.engine.config import RunConfig
+from almodules.results.grid import plan_runs, run_grid
+from almodules.results.store import ResultStore
+from almodules.study.analysis import SETTING, area_under_curve
+
+__all__ = ["verify_runs", "ranking_changes", "VERIFY_COLUMNS", "DEFAULT_TOLERANCE"]
+
+DEFAULT_TOLERANCE = 0.01
+"""Largest per-cycle accuracy difference that still counts as agreeing across machines."""
+
+VERIFY_COLUMNS: tuple[str, ...] = (
+    "run_key", "dataset", "embedder", "ips", "strategy", "seed", "stale", "reproduced", "first_divergent_cycle",
+    "max_accuracy_diff", "within_tolerance", "stored_auc", "recomputed_auc")
+"""Columns of :func:`verify_runs`' table."""
+
+
+def verify_runs(run_keys: Iterable[str], *, store: ResultStore | None = None, tolerance: float = DEFAULT_TOLERANCE,
+                executor: str = "local", workers: int | None = None, scheduler=None, progress: bool = True,
+                loader=None) -> pd.DataFrame:
+    """Recompute the stored runs ``run_keys`` and compare them with what is stored.
+
+    Parameters
+    ----------
+    run_keys : iterable of str
+        Keys of stored runs (e.g. a sample of ``store.runs()["run_key"]``).
+    store : ResultStore, optional
+        The store to check (default: the result directory's). It is only read.
+    tolerance : float
+        Largest accuracy difference that counts as agreement (``within_tolerance``).
+    executor, workers, scheduler, progress, loader
+        As for :func:`almodules.results.grid.run_grid`.
+
+    Returns
+    -------
+    DataFrame
+        One row per run (:data:`VERIFY_COLUMNS`); the comparison columns are empty for stale runs.
+    """
+    tolerance = check_number("tolerance", tolerance, minimum=0)
+    store = store or ResultStore()
+    keys = list(dict.fromkeys(run_keys))
+    before = store.load(keys)
+    runs = store.runs(run_key=keys)
+    configs = {k: RunConfig.from_dict(text) for k, text in zip(runs["run_key"], runs["config"])}
+    extra = {} if loader is None else {"loader": loader}
+    planned = {p.config.config_hash: p.run_key for p in plan_runs(configs.values(), **extra)}
+    current = [k for k in keys if planned[configs[k].config_hash] == k]
+    again = pd.DataFrame(columns=before.columns)
+    if current:
+        with tempfile.TemporaryDirectory(prefix="alm-verify-") as tmp:
+            scratch = ResultStore(tmp)
+            run_grid([configs[k] for k in current], executor=executor, workers=workers, scheduler=scheduler,
+                     store=scratch, progress=progress, **extra)
+            again = scratch.load(current)
+    auc_before, auc_again = _auc_by_key(before), _auc_by_key(again)
+    rows = []
+    for key in keys:
+        config = configs[key]
+        row = {**{k: getattr(config, k) for k in ("dataset", "embedder", "ips", "strategy", "seed")},
+               "run_key": key, "stale": key not in current, "stored_auc": auc_before.get(key)}
+        if key in current:
+            old, new = before[before["run_key"] == key], again[again["run_key"] == key]
+            diverged = [int(c) for c, a, b in zip(old["cycle"], old["selected"], new["selected"])
+                        if not np.array_equal(a, b)]
+            diff = float(np.max(np.abs(old["accuracy"].to_numpy() - new["accuracy"].to_numpy())))
+            row.update(reproduced=not diverged, first_divergent_cycle=diverged[0] if diverged else pd.NA,
+                       # 1e-12: a difference of exactly the tolerance (one test example) stays within it
+                       max_accuracy_diff=diff, within_tolerance=diff <= tolerance + 1e-12,
+                       recomputed_auc=auc_again.get(key))
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(VERIFY_COLUMNS))
+    return frame.astype({"first_divergent_cycle": "Int64"})
+
+
+def _auc_by_key(cycles: pd.DataFrame) -> dict[str, float]:
+    if cycles.empty:
+        return {}
+    auc = area_under_curve(cycles.assign(strategy=cycles["run_key"]))
+    return dict(zip(auc["strategy"], auc["auc"]))
+
+
+def ranking_changes(table: pd.DataFrame, store: ResultStore | None = None) -> pd.DataFrame:
+    """Groups of verified runs whose strategy order by AUC differs between stored and recomputed.
+
+    A group is the runs of :func:`verify_runs`' ``table`` that a chapter compares with each
+    other: same dataset, embedder, IPS, seed and setting, at least two strategies.
+
+    Returns
+    -------
+    DataFrame
+        One row per group with at least two recomputed strategies: the group's columns,
+        ``stored_order`` and ``recomputed_order`` (strategies, best first) and ``changed``.
+    """
+    store = store or ResultStore()
+    done = table[~table["stale"].astype(bool) & table["recomputed_auc"].notna()]
+    if done.empty:
+        return pd.DataFrame(columns=["dataset", "embedder", "ips", "seed", "stored_order", "recomputed_order",
+                                     "changed"])
+    settings = store.cycles(run_key=list(done["run_key"]), cycle=0)[["run_key", *SETTING[2:]]]
+    merged = done.merge(settings, on="run_key")
+    rows = []
+    for group, runs in merged.groupby(["dataset", "embedder", "ips", "seed", *SETTING[2:]], dropna=False):
+        if runs["strategy"].nunique() < 2:
+            continue
+        stored = list(runs.sort_values("stored_auc", ascending=False, kind="stable")["strategy"])
+        recomputed = list(runs.sort_values("recomputed_auc", ascending=False, kind="stable")["strategy"])
+        rows.append({"dataset": group[0], "embedder": group[1], "ips": group[2], "seed": group[3],
+                     "stored_order": stored, "recomputed_order": recomputed, "changed": stored != recomputed})
+    return pd.DataFrame(rows, columns=["dataset", "embedder", "ips", "seed", "stored_order", "recomputed_order",
+                                       "changed"])

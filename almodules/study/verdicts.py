@@ -1,0 +1,269 @@
+"""The two papers' claims, each measured on the stored runs and given a verdict by a stated rule.
+
+Every claim of :data:`CLAIMS` quotes what a paper says, names what is measured, and computes one
+value per independent unit: a **cell** (dataset × embedder; its seeds share a pool, so they are
+paired inside the cell and never counted as independent) or, for claims about embedding quality,
+a **dataset** (the embedders of one dataset are compared with each other, so dataset difficulty is
+not mistaken for embedding quality). The claim's effect is a statistic of those values (their mean,
+unless the claim says otherwise) with a 95 % percentile interval from a bootstrap over the units.
+
+Verdict rule (:func:`verdict`): with fewer units than the claim needs (:data:`MINCELLS` cells or
+:data:`MIN_DATASETS` datasets), *inconclusive*; otherwise *reproduced* when the whole interval lies
+on the claimed side of the claim's threshold, *not reproduced* when the whole interval lies on the
+other side, and *inconclusive* when the interval contains the threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from almodules.core.validation import ConfigError, check_int, require_columns
+from almodules.study import claim_measures as m
+from almodules.study.analysis import SETTING
+from almodules.study.claim_measures import CELL, PAPER_STRATEGIES, Evidence
+
+__all__ = [
+    "PAPER_STRATEGIES", "MINCELLS", "MIN_DATASETS", "VERDICTS", "Claim", "CLAIMS", "bootstrap_interval",
+    "seed_variance", "verdict", "claim_table",
+]
+
+MINCELLS = 8
+"""Fewest dataset × embedder cells a verdict on a per-cell claim needs."""
+
+MIN_DATASETS = 5
+"""Fewest datasets a verdict on an embedding-quality claim needs."""
+
+VERDICTS: tuple[str, ...] = ("reproduced", "not reproduced", "inconclusive")
+
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of a paper and how this project measures it.
+
+    Attributes
+    ----------
+    key : str
+        Short identifier.
+    paper : str
+        Citation key in ``book/references.bib``.
+    where : str
+        Where the paper says it.
+    statement : str
+        What the paper claims.
+    measure : str
+        What is measured, in words, with the threshold it is compared with.
+    unit : {"cell", "dataset"}
+        The independent unit the bootstrap resamples.
+    threshold : float
+        The value the effect must exceed (``direction=1``) or stay below (``direction=-1``).
+    direction : {1, -1}
+    values : callable
+        ``values(evidence) -> DataFrame`` with the unit's columns and a ``value`` column (one row
+        per unit), or the rows a ``statistic`` needs.
+    statistic : callable, optional
+        ``statistic(frame) -> float`` on (a bootstrap resample of) the ``values`` frame; default the
+        mean of ``value``.
+    """
+
+    key: str
+    paper: str
+    where: str
+    statement: str
+    measure: str
+    unit: str
+    threshold: float
+    direction: int
+    values: Callable[["Evidence"], pd.DataFrame]
+    statistic: Callable[[pd.DataFrame], float] | None = None
+
+    def effect(self, frame: pd.DataFrame) -> float:
+        """The claim's statistic on ``frame``."""
+        return float(self.statistic(frame)) if self.statistic else float(frame["value"].mean())
+
+
+_RAUCH = "rauch2025nofreelunch"
+_MAEKAWA = "maekawa2022tyrogue"
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("ips_small_k0", _RAUCH, "Fig. 1; abstract",
+          "A diversity-based initial pool (TypiClust) boosts performance in early AL iterations.",
+          "IPS study, k0 <= 100: accuracy of the TypiClust initial pool minus the random one, paired per seed; "
+          "mean over cells > 0", "cell", 0.0, 1, m.ips_small_k0),
+    Claim("ips_fades_with_k0", _RAUCH, "Fig. 1",
+          "The advantage of a diverse initial pool is largest for small initial pools.",
+          "the TypiClust − random gap at k0 <= 100 minus the gap at k0 >= 1000; mean over cells > 0",
+          "cell", 0.0, 1, m.ips_fades_with_k0),
+    Claim("ips_fades_over_cycles", _RAUCH, "Fig. 3",
+          "The benefit of TypiClust IPS over random IPS shrinks as AL proceeds.",
+          "AL runs: the TypiClust − random IPS gap at cycle 0 minus the gap at the last cycle, paired per seed "
+          "and query strategy; mean over cells > 0", "cell", 0.0, 1, m.ips_fades_over_cycles),
+    Claim("ips_gain_with_quality", _RAUCH, "Fig. 2; abstract",
+          "Diversity-based initial pools synergise with high-quality embeddings.",
+          "per dataset, Spearman correlation over its embedders between full-pool probe accuracy and the "
+          "small-k0 IPS gain; mean over datasets > 0", "dataset", 0.0, 1, m.ips_gain_with_quality),
+    Claim("badge_win_rate", _RAUCH, "Fig. 4; abstract",
+          "Badge is robust across tasks: it wins most of its pairwise comparisons.",
+          "per cell, Badge's share of wins (ties count half) against the other 7 paper strategies, every cycle "
+          ">= 1, both IPS, paired per seed; mean over cells > 0.5", "cell", 0.5, 1, m.win_rate_of("badge")),
+    Claim("margin_win_rate", _RAUCH, "Fig. 4",
+          "Margin, though inexpensive, is among the strongest strategies in pairwise comparisons.",
+          "per cell, Margin's share of wins against the other 7 paper strategies; mean over cells > 0.5",
+          "cell", 0.5, 1, m.win_rate_of("margin")),
+    Claim("margin_spikes_badge_robust", _RAUCH, "Fig. 5, 7; abstract",
+          "Margin achieves performance spikes on specific datasets; Badge is more robust across tasks.",
+          "across cells, the standard deviation of Margin's AUC gain over random minus that of Badge's gain "
+          "(each paired per seed); > 0", "cell", 0.0, 1, m.margin_vs_badge_spread, m.spread_difference),
+    Claim("top_depends_on_embedder", _RAUCH, "Fig. 5, 7; abstract",
+          "The choice of the optimal query strategy is sensitive to embedding quality.",
+          "share of datasets whose top strategy (mean AUC, random IPS, paper strategies) is not the same for "
+          "all of their embedders; > 0.5", "dataset", 0.5, 1, m.top_varies_with_embedder),
+    Claim("badge_gain_with_quality", _RAUCH, "Fig. 6, 7; abstract",
+          "The effectiveness of strategies like Badge is often enhanced by higher-quality embeddings.",
+          "per dataset, Spearman correlation over its embedders between probe accuracy and Badge's AUC gain "
+          "over random; mean over datasets > 0", "dataset", 0.0, 1, m.badge_gain_with_quality),
+    Claim("accuracy_with_quality", _RAUCH, "Fig. 6",
+          "Higher-quality embeddings give higher AL accuracy.",
+          "per dataset, Spearman correlation over its embedders between probe accuracy and the final AL "
+          "accuracy (mean over strategies); mean over datasets > 0", "dataset", 0.0, 1, m.accuracy_with_quality),
+    Claim("tyrogue_label_cost", _MAEKAWA, "abstract",
+          "TYROGUE needs up to 43 % fewer labels than state-of-the-art strategies.",
+          f"per cell, median labels TYROGUE needs to reach {m.TARGET:.0%} of the full-pool probe over the fewest "
+          "any of Margin, Entropy, Badge, CoreSet needs (not reached: budget + 1); mean ratio < 1",
+          "cell", 1.0, -1, m.tyrogue_label_cost),
+    Claim("tyrogue_latency", _MAEKAWA, "abstract",
+          "TYROGUE's acquisition latency is up to 11× lower than that of pool-wide strategies.",
+          "latency study, largest pool: median query seconds of the faster of CoreSet and Badge over TYROGUE's; "
+          "mean ratio > 1", "cell", 1.0, 1, m.tyrogue_latency),
+)
+"""Every claim the book gives a verdict on, in the order of the papers' figures."""
+
+
+# ---------------------------------------------------------------------------------------- statistics
+
+def bootstrap_interval(frame: pd.DataFrame, statistic: Callable[[pd.DataFrame], float], *,
+                       n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile interval of ``statistic`` over resamples of ``frame``'s rows (the units).
+
+    Returns ``(nan, nan)`` for fewer than two rows.
+    """
+    check_int("n_boot", n_boot, minimum=1)
+    if len(frame) < 2:
+        return np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(frame), size=(n_boot, len(frame)))
+    stats = np.array([statistic(frame.iloc[rows]) for rows in draws], dtype=float)
+    stats = stats[np.isfinite(stats)]
+    if len(stats) == 0:
+        return np.nan, np.nan
+    tail = (1 - level) / 2
+    return float(np.quantile(stats, tail)), float(np.quantile(stats, 1 - tail))
+
+
+def seed_variance(frame: pd.DataFrame, value: str, unit: Sequence[str], *, by: Sequence[str] = (),
+                  seeds_then: int = 5) -> pd.DataFrame:
+    """How much of the spread of unit means is seed noise, and what more seeds would buy.
+
+    A one-way random-effects split of ``value`` (one row per unit and seed): ``within_sd`` is the
+    spread of one seed around its unit's mean (pooled over units), ``between_sd`` the spread of the
+    units' true means (the variance of the unit means less the seed noise left in them, floored at
+    0). An interval over units is as wide as the standard deviation of the unit means, so with
+    ``n`` seeds it scales as ``sqrt(between² + within² / n)``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``unit`` columns, ``by`` columns and ``value``, one row per seed of a unit.
+    value : str
+    unit : sequence of str
+        The columns of the independent unit (a cell: dataset and embedder).
+    by : sequence of str
+        One row per group (e.g. per strategy).
+    seeds_then : int
+        The seed count to compare with.
+
+    Returns
+    -------
+    DataFrame
+        ``by``, ``n_units``, ``seeds`` (mean per unit), ``within_sd``, ``between_sd``, ``seed_share``
+        (share of the variance of a unit mean that is seed noise) and ``width_ratio`` (interval width
+        with ``seeds_then`` seeds over the width now).
+    """
+    require_columns(frame, [*unit, *by, value], "seed_variance")
+    check_int("seeds_then", seeds_then, minimum=1)
+    rows = []
+    for key, grp in (frame.groupby(list(by), sort=True) if by else [((), frame)]):
+        per_unit = grp.groupby(list(unit))[value]
+        n = float(per_unit.count().mean())
+        within = float(per_unit.var(ddof=1).mean())
+        means = float(per_unit.mean().var(ddof=1))
+        between = max(means - within / n, 0.0)
+        now, then = between + within / n, between + within / seeds_then
+        rows.append((*(key if isinstance(key, tuple) else (key,)), per_unit.ngroups, n, np.sqrt(within),
+                     np.sqrt(between), (within / n) / now if now > 0 else np.nan,
+                     np.sqrt(then / now) if now > 0 else np.nan))
+    return pd.DataFrame(rows, columns=[*by, "n_units", "seeds", "within_sd", "between_sd", "seed_share",
+                                       "width_ratio"])
+
+
+def verdict(low: float, high: float, threshold: float, direction: int, n_units: int, min_units: int) -> str:
+    """The verdict rule of the module docstring."""
+    if n_units < min_units or not (np.isfinite(low) and np.isfinite(high)):
+        return "inconclusive"
+    above, below = low > threshold, high < threshold
+    if (above and direction > 0) or (below and direction < 0):
+        return "reproduced"
+    if (below and direction > 0) or (above and direction < 0):
+        return "not reproduced"
+    return "inconclusive"
+
+
+def claim_table(al_runs: pd.DataFrame, ips_only: pd.DataFrame, latency: pd.DataFrame, quality: pd.DataFrame, *,
+                claims: Sequence[Claim] = CLAIMS, n_boot: int = 2000, seed: int = 0, min_cells: int = MINCELLS,
+                min_datasets: int = MIN_DATASETS) -> pd.DataFrame:
+    """One row per claim: the paper's statement, the measured effect, its interval, units and verdict.
+
+    Parameters
+    ----------
+    al_runs, ips_only, latency : DataFrame
+        The store's cycle tables of the AL runs, of the IPS study (``cycles == 0``) and of the
+        latency study (see :class:`Evidence`); an empty table leaves its claims inconclusive.
+    quality : DataFrame
+        ``dataset``, ``embedder``, ``probe_accuracy``: the full-pool probe of each cell
+        (:func:`almodules.study.diagnostics.embedding_quality_table`).
+    claims : sequence of Claim
+    n_boot, seed : int
+        Bootstrap resamples and their seed.
+    min_cells, min_datasets : int
+        Fewest units for a verdict other than inconclusive.
+
+    Returns
+    -------
+    DataFrame
+        ``claim``, ``paper``, ``where``, ``statement``, ``measure``, ``unit``, ``n_units``, ``effect``,
+        ``low``, ``high``, ``threshold``, ``verdict``.
+    """
+    columns = [*SETTING, "ips", "strategy", "seed", "cycle", "n_labeled", "accuracy", "select_s"]
+    for name, frame in (("al_runs", al_runs), ("ips_only", ips_only), ("latency", latency)):
+        require_columns(frame, columns, f"claim_table {name}")
+    require_columns(quality, [*CELL, "probe_accuracy"], "claim_table quality")
+    if quality.duplicated(list(CELL)).any():
+        raise ConfigError("quality must hold one row per dataset and embedder")
+    evidence = Evidence(al_runs, ips_only, latency, quality)
+    rows = []
+    for claim in claims:
+        frame = claim.values(evidence)
+        unit_columns = list(CELL) if claim.unit == "cell" else ["dataset"]
+        n_units = len(frame[unit_columns].drop_duplicates())
+        effect = claim.effect(frame) if len(frame) else np.nan
+        low, high = bootstrap_interval(frame, claim.effect, n_boot=n_boot, seed=seed)
+        needed = min_cells if claim.unit == "cell" else min_datasets
+        rows.append({"claim": claim.key, "paper": claim.paper, "where": claim.where, "statement": claim.statement,
+                     "measure": claim.measure, "unit": claim.unit, "n_units": n_units, "effect": effect, "low": low,
+                     "high": high, "threshold": claim.threshold,
+                     "verdict": verdict(low, high, claim.threshold, claim.direction, n_units, needed)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,65 @@
+"""Which embedding properties predict AL outcomes: outcomes, correlations, leave-one-dataset-out."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic_cycles import run_rows, table
+
+from almodules.core.validation import ConfigError
+from almodules.study import property_analysis as pa
+
+
+def cells_table(n_datasets=6, n_embedders=4, seed=0):
+    """Cells where a label-free 'tightness' decides whether badge or margin wins."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d, e in itertools.product(range(n_datasets), range(n_embedders)):
+        tight = rng.uniform()
+        rows.append({"dataset": f"d{d}", "embedder": f"e{e}", "tightness": tight, "noise": rng.uniform(),
+                     "auc_random": 0.6, "auc_margin": 0.6 + 0.05 * (tight < 0.5), "auc_badge": 0.6 + 0.05 * (tight >= 0.5),
+                     "gain_margin": 0.05 * (tight < 0.5), "gain_badge": 0.05 * (tight >= 0.5)})
+    return pd.DataFrame(rows)
+
+
+def test_cell_outcomes_pair_per_seed_and_name_the_top_strategy():
+    runs = [run_rows([0.5, 0.6 + 0.1 * (s == "badge") + 0.01 * seed], dataset="d", embedder="e", strategy=s, seed=seed)
+            for s in ("random", "margin", "badge") for seed in (0, 1)]
+    out = pa.cell_outcomes(table(runs), ["random", "margin", "badge"]).iloc[0]
+    assert out["top"] == "badge" and out["gain_badge"] == pytest.approx(0.05) and out["gain_margin"] == 0.0
+    # cycle 1, two seeds: badge beats both others; margin and random tie with each other (half a win)
+    assert out["win_badge"] == 1.0 and out["win_margin"] == 0.25 and out["win_random"] == 0.25
+    with pytest.raises(ConfigError, match="random query strategy"):
+        pa.cell_outcomes(table(runs[2:]).query("strategy != 'random'"), ["margin", "badge"])
+
+
+def test_correlations_find_the_deciding_measure_with_an_interval_over_datasets():
+    t = cells_table()
+    out = pa.measure_correlations(t, ["tightness", "noise"], ["gain_badge"], n_boot=200).set_index("measure")
+    assert out.loc["tightness", "spearman"] > 0.7 and out.loc["tightness", "low"] > 0.4
+    assert out.loc["noise", "low"] < 0 < out.loc["noise", "high"]
+    assert out.loc["tightness", "n_datasets"] == 6 and out.loc["tightness", "n_cells"] == 24
+
+
+def test_within_and_between_dataset_effects_are_kept_apart():
+    # Within each dataset the outcome rises with the measure; between datasets it falls.
+    rows = [{"dataset": f"d{d}", "m": 10 * d + e, "o": -10 * d + e} for d in range(5) for e in range(4)]
+    out = pa.within_between(pd.DataFrame(rows), "m", "o")
+    assert out["within"] == pytest.approx(1.0) and out["between"] == pytest.approx(-1.0)
+    assert out["n_within"] == 5 and out["n_between"] == 5
+
+
+def test_leave_one_dataset_out_beats_fixed_choices_when_a_measure_decides():
+    out = pa.leave_one_dataset_out(cells_table(), ["tightness"], ["random", "margin", "badge"]).set_index("policy")
+    assert out.loc["advisor", "hit_rate"] > 0.8 > out.loc["margin", "hit_rate"]
+    assert out.loc["advisor", "mean_regret"] < out.loc["badge", "mean_regret"]
+    assert out.loc["random", "hit_rate"] == 0.0 and out.loc["advisor", "n_cells"] == 24
+
+
+def test_nearest_cells_standardise_each_measure():
+    ref = pd.DataFrame({"a": [0.0, 1.0, 2.0], "b": [0.0, 1000.0, 2000.0]})
+    near = pa.nearest_cells(ref, pd.Series({"a": 1.9, "b": 100.0}), ["a", "b"], k=1)
+    assert near.index[0] == 1  # b's scale does not swamp a

@@ -1,0 +1,82 @@
+"""verify_runs recomputes stored runs and reports bit identity, agreement within a tolerance,
+stale runs (data changed since) and whether the order of strategies would change."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from engine_fakes import config as blob_config
+from engine_fakes import key_of, load_blobs, run
+
+from almodules.results.store import SCHEMA, ResultStore
+from almodules.study.reproduce import VERIFY_COLUMNS, ranking_changes, verify_runs
+
+
+@pytest.fixture(autouse=True)
+def fakes(blob_registry, monkeypatch, tmp_path):
+    monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
+
+
+def config(**kw):
+    return blob_config(**{"cycles": 3, "budget": 16, **kw})
+
+
+def tamper(store, key, *, from_cycle, accuracy_shift, column="run_key", value=None):
+    """Rewrite a stored run (with a valid checksum) as if it had picked other points."""
+    rows = pq.read_table(store.path(key)).to_pylist()
+    for row in rows:
+        if row["cycle"] >= from_cycle:
+            row["selected"] = list(reversed(row["selected"]))[:-1] + [10_000]
+            row["accuracy"] -= accuracy_shift
+        if value is not None:
+            row[column] = value
+    store.path(key).unlink()
+    store.write_table(pa.Table.from_pylist(rows, schema=SCHEMA))
+
+
+def test_stored_runs_reproduce_and_a_tampered_one_is_caught():
+    store = ResultStore()
+    good, bad, near = config(strategy="margin"), config(strategy="badge", seed=1), config(strategy="random", seed=2)
+    for cfg in (good, bad, near):
+        store.write(run(cfg))
+    tamper(store, key_of(bad), from_cycle=2, accuracy_shift=0.125)
+    tamper(store, key_of(near), from_cycle=3, accuracy_shift=0.004)
+
+    keys = [key_of(c) for c in (good, bad, near)]
+    report = verify_runs(keys + [keys[0]], store=store, workers=1, progress=False, loader=load_blobs)
+    assert tuple(report.columns) == VERIFY_COLUMNS
+    assert report["run_key"].tolist() == keys
+    assert report["reproduced"].tolist() == [True, False, False]
+    assert report["within_tolerance"].tolist() == [True, False, True]  # 0.004 < 0.01
+    assert report["first_divergent_cycle"].isna().iloc[0] and report["first_divergent_cycle"].iloc[1] == 2
+    assert report["max_accuracy_diff"].tolist() == pytest.approx([0.0, 0.125, 0.004])
+    assert not report["stale"].any() and len(store) == 3  # the store itself is only read
+
+
+def test_a_run_stored_for_other_data_is_stale_and_not_recomputed():
+    store = ResultStore()
+    cfg = config(strategy="margin")
+    store.write(run(cfg))
+    tamper(store, key_of(cfg), from_cycle=99, accuracy_shift=0, column="run_key", value="f" * 64)
+    report = verify_runs(["f" * 64], store=store, workers=1, progress=False, loader=load_blobs)
+    assert report["stale"].tolist() == [True] and report["reproduced"].isna().all()
+
+
+def test_ranking_changes_flag_groups_whose_strategy_order_flips():
+    store = ResultStore()
+    margin, rand = config(strategy="margin", seed=0), config(strategy="random", seed=0)
+    for cfg in (margin, rand):
+        store.write(run(cfg))
+    report = verify_runs([key_of(margin), key_of(rand)], store=store, workers=1, progress=False, loader=load_blobs)
+    changes = ranking_changes(report, store)
+    assert len(changes) == 1 and not changes["changed"].any()
+    flipped = report.copy()
+    flipped.loc[0, "stored_auc"], flipped.loc[1, "stored_auc"] = 0.1, 0.9
+    flipped.loc[0, "recomputed_auc"], flipped.loc[1, "recomputed_auc"] = 0.9, 0.1
+    assert ranking_changes(flipped, store)["changed"].tolist() == [True]
+
+
+def test_unknown_keys_are_refused():
+    with pytest.raises(LookupError, match="not in"):
+        verify_runs(["0" * 64], store=ResultStore(), workers=1, progress=False, loader=load_blobs)

@@ -1,0 +1,133 @@
+"""The claims' verdicts: the rule, the bootstrap over cells, and each measure on constructed runs."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from synthetic_cycles import run_rows, table
+
+from almodules.core.validation import ConfigError
+from almodules.study import verdicts
+
+DATASETS = [f"d{i}" for i in range(6)]
+EMBEDDERS = ["weak", "mid", "strong"]
+QUALITY = {"weak": 0.6, "mid": 0.75, "strong": 0.9}
+
+
+def quality_table(datasets=DATASETS):
+    return pd.DataFrame([{"dataset": d, "embedder": e, "probe_accuracy": QUALITY[e] + 0.01 * i}
+                         for i, d in enumerate(datasets) for e in EMBEDDERS])
+
+
+def al_grid(badge_bonus, margin_bonus, ips_bonus=0.05, seeds=(0, 1, 2), rng_seed=0):
+    """AL runs of every paper strategy; badge/margin bonuses are functions of (dataset index, embedder)."""
+    rng = np.random.default_rng(rng_seed)
+    runs = []
+    for (i, d), e, ips, s, seed in itertools.product(enumerate(DATASETS), EMBEDDERS, ("random", "typiclust"),
+                                                      verdicts.PAPER_STRATEGIES + ("tyrogue",), seeds):
+        base = 0.3 + 0.5 * QUALITY[e]
+        steps = np.arange(6)
+        bonus = {"badge": badge_bonus(i, e), "margin": margin_bonus(i, e)}.get(s, 0.0)
+        gap = ips_bonus * (ips == "typiclust") * np.exp(-steps)  # gone by the last cycle
+        curve = base + 0.1 * (1 - np.exp(-steps / 2)) + bonus * (steps > 0) + gap + rng.normal(0, 0.002, 6)
+        curve[0] = base + gap[0]  # the initial pool does not depend on the query strategy
+        runs.append(run_rows(curve, dataset=d, embedder=e, ips=ips, strategy=s, seed=seed))
+    return table(runs)
+
+
+def ips_grid(gap_small, gap_large, seeds=(0, 1, 2)):
+    runs = []
+    for d, e, ips, k0, seed in itertools.product(DATASETS, EMBEDDERS, ("random", "typiclust"), (20, 100, 1000),
+                                                  seeds):
+        gap = (gap_small if k0 <= 100 else gap_large) * (ips == "typiclust")
+        runs.append(run_rows([0.5 + gap + 0.001 * seed], dataset=d, embedder=e, ips=ips, seed=seed, k0=k0))
+    return table(runs)
+
+
+def judged(al, ips, latency=None, quality=None, **kw):
+    empty = al.iloc[:0]
+    out = verdicts.claim_table(al, ips, empty if latency is None else latency,
+                               quality_table() if quality is None else quality, n_boot=300, **kw)
+    return out.set_index("claim")
+
+
+@pytest.mark.parametrize("low, high, direction, n, expected", [
+    (0.1, 0.3, 1, 10, "reproduced"), (-0.3, -0.1, 1, 10, "not reproduced"), (-0.1, 0.2, 1, 10, "inconclusive"),
+    (0.1, 0.3, 1, 3, "inconclusive"), (0.5, 0.9, -1, 10, "reproduced"), (1.2, 1.5, -1, 10, "not reproduced"),
+    (np.nan, np.nan, 1, 10, "inconclusive"),
+])
+def test_the_verdict_rule(low, high, direction, n, expected):
+    threshold = 1.0 if direction < 0 else 0.0
+    assert verdicts.verdict(low, high, threshold, direction, n, 8) == expected
+
+
+def test_bootstrap_interval_covers_the_mean_and_shrinks_with_more_units():
+    rng = np.random.default_rng(0)
+    few = pd.DataFrame({"value": rng.normal(1.0, 1.0, 10)})
+    many = pd.DataFrame({"value": rng.normal(1.0, 1.0, 400)})
+    mean = lambda f: float(f["value"].mean())  # noqa: E731
+    lo_f, hi_f = verdicts.bootstrap_interval(few, mean, n_boot=500)
+    lo_m, hi_m = verdicts.bootstrap_interval(many, mean, n_boot=500)
+    assert lo_m < 1.0 < hi_m and (hi_m - lo_m) < (hi_f - lo_f) / 3
+    assert verdicts.bootstrap_interval(few, mean, n_boot=500) == (lo_f, hi_f)  # seeded
+    assert np.isnan(verdicts.bootstrap_interval(few.iloc[:1], mean)[0])
+
+
+def test_claims_that_hold_by_construction_are_reproduced():
+    al = al_grid(badge_bonus=lambda i, e: 0.03 * QUALITY[e], margin_bonus=lambda i, e: 0.08 if i < 2 else -0.02)
+    out = judged(al, ips_grid(0.04, 0.0))
+    for claim in ("ips_small_k0", "ips_fades_with_k0", "ips_fades_over_cycles", "badge_win_rate",
+                  "margin_spikes_badge_robust", "badge_gain_with_quality", "accuracy_with_quality"):
+        assert out.loc[claim, "verdict"] == "reproduced", (claim, out.loc[claim].to_dict())
+    assert out.loc["ips_small_k0", "n_units"] == 18 and out.loc["badge_gain_with_quality", "n_units"] == 6
+    assert out.loc["ips_small_k0", "effect"] == pytest.approx(0.04, abs=1e-9)
+
+
+def test_claims_that_fail_by_construction_are_not_reproduced_and_thin_data_is_inconclusive():
+    al = al_grid(badge_bonus=lambda i, e: -0.03, margin_bonus=lambda i, e: 0.0)
+    out = judged(al, ips_grid(-0.04, 0.0))
+    assert out.loc["badge_win_rate", "verdict"] == "not reproduced"
+    assert out.loc["ips_small_k0", "verdict"] == "not reproduced"
+    assert out.loc["tyrogue_latency", "verdict"] == "inconclusive" and out.loc["tyrogue_latency", "n_units"] == 0
+    few = judged(al[al["dataset"] == "d0"], ips_grid(0.04, 0.0).query("dataset == 'd0'"))
+    assert (few["verdict"] == "inconclusive").all()  # 3 cells, 1 dataset: too few for any verdict
+
+
+def test_win_rates_count_ties_as_half_among_the_paper_strategies():
+    runs = [run_rows([0.5, 0.6], dataset="d", embedder="e", strategy=s, seed=0) for s in ("badge", "margin")]
+    runs.append(run_rows([0.5, 0.7], dataset="d", embedder="e", strategy="random", seed=0))
+    runs.append(run_rows([0.5, 0.9], dataset="d", embedder="e", strategy="falcun", seed=0))  # not a paper strategy
+    frame = table(runs)
+    ev = verdicts.Evidence(frame, frame.iloc[:0], frame.iloc[:0], quality_table())
+    badge = next(c for c in verdicts.CLAIMS if c.key == "badge_win_rate")
+    rates = badge.values(ev)  # a tie with margin, a loss to random
+    assert rates["value"].tolist() == [0.25]
+
+
+def test_bad_inputs_are_refused_by_name():
+    al = al_grid(lambda i, e: 0.0, lambda i, e: 0.0, seeds=(0,))
+    with pytest.raises(ConfigError, match="claim_table quality"):
+        verdicts.claim_table(al, al.iloc[:0], al.iloc[:0], quality_table().drop(columns="probe_accuracy"))
+    with pytest.raises(ConfigError, match="one row per dataset and embedder"):
+        verdicts.claim_table(al, al.iloc[:0], al.iloc[:0], pd.concat([quality_table()] * 2))
+    with pytest.raises(ConfigError, match="claim_table ips_only"):
+        verdicts.claim_table(al, al.drop(columns="select_s"), al.iloc[:0], quality_table())
+
+
+def test_seed_variance_splits_seed_noise_from_cell_spread():
+    rng = np.random.default_rng(0)
+    cells, seeds = 400, 3
+    cell_mean = rng.normal(0, 2.0, cells)  # between-cell sd 2
+    rows = [{"dataset": f"d{c}", "embedder": "e", "strategy": "s", "seed": k, "gain": cell_mean[c] + rng.normal(0, 1.0)}
+            for c in range(cells) for k in range(seeds)]  # seed sd 1
+    out = verdicts.seed_variance(pd.DataFrame(rows), "gain", ["dataset", "embedder"], by=["strategy"])
+    row = out.iloc[0]
+    assert row["n_units"] == cells and row["seeds"] == 3
+    assert abs(row["within_sd"] - 1.0) < 0.05 and abs(row["between_sd"] - 2.0) < 0.2
+    expected_share = (1 / 3) / (4 + 1 / 3)
+    assert abs(row["seed_share"] - expected_share) < 0.02
+    assert abs(row["width_ratio"] - np.sqrt((4 + 1 / 5) / (4 + 1 / 3))) < 0.01
+
