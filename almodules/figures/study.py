@@ -26,12 +26,11 @@ from almodules.figures.plot_style import (
     panel_groups,
     strategy_color,
 )
-from almodules.study.verdicts import CLAIMS
 
 __all__ = [
     "learning_curve_figure", "difference_curve_figure", "auc_figure", "ips_curve_figure",
     "ips_win_figure", "win_rate_heatmap", "top_frequency_figure", "latency_figure", "labels_to_target_figure",
-    "table_figure", "claims_figure", "MAX_TABLE_ROWS", "MAX_SIDE_BY_SIDE",
+    "table_figure", "MAX_TABLE_ROWS", "MAX_SIDE_BY_SIDE",
 ]
 
 MAX_TABLE_ROWS = 48
@@ -39,7 +38,6 @@ MAX_TABLE_ROWS = 48
 MAX_SIDE_BY_SIDE = 3
 """Most heatmaps :func:`win_rate_heatmap` puts side by side; more are shown one at a time from a menu."""
 
-VERDICT_COLORS = {"reproduced": "#2E7D32", "not reproduced": "#C62828", "inconclusive": "#757575"}
 
 
 def learning_curve_figure(curves: pd.DataFrame, *, metric: str = "accuracy", x: str = "n_labeled",
@@ -310,43 +308,4 @@ def table_figure(frame: pd.DataFrame, *, title: str = "", formats: Mapping[str, 
                    fill_color=[["white" if r % 2 == 0 else "#F7F9FC" for r in range(len(frame))]] * len(frame.columns))))
     fig.update_layout(template=TEMPLATE, title_text=title, height=min(120 + 28 * len(frame), 900),
                       margin=dict(l=10, r=10, t=50 if title else 10, b=10))
-    return fig
-
-
-def claims_figure(claims: pd.DataFrame) -> go.Figure:
-    """Each claim's measured effect and 95 % interval, as the distance from its threshold.
-
-    The axis is oriented per claim so that the side the paper claims is always to the right of
-    zero: an interval wholly right of the line is a reproduction, wholly left a contradiction.
-
-    Parameters
-    ----------
-    claims : DataFrame
-        :func:`almodules.study.verdicts.claim_table` output.
-    """
-    require_columns(claims, ["claim", "statement", "effect", "low", "high", "threshold", "verdict", "n_units", "unit"],
-                    "claims_figure")
-    sign = claims["claim"].map({c.key: c.direction for c in CLAIMS}).fillna(1).to_numpy()
-    centre = (claims["effect"] - claims["threshold"]).to_numpy() * sign
-    lo = (claims["low"] - claims["threshold"]).to_numpy() * sign
-    hi = (claims["high"] - claims["threshold"]).to_numpy() * sign
-    left, right = np.minimum(lo, hi), np.maximum(lo, hi)
-    fig = go.Figure()
-    for verdict, color in VERDICT_COLORS.items():
-        rows = np.flatnonzero((claims["verdict"] == verdict).to_numpy())
-        if not len(rows):
-            continue
-        fig.add_trace(go.Scatter(
-            x=centre[rows], y=claims["claim"].to_numpy()[rows], mode="markers", name=verdict,
-            marker=dict(color=color, size=10),
-            error_x=dict(type="data", symmetric=False, array=np.nan_to_num(right[rows] - centre[rows]),
-                         arrayminus=np.nan_to_num(centre[rows] - left[rows]), color=color),
-            customdata=np.stack([claims["statement"].to_numpy()[rows], claims["n_units"].to_numpy()[rows],
-                                 claims["unit"].to_numpy()[rows]], axis=1),
-            hovertemplate="%{customdata[0]}<br>%{x:.3f} from the threshold, %{customdata[1]} %{customdata[2]}s"
-                          "<extra>%{fullData.name}</extra>"))
-    fig.add_vline(x=0, line=dict(color="#424242", dash="dash"))
-    fig.update_layout(template=TEMPLATE, title_text="The papers' claims: effect and 95 % interval, claimed side right",
-                      xaxis_title="effect minus the claim's threshold (oriented: the claimed side is positive)",
-                      height=140 + 34 * len(claims), yaxis=dict(autorange="reversed"), legend_title_text="verdict")
     return fig
