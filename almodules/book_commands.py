@@ -21,7 +21,8 @@ from almodules.chapters.parameters import (
 from almodules.chapters.student_copies import write_student_notebooks
 from almodules.commands import print_json
 from almodules.core.validation import ConfigError
-from almodules.results.grid import load_grid, plan_runs, run_grid
+from almodules.results.grid import run_grid
+from almodules.results.planning import load_grid, plan_runs
 from almodules.results.store import ResultStore
 
 __all__ = ["cmd_grid", "cmd_notebooks", "cmd_advise", "cmd_student_notebooks", "cmd_book"]

@@ -29,7 +29,7 @@ from almodules.datasets.loading import load_dataset
 from almodules.embeddings.cache import cache_path, load_arrays
 from almodules.embeddings.compute import embed_texts, embedding_fingerprint
 from almodules.embeddings.registry import EMBEDDERS
-from almodules.results.grid import plan_runs
+from almodules.results.planning import plan_runs
 from almodules.results.store import ResultStore
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -18,7 +18,8 @@ from almodules.datasets.registry import DatasetSpec
 from almodules.embeddings.compute import embed_texts
 from almodules.embeddings.registry import get_embedder
 from almodules.engine.config import RunConfig
-from almodules.results.grid import expand_grid, get_or_run, run_grid
+from almodules.results.grid import get_or_run, run_grid
+from almodules.results.planning import expand_grid
 from almodules.results.store import ResultStore
 from almodules.study.reproduce import verify_runs
 

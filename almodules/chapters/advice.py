@@ -14,7 +14,7 @@ import pandas as pd
 
 from almodules.chapters.parameters import load_book_parameters
 from almodules.chapters.plans import claims_plan, embedding_pairs
-from almodules.results.grid import plan_runs
+from almodules.results.planning import plan_runs
 from almodules.results.store import ResultStore
 from almodules.study.advisor import Advice, advise_pool, reference_table
 

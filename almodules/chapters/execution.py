@@ -27,6 +27,7 @@ from papermill.exceptions import PapermillExecutionError
 from almodules.chapters import plans as chapters
 from almodules.chapters.parameters import (
     NotebookError,
+    chapter_configs,
     executed_dir,
     load_book_parameters,
     notebook_defaults,
@@ -35,10 +36,11 @@ from almodules.chapters.parameters import (
     notebooks_dir,
     read_source,
 )
+from almodules.chapters.preflight import build_report, chapter_needs, check_needs
 from almodules.core.paths import repo_root
 from almodules.core.validation import check_choice
 
-__all__ = ["run_notebooks", "build_book"]
+__all__ = ["run_notebooks", "chapter_parameters", "build_book"]
 
 @contextlib.contextmanager
 def _this_interpreters_kernels() -> Iterator[None]:
@@ -83,7 +85,7 @@ def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[s
         Parameters for single notebooks, applied before ``parameters``
         (see :func:`load_book_parameters`).
     progress : bool
-        Print one line per notebook and papermill's cell progress bar.
+        Print one line per notebook: its name and how long it took.
     timeout : int, optional
         Seconds allowed per cell (default: no limit).
 
@@ -91,43 +93,59 @@ def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[s
     ------
     NotebookError
         When a notebook fails: names the notebook, the cell (index and first line) and the error;
-        the partly executed copy is left in ``output_dir`` for inspection.
+        the partly executed copy is left beside it as ``<name>.failed.ipynb``, and the chapter executed
+        before (if any) stays as it was.
+    """
+    params_of = chapter_parameters(only, parameters, per_notebook)
+    for name, params in params_of.items():  # the plans check every value: a bad one stops here, not in a kernel
+        chapter_configs(name, params)
+    out_dir = Path(output_dir) if output_dir is not None else executed_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = []
+    for i, (name, params) in enumerate(params_of.items(), start=1):
+        nb = read_source(name)
+        out = out_dir / f"{name}.ipynb"
+        # Executed into a hidden file that replaces the chapter only when the run succeeded.
+        trial = out_dir / f".{name}.running.ipynb"
+        start = time.perf_counter()
+        try:
+            with _this_interpreters_kernels():
+                papermill.execute_notebook(
+                    nb, str(trial), parameters=params, kernel_name=nb.metadata["kernelspec"]["name"],
+                    cwd=str(notebooks_dir()), progress_bar=False, execution_timeout=timeout)
+        except PapermillExecutionError as exc:
+            first = next((line for line in exc.source.splitlines() if line.strip()), "")
+            failed = trial.replace(out_dir / f"{name}.failed.ipynb")
+            raise NotebookError(
+                f"notebook {name} failed in cell {exc.cell_index} ({first!r}): {exc.ename}: {exc.evalue}\n"
+                f"executed copy with the traceback: {failed} ({out.name} is left as it was)") from None
+        _show_effective_parameters(trial, name, params)
+        trial.replace(out)
+        if progress:
+            print(f"[{i}/{len(params_of)}] {name}: executed in {time.perf_counter() - start:.0f} s", flush=True)
+        outputs.append(out)
+    return outputs
+
+
+def chapter_parameters(only: str | Sequence[str] | None = None, parameters: Mapping[str, Any] | None = None,
+                       per_notebook: Mapping[str, Mapping] | None = None) -> dict[str, dict]:
+    """The parameters each selected chapter runs with (``per_notebook``, then ``parameters``), every name checked.
+
+    Raises
+    ------
+    ConfigError
+        An unknown notebook, or a parameter that no selected notebook (or not that notebook) declares.
     """
     names = notebook_names()
     selected = names if only is None else [check_choice("notebook", n, names) for n in
                                            ([only] if isinstance(only, str) else only)]
     split = _split_parameters(selected, dict(parameters or {}))
-    out_dir = Path(output_dir) if output_dir is not None else executed_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    outputs = []
     per_notebook = {n: dict(p or {}) for n, p in (per_notebook or {}).items()}
     for name, params in per_notebook.items():
         declared = notebook_parameters(check_choice("notebook", name, names))
         for key in params:
             check_choice(f"parameter of notebook {name}", key, declared)
-    for i, name in enumerate(selected, start=1):
-        nb = read_source(name)
-        params = chapters.merge_parameters(per_notebook.get(name, {}), split[name])
-        out = out_dir / f"{name}.ipynb"
-        if progress:
-            shown = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "defaults"
-            print(f"[{i}/{len(selected)}] {name} ({shown})", flush=True)
-        start = time.perf_counter()
-        try:
-            with _this_interpreters_kernels():
-                papermill.execute_notebook(
-                    nb, str(out), parameters=params, kernel_name=nb.metadata["kernelspec"]["name"],
-                    cwd=str(notebooks_dir()), progress_bar=progress, execution_timeout=timeout)
-        except PapermillExecutionError as exc:
-            first = next((line for line in exc.source.splitlines() if line.strip()), "")
-            raise NotebookError(
-                f"notebook {name} failed in cell {exc.cell_index} ({first!r}): {exc.ename}: {exc.evalue}\n"
-                f"executed copy with the traceback: {out}") from None
-        _show_effective_parameters(out, name, params)
-        if progress:
-            print(f"    done in {time.perf_counter() - start:.0f} s -> {out}", flush=True)
-        outputs.append(out)
-    return outputs
+    return {name: chapters.merge_parameters(per_notebook.get(name, {}), split[name]) for name in selected}
 
 
 def _show_effective_parameters(path: Path, name: str, given: Mapping[str, Any]) -> None:
@@ -214,27 +232,44 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(checkout / rel, root / rel)
     executed = root / "book" / "executed"
+    needs, seconds = [], {}
     if execute:
         default = checkout / "book" / "parameters.yaml"
         per = load_book_parameters(book_parameters) if book_parameters is not None or default.exists() else {}
-        run_notebooks(only, parameters, executed, per_notebook=per, progress=progress)
+        params_of = chapter_parameters(only, parameters, per)
+        needs = [chapter_needs(name, params) for name, params in params_of.items()]
+        check_needs(needs)
+        for i, need in enumerate(needs, start=1):
+            start = time.perf_counter()
+            run_notebooks(need.name, output_dir=executed, per_notebook={need.name: params_of[need.name]},
+                          progress=False)
+            seconds[need.name] = time.perf_counter() - start
+            if progress:
+                print(f"[{i}/{len(needs)}] {need.name}: {seconds[need.name]:.0f} s, {need.stored} runs read, "
+                      f"{need.to_compute} computed", flush=True)
     missing = [n for n in notebook_names() if not (executed / f"{n}.ipynb").exists()]
     if missing:
         raise NotebookError(f"not executed yet: {', '.join(missing)}; run them first (execute=True)")
     for name in notebook_names():
         _refuse_errors(executed / f"{name}.ipynb", name)
+    ran = {n.name for n in needs}
+    (executed / "build_report.md").write_text(
+        build_report(needs, seconds, [n for n in notebook_names() if n not in ran]), encoding="utf-8")
     _copy_plotly_js(root / "book" / "_static")
     # Sphinx rebuilds a page when its source changes; the reproduction page's source does not change when
-    # the chapters it quotes are re-executed, so mark it changed: it is always rebuilt from them.
+    # the chapters it quotes are re-executed, so mark it changed: it is always rebuilt from them. The front
+    # page includes this build's report.
     os.utime(root / "book" / "reproduction.md")
+    os.utime(root / "book" / "intro.md")
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "-W", "-n", "--keep-going"]
-    if progress:
-        print("building the book:", " ".join(cmd), flush=True)
-    done = subprocess.run(cmd, cwd=root, capture_output=not progress, text=True)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
     if done.returncode != 0:
-        detail = "" if progress else f"\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}"
-        raise NotebookError(f"jupyter-book build failed (exit {done.returncode}){detail}")
+        raise NotebookError(f"jupyter-book build failed (exit {done.returncode}): {' '.join(cmd)}\n"
+                            f"{done.stdout[-6000:]}\n{done.stderr[-6000:]}")
+    if progress:
+        print(f"pages rendered in {time.perf_counter() - start:.0f} s", flush=True)
     index = root / "_build" / "html" / "index.html"
     if progress:
         print(f"the book is at {index}", flush=True)

@@ -3,7 +3,7 @@
 Each notebook calls one of these right after its ``parameters`` cell, so a bad parameter (an
 unknown dataset or strategy, a negative budget) stops the notebook there with a message naming
 the parameter and the allowed values, before anything is computed. The grids are plain
-:func:`almodules.results.grid.expand_grid` grids; the result store then returns the stored runs and
+:func:`almodules.results.planning.expand_grid` grids; the result store then returns the stored runs and
 computes only the missing ones.
 """
 
@@ -16,14 +16,15 @@ from typing import Any
 import pandas as pd
 
 from almodules.core.validation import ConfigError, check_choice, check_int
-from almodules.datasets.loading import load_dataset
+from almodules.datasets.loading import DatasetUnavailableError, load_dataset
 from almodules.datasets.local import find_dataset
 from almodules.datasets.registry import DATASETS
 from almodules.embeddings.local import find_embedder
 from almodules.embeddings.registry import EMBEDDERS
 from almodules.engine.config import RunConfig
+from almodules.engine.fingerprints import recorded_train_rows
 from almodules.labeling.plan import SessionPlan
-from almodules.results.grid import expand_grid
+from almodules.results.planning import expand_grid
 from almodules.study.diagnostics import embedding_quality
 
 __all__ = [
@@ -226,7 +227,12 @@ def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds:
 
 def _pools_within(dataset: str, sizes: Sequence[int]) -> list[int]:
     """``sizes`` smaller than ``dataset``'s train split, then the whole split."""
-    rows = len(load_dataset(dataset).train_labels)
+    try:
+        rows = len(load_dataset(dataset).train_labels)
+    except DatasetUnavailableError:  # its stored runs are read by their recorded fingerprints
+        rows = recorded_train_rows(dataset)
+        if rows is None:
+            raise
     return sorted({n for n in sizes if n < rows} | {rows})
 
 

@@ -5,10 +5,13 @@ from almodules.engine.strategies import (PoolState, StrategySpec, STRATEGIES, QU
                                          get_strategy, select_batch)
 from almodules.engine.config import (DEFAULT_CYCLES, DEFAULT_LABELS_PER_CLASS_PER_CYCLE, DefaultBudgetWarning,
                                      ENGINE_VERSION, KEY_COLUMNS, RunConfig, complete_params)
-from almodules.engine.experiment import (RunInputs, RunResult, registered_fingerprints, load_inputs, run_experiment,
-                                         execute_run)
+from almodules.engine.fingerprints import (Fingerprints, record_fingerprints, recorded_fingerprints,
+                                           recorded_train_rows)
+from almodules.engine.experiment import (RunInputs, RunResult, pair_fingerprints, registered_fingerprints,
+                                         load_inputs, run_experiment, execute_run)
 
 __all__ = ['ProbeParams', 'LinearProbe', 'PoolState', 'StrategySpec', 'STRATEGIES', 'QUERY_STRATEGIES',
            'IPS_STRATEGIES', 'get_strategy', 'select_batch', 'DEFAULT_CYCLES', 'DEFAULT_LABELS_PER_CLASS_PER_CYCLE',
-           'DefaultBudgetWarning', 'ENGINE_VERSION', 'KEY_COLUMNS', 'RunConfig', 'complete_params', 'RunInputs',
-           'RunResult', 'registered_fingerprints', 'load_inputs', 'run_experiment', 'execute_run']
+           'DefaultBudgetWarning', 'ENGINE_VERSION', 'KEY_COLUMNS', 'RunConfig', 'complete_params', 'Fingerprints',
+           'record_fingerprints', 'recorded_fingerprints', 'recorded_train_rows', 'RunInputs', 'RunResult',
+           'pair_fingerprints', 'registered_fingerprints', 'load_inputs', 'run_experiment', 'execute_run']

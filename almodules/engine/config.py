@@ -130,7 +130,7 @@ class RunConfig:
     :meth:`from_dict`) validates every field against the registries and the protocol's
     constraints, and completes the strategy and IPS parameters with their defaults (so both
     constructors give one hash); sizes that depend on the data (the budget against the real
-    pool) are checked by :func:`almodules.results.grid.plan_runs` before any run.
+    pool) are checked by :func:`almodules.results.planning.plan_runs` before any run.
 
     Parameters
     ----------

@@ -36,13 +36,14 @@ from almodules.core.atomic import array_digest, canonical_json
 from almodules.core.provenance import git_commit, library_versions, package_version
 from almodules.core.validation import ConfigError, check_finite_matrix, check_int
 from almodules.datasets.checks import dataset_fingerprint
-from almodules.datasets.loading import load_dataset, subsample_indices
+from almodules.datasets.loading import DatasetUnavailableError, load_dataset, subsample_indices
 from almodules.embeddings.compute import embed_dataset, embedding_fingerprint
 from almodules.engine.config import RunConfig
+from almodules.engine.fingerprints import Fingerprints, recorded_fingerprints
 from almodules.engine.probe import LinearProbe
 from almodules.engine.strategies import PoolState, select_batch
 
-__all__ = ["RunInputs", "RunResult", "registered_fingerprints", "load_inputs", "run_experiment", "execute_run"]
+__all__ = ["RunInputs", "RunResult", "pair_fingerprints", "registered_fingerprints", "load_inputs", "run_experiment", "execute_run"]
 
 
 @dataclass(frozen=True)
@@ -93,14 +94,37 @@ class RunInputs:
                    embedding_fp)
 
 
-def registered_fingerprints(dataset: str, embedder: str) -> tuple[str, str, int]:
+def pair_fingerprints(dataset: str, embedder: str) -> Fingerprints:
+    """What results of ``dataset`` × ``embedder`` are keyed with, embedding nothing.
+
+    Computed from the data when it loads on this machine; otherwise the fingerprints recorded when
+    results of the pair were stored (:mod:`almodules.engine.fingerprints`, ``recorded`` set), so the
+    committed results are found without the texts.
+
+    Raises
+    ------
+    DatasetUnavailableError
+        The data is not on this machine and no results of the pair were ever recorded.
+    """
+    try:
+        data = load_dataset(dataset)
+    except DatasetUnavailableError as exc:
+        found = recorded_fingerprints(dataset, embedder)
+        if found is None:
+            raise DatasetUnavailableError(f"{exc} (and no stored results of {dataset} x {embedder} were "
+                                          "recorded to read instead)") from None
+        return found
+    return Fingerprints(dataset_fingerprint(data), embedding_fingerprint(data, embedder), len(data.train_labels))
+
+
+def registered_fingerprints(dataset: str, embedder: str) -> tuple[str, str, int | None]:
     """``(data fingerprint, embedding fingerprint, train rows)`` of a registered pair, embedding nothing.
 
     The fingerprints are those :func:`load_inputs` gives the same pair's inputs; with a config
     they make its run key (:meth:`RunConfig.run_key <almodules.engine.config.RunConfig.run_key>`).
+    Without the data on this machine, the recorded ones (:func:`pair_fingerprints`).
     """
-    data = load_dataset(dataset)
-    return dataset_fingerprint(data), embedding_fingerprint(data, embedder), len(data.train_labels)
+    return tuple(pair_fingerprints(dataset, embedder)[:3])
 
 
 def load_inputs(dataset: str, embedder: str, *, data: Any = None, embeddings: Any = None) -> RunInputs:

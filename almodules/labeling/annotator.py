@@ -1,16 +1,34 @@
-"""A stand-in person: the scripted annotator of recorded sessions and demonstrations."""
+"""A stand-in person: the scripted annotator of demonstrations, and the sessions it recorded.
+
+:func:`recorded_session` plays a whole session with a :class:`ScriptedAnnotator` and keeps its rounds
+with the diagnostics (:func:`almodules.study.diagnostics.cached_frame`, keyed by the plan, the
+annotator and the fingerprints of the data and the embeddings), so a book that shows a recorded
+session shows the same one on every build, with or without the texts on the machine.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from almodules.core.validation import ConfigError, check_int
-from almodules.labeling.plan import UNSURE
+from almodules.datasets.local import find_dataset
+from almodules.embeddings.local import find_embedder
+from almodules.engine.experiment import pair_fingerprints
+from almodules.labeling.plan import UNSURE, SessionPlan
 from almodules.labeling.session import LabelingSession
+from almodules.study.diagnostics import cached_frame
 
-__all__ = ["ScriptedAnnotator"]
+__all__ = ["ScriptedAnnotator", "RECORDED_COLUMNS", "recorded_session"]
+
+RECORDED_COLUMNS = ("round", "n_answered", "n_labeled", "n_skip", "n_unsure", "select_s", "fit_s", "mean_confidence",
+                    "agreement", "accuracy", "macro_f1")
+"""Columns of a recorded session's rounds (:meth:`LabelingSession.rounds` without the label counts)."""
 
 
 @dataclass(frozen=True)
@@ -53,3 +71,24 @@ class ScriptedAnnotator:
             index = session.pending[0]
             session.answer(self(session, index), index=index, annotator=self.name)
         return session
+
+
+def recorded_session(dataset: str, embedder: str, annotator: ScriptedAnnotator, **plan) -> pd.DataFrame:
+    """The rounds of a session on ``dataset`` × ``embedder`` answered by ``annotator`` (recorded once).
+
+    ``plan``: the :class:`~almodules.labeling.plan.SessionPlan` fields (``ips``, ``strategy``, ``seed``,
+    ``k0``, ``batch_size``, ``budget``). The waits (``select_s``, ``fit_s``) are those of the recording.
+    """
+    spec = SessionPlan(dataset=find_dataset(dataset), embedder=find_embedder(embedder), **plan)
+    found = pair_fingerprints(spec.dataset, spec.embedder)
+    key = {"plan": spec.to_dict(), "annotator": dataclasses.asdict(annotator), "dataset": spec.dataset,
+           "embedder": spec.embedder, "data_fingerprint": found.data, "embedding_fingerprint": found.embedding}
+
+    def play() -> pd.DataFrame:
+        with tempfile.TemporaryDirectory(prefix="session-") as folder:
+            session = LabelingSession.start(Path(folder) / "recorded.jsonl", spec.dataset, spec.embedder,
+                                            annotator=annotator.name, **plan)
+            rounds = annotator.play(session).rounds()
+        return rounds[[c for c in RECORDED_COLUMNS if c in rounds.columns]]
+
+    return cached_frame("recorded_sessions", key, play)

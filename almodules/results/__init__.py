@@ -3,9 +3,10 @@
 from almodules.results.claim_files import CLAIM_TTL_S, GARBLED_GRACE_S, claim_path, try_claim, release
 from almodules.results.store import ResultStore, CYCLE_COLUMNS, RUN_COLUMNS, SCHEMA, INDEX, STALE_TMP_S, run_checksum
 from almodules.results.migration import migrate_to_run_keys, fill_defaults
-from almodules.results.grid import (EXECUTORS, GRID_KEYS, PlannedRun, expand_grid, load_grid, plan_runs, run_grid,
-                                    get_or_run)
+from almodules.results.planning import GRID_KEYS, Loader, PlannedRun, expand_grid, load_grid, plan_runs, groups
+from almodules.results.grid import EXECUTORS, run_grid, get_or_run
 
 __all__ = ['CLAIM_TTL_S', 'GARBLED_GRACE_S', 'claim_path', 'try_claim', 'release', 'ResultStore', 'CYCLE_COLUMNS',
            'RUN_COLUMNS', 'SCHEMA', 'INDEX', 'STALE_TMP_S', 'run_checksum', 'migrate_to_run_keys', 'fill_defaults',
-           'EXECUTORS', 'GRID_KEYS', 'PlannedRun', 'expand_grid', 'load_grid', 'plan_runs', 'run_grid', 'get_or_run']
+           'GRID_KEYS', 'Loader', 'PlannedRun', 'expand_grid', 'load_grid', 'plan_runs', 'groups', 'EXECUTORS',
+           'run_grid', 'get_or_run']

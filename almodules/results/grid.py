@@ -1,18 +1,6 @@
 """Grids of runs: expand a YAML file or a dict of lists into configs and compute the missing ones.
 
-A grid maps :class:`~almodules.engine.experiment.RunConfig` fields to a value or a list of values;
-lists are crossed (cartesian product, in the order the keys are written), scalars broadcast::
-
-    dataset: trec6
-    embedder: [tfidf-svd, all-minilm-l6-v2]
-    ips: [random, typiclust]
-    strategy: [random, margin, badge]
-    seed: [0, 1, 2, 3, 4]
-    cycles: 20                  # budget, k0: the paper's defaults unless given
-
-A mapping value (``strategy_params``, ``ips_params``, ``probe``) is one value; give a list of
-mappings to sweep it. A YAML list of such blocks is the union of their grids. Every config is
-validated with :meth:`RunConfig.create` before anything runs.
+Configs come from :mod:`almodules.results.planning` (grid files, checked and keyed there).
 
 :func:`run_grid` computes the runs the store lacks. Runs are grouped by (dataset, embedder):
 each group's embeddings are loaded once and shared by the workers, and every finished run is
@@ -35,89 +23,32 @@ depend on the executor or the number of workers.
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from almodules.core.validation import ConfigError, check_choice, check_int, parse_yaml
+from almodules.core.paths import data_dir
+from almodules.core.validation import ConfigError, check_choice, check_int
+from almodules.datasets.loading import DatasetUnavailableError
 from almodules.engine.config import RunConfig
-from almodules.engine.experiment import RunInputs, RunResult, execute_run, load_inputs, registered_fingerprints
+from almodules.engine.experiment import RunResult, execute_run, load_inputs
+from almodules.engine.fingerprints import record_fingerprints
 from almodules.results.claim_files import release, try_claim
+from almodules.results.planning import Loader, PlannedRun, groups, plan_runs
 from almodules.results.store import ResultStore
 
-__all__ = [
-    "EXECUTORS", "GRID_KEYS", "PlannedRun", "expand_grid", "load_grid", "plan_runs", "run_grid", "get_or_run",
-]
+__all__ = ["EXECUTORS", "run_grid", "get_or_run"]
 
 EXECUTORS: tuple[str, ...] = ("local", "dask")
-GRID_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RunConfig))
-"""Keys a grid may set: the fields of :class:`~almodules.engine.config.RunConfig`."""
 
-Loader = Callable[[str, str], RunInputs]
 
 DASK_CONNECT_TIMEOUT_S = 10
 """Seconds to reach a Dask scheduler before the grid gives up with a message."""
-
-
-def expand_grid(grid: Mapping | list) -> list[RunConfig]:
-    """Configs of a grid given as a dict (or a list of dicts, whose grids are joined).
-
-    Raises
-    ------
-    ValueError, TypeError
-        For an unknown key or any invalid combination, before any config is returned; the
-        message names the combination and the offending parameter.
-    """
-    if isinstance(grid, list):
-        return _unique(itertools.chain.from_iterable(expand_grid(block) for block in grid))
-    if not isinstance(grid, Mapping):
-        raise ConfigError(f"a grid must be a mapping of RunConfig fields to values (or a list of such "
-                          f"mappings), got {type(grid).__name__}")
-    axes = {}
-    for key, value in grid.items():
-        check_choice("grid key", key, GRID_KEYS)
-        values = list(value) if isinstance(value, (list, tuple)) else [value]
-        if not values:
-            raise ConfigError(f"grid key {key!r} has an empty list of values")
-        axes[key] = values
-    configs = []
-    for combo in itertools.product(*axes.values()):
-        kw = dict(zip(axes, combo))
-        try:
-            configs.append(RunConfig.create(**kw))
-        except ConfigError as exc:
-            raise ConfigError(f"grid entry {kw}: {exc}") from exc
-    return _unique(configs)
-
-
-def load_grid(source: str | os.PathLike | Mapping | list) -> list[RunConfig]:
-    """Configs of a grid: a YAML file path, or the grid itself as a dict / list of dicts."""
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise ConfigError(f"grid file {str(path)!r} not found")
-        source = parse_yaml(path.read_text(encoding="utf-8"), f"grid file {str(path)!r}")
-    return expand_grid(source)
-
-
-def _unique(configs: Iterable[RunConfig]) -> list[RunConfig]:
-    return list({c.config_hash: c for c in configs}.values())
-
-
-def _groups(configs: list[RunConfig]) -> dict[tuple[str, str], list[RunConfig]]:
-    groups: dict[tuple[str, str], list[RunConfig]] = {}
-    for config in configs:
-        groups.setdefault((config.dataset, config.embedder), []).append(config)
-    return groups
 
 
 def _default_workers() -> int:
@@ -172,70 +103,30 @@ def _run_dask(groups, workers: int, scheduler, loader: Loader, loaded: dict) -> 
             cluster.close()
 
 
-@dataclass(frozen=True)
-class PlannedRun:
-    """A config checked against its real data, with the key its result is stored under."""
-
-    config: RunConfig
-    run_key: str
-
-
-def _fingerprints(dataset: str, embedder: str, loader: Loader, loaded: dict) -> tuple[str, str, int]:
-    """``(data fingerprint, embedding fingerprint, train rows)``.
-
-    The default loader's come from the registries without embedding anything; another loader's
-    inputs are loaded here (and kept in ``loaded`` for the runs) to fingerprint their arrays.
-    """
-    if loader is load_inputs:
-        return registered_fingerprints(dataset, embedder)
-    inputs = loaded[dataset, embedder] = loader(dataset, embedder)
-    return inputs.data_fingerprint, inputs.embedding_fingerprint, len(inputs.train_labels)
+def _refuse_without_data(todo: list[PlannedRun]) -> None:
+    """Stop before any work when runs to compute need data that is not on this machine."""
+    absent = sorted({p.config.dataset for p in todo if p.fingerprints.recorded})
+    if absent:
+        n = sum(p.fingerprints.recorded for p in todo)
+        raise DatasetUnavailableError(
+            f"{n} runs are not stored and need the texts of {', '.join(absent)}, which are not on this machine "
+            f"(the stored runs of these datasets are read from their recorded fingerprints). Put each dataset's "
+            f"train and test files under $ALM_DATA_DIR/<name>/ (ALM_DATA_DIR is {str(data_dir() or 'unset')!r}; "
+            "see 'Use your own data' in the README), or choose stored cells or the embedded default, bbc_news")
 
 
-def _check_fits(config: RunConfig, n_train: int) -> None:
-    where = f"config (dataset {config.dataset!r}, strategy {config.strategy!r}, seed {config.seed})"
-    if config.pool_size is not None and config.pool_size > n_train:
-        raise ConfigError(f"{where}: pool_size {config.pool_size} is larger than the train split "
-                          f"({n_train} rows); allowed values: 1 .. {n_train}")
-    pool = config.pool_size or n_train
-    if config.budget > pool:
-        raise ConfigError(f"{where}: budget {config.budget} is larger than the pool ({pool} points); "
-                          f"allowed values: k0 + cycles .. {pool}")
-
-
-def plan_runs(configs: Iterable[RunConfig], loader: Loader = load_inputs, *,
-              loaded: dict | None = None) -> list[PlannedRun]:
-    """Check every config against its actual data and give each its run key, before any work.
-
-    Datasets are loaded (embeddings are not computed) once per (dataset, embedder) pair: the
-    pool and the budget are checked against the real train split, and the key covers the
-    content of the data and the embeddings' fingerprint. Duplicates are dropped. A loader other
-    than the default is called here; its inputs go into ``loaded`` when given, for the runs.
-
-    Raises
-    ------
-    ConfigError
-        Naming the parameter, the config and the allowed values.
-    """
-    configs = list(configs)
-    for config in configs:
-        if not isinstance(config, RunConfig):
-            raise ConfigError(f"runs need RunConfig objects (see load_grid), got {type(config).__name__}")
-    configs = _unique(configs)
-    loaded = {} if loaded is None else loaded
-    planned = []
-    for (dataset, embedder), group in _groups(configs).items():
-        data_fp, embedding_fp, n_train = _fingerprints(dataset, embedder, loader, loaded)
-        for config in group:
-            _check_fits(config, n_train)
-            planned.append(PlannedRun(config, config.run_key(data_fp, embedding_fp)))
-    order = {c.config_hash: i for i, c in enumerate(configs)}
-    return sorted(planned, key=lambda p: order[p.config.config_hash])
+def _record(todo: list[PlannedRun], store: ResultStore) -> None:
+    """Keep the fingerprints of the pairs computed here, so their results are found without the texts."""
+    for p in {(p.config.dataset, p.config.embedder): p for p in todo if not p.fingerprints.recorded}.values():
+        f = p.fingerprints
+        record_fingerprints(p.config.dataset, p.config.embedder, f.data, f.embedding, f.n_train, root=store.root)
 
 
 def _compute(planned: list[PlannedRun], store: ResultStore, executor: str, workers: int, scheduler: Any,
              progress: bool, loader: Loader, loaded: dict) -> list[str]:
     """Compute the planned runs this process can claim; write each result as soon as it ends."""
+    _refuse_without_data(planned)
+    _record(planned, store)
     claimed = []
     for p in planned:
         path = store.path(p.run_key)
@@ -248,9 +139,9 @@ def _compute(planned: list[PlannedRun], store: ResultStore, executor: str, worke
     if not claimed:
         return []
     expected = {p.config.config_hash: p.run_key for p in claimed}
-    groups = _groups([p.config for p in claimed])
-    results = (_run_local(groups, workers, loader, loaded) if executor == "local"
-               else _run_dask(groups, workers, scheduler, loader, loaded))
+    by_pair = groups([p.config for p in claimed])
+    results = (_run_local(by_pair, workers, loader, loaded) if executor == "local"
+               else _run_dask(by_pair, workers, scheduler, loader, loaded))
     done = []
     try:
         with tqdm(total=len(claimed), desc="runs", unit="run", disable=not progress) as bar:

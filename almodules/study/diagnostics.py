@@ -29,6 +29,7 @@ from almodules.core.paths import results_dir
 from almodules.core.validation import check_choice, check_int
 from almodules.datasets.loading import load_dataset, subsample_indices
 from almodules.engine.experiment import load_inputs, registered_fingerprints
+from almodules.engine.fingerprints import record_fingerprints
 from almodules.engine.probe import LinearProbe
 
 __all__ = [
@@ -69,6 +70,9 @@ def cached_frame(kind: str, inputs: Mapping[str, Any], compute: Callable[[], pd.
         return pd.read_parquet(path)
     frame = compute()
     write_atomic(path, lambda fh: frame.to_parquet(fh, index=False))
+    if {"dataset", "embedder", "data_fingerprint", "embedding_fingerprint"} <= set(inputs):
+        record_fingerprints(inputs["dataset"], inputs["embedder"], inputs["data_fingerprint"],
+                            inputs["embedding_fingerprint"], root=root)
     return frame
 
 

@@ -27,7 +27,8 @@ import pandas as pd
 
 from almodules.core.validation import check_number
 from almodules.engine.config import RunConfig
-from almodules.results.grid import plan_runs, run_grid
+from almodules.results.grid import run_grid
+from almodules.results.planning import plan_runs
 from almodules.results.store import ResultStore
 from almodules.study.analysis import SETTING, area_under_curve
 

@@ -14,7 +14,8 @@ from engine_fakes import EMBEDDER, LOADER_LOG, load_blobs, start_grid_process
 from almodules.cli import main
 from almodules.core.validation import ConfigError
 from almodules.engine.config import RunConfig
-from almodules.results.grid import expand_grid, load_grid, plan_runs, run_grid
+from almodules.results.grid import run_grid
+from almodules.results.planning import expand_grid, load_grid, plan_runs
 from almodules.results.store import ResultStore
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,8 @@ from almodules.datasets.loading import load_dataset
 from almodules.datasets.registry import DatasetSpec
 from almodules.embeddings.compute import embed_texts
 from almodules.engine.config import RunConfig
-from almodules.results.grid import get_or_run, plan_runs
+from almodules.results.grid import get_or_run
+from almodules.results.planning import plan_runs
 from almodules.results.store import ResultStore
 
 

@@ -354,7 +354,7 @@ def test_two_grids_on_one_store_compute_each_run_once(tmp_path):
 
     from engine_fakes import start_grid_process
 
-    from almodules.results.grid import expand_grid
+    from almodules.results.planning import expand_grid
 
     configs = expand_grid({"dataset": "blobs-wide", "embedder": EMBEDDER, "strategy": ["random", "margin"],
                            "seed": list(range(6)), "cycles": 6, "budget": 130})
