@@ -49,6 +49,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
               f"already stored in {store.root}" + (" (dry run: nothing computed)" if args.dry_run else ""))
     return 0
 
+
 def cmd_notebooks(args: argparse.Namespace) -> int:
     if args.list:
         records = [{"notebook": name, "parameters": notebook_defaults(name)} for name in notebook_names()]
@@ -61,7 +62,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
                     print(f"    {key} = {value!r}")
         return 0
 
-    parameters = {key: parse_parameter_value(value) for key, value in args.parameter or []}
+    parameters = {key: parse_parameter_value(value, key) for key, value in args.parameter or []}
     try:
         run_notebooks(only=args.only, parameters=parameters, output_dir=args.output_dir)
     except NotebookError as exc:
@@ -69,16 +70,19 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
         return 1
     return 0
 
+
 def cmd_advise(args: argparse.Namespace) -> int:
     return print_advice(args.dataset, args.embedder, k=args.k, initial_labels=args.initial_labels, as_json=args.json)
+
 
 def cmd_student_notebooks(args: argparse.Namespace) -> int:
     written = write_student_notebooks(args.outdir)
     print(f"{len(written)} notebooks without solutions in {args.outdir}")
     return 0
 
+
 def cmd_book(args: argparse.Namespace) -> int:
-    parameters = {key: parse_parameter_value(value) for key, value in args.parameter or []}
+    parameters = {key: parse_parameter_value(value, key) for key, value in args.parameter or []}
     try:
         build_book(parameters=parameters, book_parameters=args.book_parameters, only=args.only,
                    execute=not args.no_execute)

@@ -56,3 +56,10 @@ def test_notebooks_list_shows_each_chapter_with_its_parameters(capsys):
     assert chapters["03_al_cycles"]["datasets"] == ["bbc_news"] and "strategies" in chapters["03_al_cycles"]
     assert main(["notebooks", "--list"]) == 0
     assert "    seeds = [0, 1]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["notebooks", "book"])
+def test_a_parameter_value_that_does_not_parse_names_the_parameter(command, capsys):
+    assert main([command, "--only", "03_al_cycles", "-p", "strategies", "[a, b"]) == 2
+    err = capsys.readouterr().err
+    assert "-p strategies '[a, b' is not valid YAML" in err and "[a, b], null" in err and "Traceback" not in err

@@ -105,13 +105,17 @@ def book_configs(book_parameters: str | os.PathLike | None = None) -> list[RunCo
     return list(configs.values())
 
 
-def parse_parameter_value(text: str) -> Any:
+def parse_parameter_value(text: str, name: str | None = None) -> Any:
     """A command-line parameter value, typed: YAML, so ``3`` is an int, ``[a, b]`` a list, ``null`` None.
 
     Numbers in exponent notation without a dot (``1e-3``), which YAML 1.1 reads as strings, are
-    read as floats.
+    read as floats. ``name``: the parameter the value is for, named in the message when it does not parse.
     """
-    value = parse_yaml(text, f"parameter value {text!r}")
+    where = f"-p {name} {text!r}" if name else f"parameter value {text!r}"
+    try:
+        value = parse_yaml(text, where)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}; a value is YAML, e.g. 3, 0.5, bbc_news, [a, b], null") from None
     if isinstance(value, str) and _NUMBER.fullmatch(text.strip()):
         return float(text)
     return value
