@@ -169,6 +169,20 @@ def _show_effective_parameters(path: Path, name: str, given: Mapping[str, Any]) 
     nbformat.write(nb, path)
 
 
+def _executed_inputs(path: Path) -> str | None:
+    """The inputs hash an executed chapter was made from (:class:`~almodules.chapters.preflight.ChapterNeeds`)."""
+    try:
+        return nbformat.read(path, as_version=4).metadata.get("almodules", {}).get("inputs")
+    except (OSError, ValueError):
+        return None
+
+
+def _mark_inputs(path: Path, inputs: str) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.setdefault("almodules", {})["inputs"] = inputs
+    nbformat.write(nb, path)
+
+
 def _refuse_errors(path: Path, name: str) -> None:
     """Raise NotebookError when an executed notebook holds an error output (a failed earlier run)."""
     nb = nbformat.read(path, as_version=4)
@@ -240,10 +254,16 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
         needs = [chapter_needs(name, params) for name, params in params_of.items()]
         check_needs(needs)
         for i, need in enumerate(needs, start=1):
+            path = executed / f"{need.name}.ipynb"
+            if need.to_compute == 0 and _executed_inputs(path) == need.inputs:
+                if progress:
+                    print(f"[{i}/{len(needs)}] {need.name}: unchanged since its last execution, kept", flush=True)
+                continue
             start = time.perf_counter()
             run_notebooks(need.name, output_dir=executed, per_notebook={need.name: params_of[need.name]},
                           progress=False)
             seconds[need.name] = time.perf_counter() - start
+            _mark_inputs(path, need.inputs)
             if progress:
                 print(f"[{i}/{len(needs)}] {need.name}: {seconds[need.name]:.0f} s, {need.stored} runs read, "
                       f"{need.to_compute} computed", flush=True)
@@ -252,9 +272,9 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
         raise NotebookError(f"not executed yet: {', '.join(missing)}; run them first (execute=True)")
     for name in notebook_names():
         _refuse_errors(executed / f"{name}.ipynb", name)
-    ran = {n.name for n in needs}
+    planned = {n.name for n in needs}
     (executed / "build_report.md").write_text(
-        build_report(needs, seconds, [n for n in notebook_names() if n not in ran]), encoding="utf-8")
+        build_report(needs, seconds, [n for n in notebook_names() if n not in planned]), encoding="utf-8")
     _copy_plotly_js(root / "book" / "_static")
     # Sphinx rebuilds a page when its source changes; the reproduction page's source does not change when
     # the chapters it quotes are re-executed, so mark it changed: it is always rebuilt from them. The front

@@ -8,16 +8,19 @@ stops here, naming the datasets and where to put them, before any kernel starts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from almodules.chapters.parameters import NotebookError, chapter_configs
+from almodules.chapters.parameters import NotebookError, chapter_configs, notebooks_dir
+from almodules.core.atomic import canonical_hash
 from almodules.core.paths import data_dir
 from almodules.results.planning import plan_runs
 from almodules.results.store import ResultStore
 
-__all__ = ["ChapterNeeds", "chapter_needs", "check_needs", "build_report"]
+__all__ = ["ChapterNeeds", "chapter_needs", "code_digest", "check_needs", "build_report"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class ChapterNeeds:
     stored: int
     recorded_datasets: tuple[str, ...]
     blocked_datasets: tuple[str, ...]
+    inputs: str = ""
 
     @property
     def to_compute(self) -> int:
@@ -36,13 +40,32 @@ class ChapterNeeds:
 
 
 def chapter_needs(name: str, parameters: Mapping[str, Any], store: ResultStore | None = None) -> ChapterNeeds:
-    """Plan chapter ``name``'s runs with ``parameters`` and compare them with ``store``."""
+    """Plan chapter ``name``'s runs with ``parameters`` and compare them with ``store``.
+
+    ``inputs`` hashes everything the executed chapter shows depends on: its source, its parameters, the
+    package's code, its stored runs and the cached diagnostics; a chapter whose hash is unchanged since
+    it was executed would show the same again.
+    """
     store = ResultStore() if store is None else store
     planned = plan_runs(chapter_configs(name, parameters))
     missing = set(store.missing(p.run_key for p in planned))
     recorded = sorted({p.config.dataset for p in planned if p.fingerprints.recorded})
     blocked = sorted({p.config.dataset for p in planned if p.fingerprints.recorded and p.run_key in missing})
-    return ChapterNeeds(name, len(planned), len(planned) - len(missing), tuple(recorded), tuple(blocked))
+    diagnostics = store.root / "diagnostics"
+    inputs = canonical_hash({
+        "source": (notebooks_dir() / f"{name}.md").read_text(encoding="utf-8"), "parameters": dict(parameters),
+        "code": code_digest(), "stored": sorted(p.run_key for p in planned if p.run_key not in missing),
+        "diagnostics": sorted(str(f.relative_to(diagnostics)) for f in diagnostics.rglob("*.parquet")),
+    })
+    return ChapterNeeds(name, len(planned), len(planned) - len(missing), tuple(recorded), tuple(blocked), inputs)
+
+
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 over the package's source files (path and content), read once per process."""
+    package = Path(__file__).resolve().parents[1]
+    return canonical_hash({str(f.relative_to(package)): f.read_text(encoding="utf-8")
+                           for f in sorted(package.rglob("*.py"))})
 
 
 def check_needs(needs: Sequence[ChapterNeeds]) -> None:
@@ -58,12 +81,17 @@ def check_needs(needs: Sequence[ChapterNeeds]) -> None:
 
 
 def build_report(needs: Sequence[ChapterNeeds], seconds: Mapping[str, float], kept: Sequence[str]) -> str:
-    """The front page's account of this build, in Markdown: per chapter, runs read and computed."""
-    lines = ["| chapter | runs read from the store | runs computed | read without their texts | seconds |",
+    """The front page's account of this build, in Markdown: per chapter, runs read and computed.
+
+    ``seconds``: the chapters executed in this build; the others of ``needs`` were unchanged since their
+    last execution and kept.
+    """
+    lines = ["| chapter | runs read from the store | runs computed | read without their texts | executed |",
              "|---|---|---|---|---|"]
     for n in needs:
-        lines.append(f"| {n.name} | {n.stored} | {n.to_compute} | {', '.join(n.recorded_datasets) or '-'} "
-                     f"| {seconds.get(n.name, 0):.0f} |")
+        ran = f"in {seconds[n.name]:.0f} s" if n.name in seconds else "no: unchanged since its last execution"
+        lines.append(f"| {n.name} | {n.stored} | {n.to_compute if n.name in seconds else 0} "
+                     f"| {', '.join(n.recorded_datasets) or '-'} | {ran} |")
     for name in kept:
         lines.append(f"| {name} | (kept from an earlier build) | | | |")
     recorded = sorted({d for n in needs for d in n.recorded_datasets})
