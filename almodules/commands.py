@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from almodules.core.provenance import blas_architecture, numpy_simd
 from almodules.core.validation import ConfigError, check_int, check_number
 from almodules.datasets.loading import available_sources
 from almodules.datasets.local import find_dataset, local_datasets
@@ -32,7 +33,7 @@ from almodules.labeling.session import LabelingSession
 from almodules.labeling.terminal import label_in_terminal
 from almodules.results.grid import get_or_run
 from almodules.results.store import ResultStore
-from almodules.study.reproduce import ranking_changes, verify_runs
+from almodules.study.reproduce import ranking_changes, verify_across_families
 
 __all__ = ["dataset_records", "embedder_records", "print_json", "print_records", "cmd_datasets", "cmd_embedders",
            "cmd_embed", "cmd_strategies", "cmd_run", "cmd_verify", "cmd_label"]
@@ -155,16 +156,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise ConfigError(f"no stored run matches {filters or 'the store'}")
     if len(runs) > limit:  # a fixed sample, spread over the matching runs
         runs = runs.iloc[np.sort(np.random.default_rng(0).choice(len(runs), size=limit, replace=False))]
-    table = verify_runs(runs["run_key"], store=store, tolerance=tolerance, workers=args.workers,
-                        progress=not args.json)
+    table = verify_across_families(runs["run_key"], store=store, tolerance=tolerance, workers=args.workers,
+                                   progress=not args.json)
     changes = ranking_changes(table, store)
     if args.json:
         print_json({"runs": table.to_dict("records"), "rankings": changes.to_dict("records")})
     else:
         print_records(table.astype(object).where(table.notna(), None).to_dict("records"), False,
-                       ["dataset", "embedder", "ips", "strategy", "seed", "stale", "reproduced",
-                        "first_divergent_cycle", "max_accuracy_diff", "within_tolerance"])
+                      ["dataset", "embedder", "ips", "strategy", "seed", "stale", "reproduced",
+                       "first_divergent_cycle", "max_accuracy_diff", "within_tolerance", "simd"])
         checked = table[~table["stale"].astype(bool)]
+        recorded = dict(zip(runs["run_key"], runs["library_versions"].map(json.loads)))
+        for key in checked.loc[~checked["reproduced"].astype(bool), "run_key"]:
+            versions = recorded[key]
+            print(f"not reproduced: {key[:12]} was computed with {versions.get('blas')}, numpy SIMD "
+                  f"{versions.get('numpy_simd', 'not recorded')}; this machine: {blas_architecture()}, "
+                  f"numpy SIMD {numpy_simd()}")
         print(f"{len(table)} runs: {int(table['stale'].sum())} stale (data or embedder changed since), "
               f"{int(checked['reproduced'].sum())} of {len(checked)} bit-identical, "
               f"{int(checked['within_tolerance'].sum())} within {tolerance:g} accuracy; "

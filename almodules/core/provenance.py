@@ -10,12 +10,14 @@ import subprocess
 from importlib import metadata
 
 import numpy as np
+from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 from threadpoolctl import threadpool_info
 
 from almodules import __version__
 from almodules.core.paths import repo_root
 
-__all__ = ["LIBRARIES", "package_version", "git_commit", "blas_architecture", "library_versions"]
+__all__ = ["LIBRARIES", "package_version", "git_commit", "blas_architecture", "blas_threads", "numpy_simd",
+           "library_versions"]
 
 LIBRARIES: tuple[str, ...] = ("numpy", "scipy", "scikit-learn", "scikit-activeml", "pandas", "pyarrow", "torch",
                               "transformers", "threadpoolctl", "joblib")
@@ -51,9 +53,25 @@ def blas_architecture() -> str:
     return f"numpy {np.__version__}: {blas or 'unknown'}"
 
 
+def blas_threads() -> int:
+    """Threads the BLAS libraries may use now (the most of any; a run sets 1)."""
+    return max((i.get("num_threads", 1) for i in threadpool_info() if i.get("user_api") == "blas"), default=1)
+
+
+def numpy_simd() -> str:
+    """numpy's SIMD targets in use on this CPU (``"X86_V3,X86_V4,AVX512_ICL"``).
+
+    numpy picks its own loops (sums, products, comparisons) by them, as OpenBLAS picks its kernels:
+    a run on a CPU with AVX-512 (``X86_V4``) can differ in its last bits from one on an AVX2-only CPU
+    (``X86_V3``). ``NPY_DISABLE_CPU_FEATURES`` turns targets off (:mod:`almodules.study.reproduce`).
+    """
+    return ",".join(f for f in __cpu_dispatch__ if __cpu_features__.get(f))
+
+
 def library_versions() -> dict[str, str | None]:
-    """``{"python": ..., "blas": ..., <distribution>: version or None}`` for :data:`LIBRARIES`."""
-    versions: dict[str, str | None] = {"python": platform.python_version(), "blas": blas_architecture()}
+    """``{"python", "blas", "blas_threads", "numpy_simd", <distribution>: version or None}`` for :data:`LIBRARIES`."""
+    versions: dict[str, str | None] = {"python": platform.python_version(), "blas": blas_architecture(),
+                                       "blas_threads": str(blas_threads()), "numpy_simd": numpy_simd()}
     for dist in LIBRARIES:
         try:
             versions[dist] = metadata.version(dist)

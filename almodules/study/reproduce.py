@@ -15,16 +15,28 @@ cycle by cycle with the stored ones, on three levels:
 
 A stored run whose key no longer matches its config on the data registered now (the data or
 the embedder changed since) is ``stale``: it is not recomputed, and no grid serves it.
+
+Bits depend on the CPU's instruction family: numpy dispatches its own loops by the SIMD targets it
+finds (AVX-512, ``X86_V4``, or AVX2 only, ``X86_V3``) and OpenBLAS picks its kernels. On a CPU with
+AVX-512, :func:`verify_across_families` recomputes a run that did not reproduce once more in a child
+process that computes as an AVX2-only machine does (numpy's wider targets turned off with
+``NPY_DISABLE_CPU_FEATURES``, OpenBLAS pinned to its Haswell kernels), so runs computed on either
+kind of x86-64 machine are checked bit for bit. Thread counts never matter: every run uses one.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
+from almodules.core.provenance import numpy_simd
 from almodules.core.validation import check_number
 from almodules.engine.config import RunConfig
 from almodules.results.grid import run_grid
@@ -32,14 +44,15 @@ from almodules.results.planning import plan_runs
 from almodules.results.store import ResultStore
 from almodules.study.analysis import SETTING, area_under_curve
 
-__all__ = ["verify_runs", "ranking_changes", "VERIFY_COLUMNS", "DEFAULT_TOLERANCE"]
+__all__ = ["verify_runs", "verify_across_families", "avx2_environment", "ranking_changes", "VERIFY_COLUMNS",
+           "DEFAULT_TOLERANCE"]
 
 DEFAULT_TOLERANCE = 0.01
 """Largest per-cycle accuracy difference that still counts as agreeing across machines."""
 
 VERIFY_COLUMNS: tuple[str, ...] = (
     "run_key", "dataset", "embedder", "ips", "strategy", "seed", "stale", "reproduced", "first_divergent_cycle",
-    "max_accuracy_diff", "within_tolerance", "stored_auc", "recomputed_auc")
+    "max_accuracy_diff", "within_tolerance", "stored_auc", "recomputed_auc", "simd")
 """Columns of :func:`verify_runs`' table."""
 
 
@@ -85,7 +98,7 @@ def verify_runs(run_keys: Iterable[str], *, store: ResultStore | None = None, to
     for key in keys:
         config = configs[key]
         row = {**{k: getattr(config, k) for k in ("dataset", "embedder", "ips", "strategy", "seed")},
-               "run_key": key, "stale": key not in current, "stored_auc": auc_before.get(key)}
+               "run_key": key, "stale": key not in current, "stored_auc": auc_before.get(key), "simd": numpy_simd()}
         if key in current:
             old, new = before[before["run_key"] == key], again[again["run_key"] == key]
             diverged = [int(c) for c, a, b in zip(old["cycle"], old["selected"], new["selected"])
@@ -98,6 +111,51 @@ def verify_runs(run_keys: Iterable[str], *, store: ResultStore | None = None, to
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(VERIFY_COLUMNS))
     return frame.astype({"first_divergent_cycle": "Int64"})
+
+
+def avx2_environment() -> dict[str, str] | None:
+    """Environment variables under which a new process computes as an AVX2-only x86-64 machine does.
+
+    ``None`` when this CPU uses no SIMD target beyond ``X86_V3`` (it computes so already).
+    """
+    wider = [f for f in numpy_simd().split(",") if f and f != "X86_V3"]
+    if not wider or "X86_V3" not in numpy_simd().split(","):
+        return None
+    return {"NPY_DISABLE_CPU_FEATURES": " ".join(wider), "OPENBLAS_CORETYPE": "Haswell"}
+
+
+def verify_across_families(run_keys: Iterable[str], *, store: ResultStore | None = None,
+                           tolerance: float = DEFAULT_TOLERANCE, workers: int | None = None,
+                           progress: bool = True) -> pd.DataFrame:
+    """:func:`verify_runs`, then the runs that did not reproduce once more as an AVX2-only machine computes them.
+
+    The second pass runs in a child process (the instruction family is chosen when numpy loads); a
+    run it reproduces counts as reproduced, its ``simd`` column naming the targets it ran with.
+    """
+    store = store or ResultStore()
+    table = verify_runs(run_keys, store=store, tolerance=tolerance, workers=workers, progress=progress)
+    env = avx2_environment()
+    retry = table[~table["stale"].astype(bool) & ~table["reproduced"].fillna(True).astype(bool)]
+    if env is None or retry.empty:
+        return table
+    script = ("import json, sys; from almodules.results.store import ResultStore; "
+              "from almodules.study.reproduce import verify_runs; a = json.load(sys.stdin); "
+              "t = verify_runs(a['keys'], store=ResultStore(a['root']), tolerance=a['tolerance'], "
+              "workers=a['workers'], progress=False); print(t.to_json(orient='records'))")
+    request = {"keys": list(retry["run_key"]), "root": str(store.root), "tolerance": tolerance, "workers": workers}
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(request), capture_output=True, text=True,
+                          env={**os.environ, **env})
+    if done.returncode != 0:
+        raise RuntimeError(f"the AVX2-family recomputation failed: {done.stderr[-2000:]}")
+    again = pd.DataFrame(json.loads(done.stdout.strip().splitlines()[-1])).set_index("run_key")
+    table = table.set_index("run_key").astype(object)
+    better = [k for k in again.index if bool(again.loc[k, "reproduced"])]
+    for column in ("reproduced", "first_divergent_cycle", "max_accuracy_diff", "within_tolerance",
+                   "recomputed_auc", "simd"):
+        table.loc[better, column] = again.loc[better, column].to_numpy()
+    table = table.reset_index()[list(VERIFY_COLUMNS)]
+    return table.astype({"first_divergent_cycle": "Int64", "reproduced": "boolean", "within_tolerance": "boolean",
+                         "max_accuracy_diff": float, "recomputed_auc": float, "stale": bool})
 
 
 def _auc_by_key(cycles: pd.DataFrame) -> dict[str, float]:

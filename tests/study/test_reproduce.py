@@ -3,6 +3,10 @@ stale runs (data changed since) and whether the order of strategies would change
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -10,6 +14,7 @@ from engine_fakes import config as blob_config
 from engine_fakes import key_of, load_blobs, run
 
 from almodules.results.store import SCHEMA, ResultStore
+from almodules.study import reproduce
 from almodules.study.reproduce import VERIFY_COLUMNS, ranking_changes, verify_runs
 
 
@@ -80,3 +85,51 @@ def test_ranking_changes_flag_groups_whose_strategy_order_flips():
 def test_unknown_keys_are_refused():
     with pytest.raises(LookupError, match="not in"):
         verify_runs(["0" * 64], store=ResultStore(), workers=1, progress=False, loader=load_blobs)
+
+
+def test_every_run_records_its_blas_threads_and_numpy_simd_targets():
+    versions = run(config()).library_versions
+    assert versions["blas_threads"] == "1"  # a run's own limit, whatever the machine's default
+    assert versions["numpy_simd"] == reproduce.numpy_simd()
+
+
+@pytest.mark.parametrize("targets, expected", [
+    ("X86_V3,X86_V4,AVX512_ICL", {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL", "OPENBLAS_CORETYPE": "Haswell"}),
+    ("X86_V3", None),
+])
+def test_the_avx2_family_turns_off_exactly_the_wider_targets(targets, expected, monkeypatch):
+    monkeypatch.setattr(reproduce, "numpy_simd", lambda: targets)
+    assert reproduce.avx2_environment() == expected
+
+
+@pytest.mark.skipif(reproduce.avx2_environment() is None, reason="this CPU computes as an AVX2-only one already")
+def test_a_child_under_the_avx2_environment_uses_only_avx2_loops():
+    done = subprocess.run([sys.executable, "-c", "from almodules.core.provenance import numpy_simd; print(numpy_simd())"],
+                          capture_output=True, text=True, env={**os.environ, **reproduce.avx2_environment()}, check=True)
+    assert done.stdout.strip() == "X86_V3"
+
+
+def test_a_run_that_reproduces_in_neither_family_stays_not_reproduced(monkeypatch):
+    store = ResultStore()
+    store.write(run(config(seed=3)))
+    key = key_of(config(seed=3))
+    tamper(store, key, from_cycle=2, accuracy_shift=0.0)
+    monkeypatch.setattr(reproduce, "avx2_environment", lambda: {"NPY_DISABLE_CPU_FEATURES": ""})
+    monkeypatch.setattr(reproduce, "verify_runs", lambda keys, **kw: _fake_table(keys, reproduced=False))
+    monkeypatch.setattr(reproduce.subprocess, "run", lambda *a, **kw: subprocess.CompletedProcess(
+        a, 0, stdout=_fake_table([key], reproduced=False).to_json(orient="records") + "\n", stderr=""))
+    table = reproduce.verify_across_families([key], store=store, progress=False)
+    assert not table["reproduced"].any()
+    monkeypatch.setattr(reproduce.subprocess, "run", lambda *a, **kw: subprocess.CompletedProcess(
+        a, 0, stdout=_fake_table([key], reproduced=True, simd="X86_V3").to_json(orient="records") + "\n", stderr=""))
+    table = reproduce.verify_across_families([key], store=store, progress=False)
+    assert table["reproduced"].all() and table.loc[0, "simd"] == "X86_V3"
+
+
+def _fake_table(keys, *, reproduced, simd="X86_V3,X86_V4"):
+    import pandas as pd
+    return pd.DataFrame([{"run_key": k, "dataset": "blobs", "embedder": "gauss", "ips": "random", "strategy": "margin",
+                          "seed": 3, "stale": False, "reproduced": reproduced,
+                          "first_divergent_cycle": None if reproduced else 2, "max_accuracy_diff": 0.0,
+                          "within_tolerance": True, "stored_auc": 0.5, "recomputed_auc": 0.5, "simd": simd}
+                         for k in keys], columns=list(VERIFY_COLUMNS))
