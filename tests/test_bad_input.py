@@ -74,7 +74,7 @@ CLI_CASES = [
     (["verify", "--tolerance", "-1"], "--tolerance must be >= 0"),
     (["verify", "--strategy", "coreset"], "no stored run matches"),
     (["notebooks", "--only", "03_al_cycles", "-p", "colour", "red"], "unknown parameter of notebooks .*colour"),
-    (["notebooks", "-p", "datasets", "[a, b"], "parameter value '\\[a, b' is not valid YAML"),
+    (["notebooks", "-p", "datasets", "[a, b"], "-p datasets '\\[a, b' is not valid YAML"),
     (["notebooks", "--only", "06_missing"], "unknown notebook '06_missing'; allowed values: 01_embeddings"),
     (["book", "--book-parameters", "missing.yaml"], "book parameter file 'missing.yaml' not found"),
     (["embed", "--dataset", "nope", "--embedder", "tfidf-svd"], "unknown dataset 'nope'"),
