@@ -37,7 +37,8 @@ def data_dir() -> Path | None:
     if value:
         return Path(value).expanduser().resolve()
     shared = repo_root().parent / "shared" / "datasets"
-    return shared if shared.is_dir() else None
+    # Resolved, as ALM_DATA_DIR is: ../shared may be a link, and paths are compared after resolving.
+    return shared.resolve() if shared.is_dir() else None
 
 
 def cache_dir() -> Path:
