@@ -76,7 +76,7 @@ def cmd_advise(args: argparse.Namespace) -> int:
 
 
 def cmd_student_notebooks(args: argparse.Namespace) -> int:
-    written = write_student_notebooks(args.outdir)
+    written = write_student_notebooks(args.outdir, force=args.force)
     print(f"{len(written)} notebooks without solutions in {args.outdir}")
     return 0
 

@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("student-notebooks", help="write the chapters as .ipynb exercise notebooks without solutions")
     p.add_argument("outdir", help="folder to write them to (created when missing)")
+    p.add_argument("--force", action="store_true", help="replace copies in OUTDIR that were edited since")
     p.set_defaults(handler="book_commands:cmd_student_notebooks")
 
     p = sub.add_parser("label", help="label texts yourself, batch by batch, in the terminal (resumable)")

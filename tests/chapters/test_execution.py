@@ -237,13 +237,35 @@ def test_student_notebooks_keep_the_exercises_and_leave_out_the_solutions(tmp_pa
         source = _source(path.stem)
         text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
         assert "{solution}" not in text and "{exercise}" not in text and "**Exercise " in text
-        assert [c.source for c in nb.cells if c.cell_type == "code"] == [c.source for c in source.cells
-                                                                         if c.cell_type == "code"]
+        assert "{cite}" not in text and "{literalinclude}" not in text
+        copied = [c.source for c in nb.cells if c.cell_type == "code"]
+        kept = [c.source for c in source.cells if c.cell_type == "code"]
+        assert set(copied) <= set(kept) and copied == [s for s in kept if s in copied]
+        checks = [s for s in kept if s not in copied]  # each one follows a solution block
+        assert len(checks) == source_checks(source), path.stem
     block = "```{exercise} Try\n:label: ex-9-1\n\nDo it.\n```\n\n```{solution} ex-9-1\n:class: dropdown\n\nDone.\n```"
     assert strip_solutions(block) == "**Exercise 9.1 — Try**\n\nDo it.\n"
     (tmp_path / "file").write_text("")
     assert main(["student-notebooks", str(tmp_path / "file")]) == 2
     assert "OUTDIR must be a folder" in capsys.readouterr().err
+    assert main(["student-notebooks", str(tmp_path / "out")]) == 0  # unchanged copies: written again
+    edited = tmp_path / "out" / f"{NAMES[0]}.ipynb"
+    edited.write_text(edited.read_text().replace("Exercise", "My answer: Exercise", 1))
+    mine = edited.read_text()
+    assert main(["student-notebooks", str(tmp_path / "out")]) == 2
+    assert f"differ from the chapters (edited?): {NAMES[0]}.ipynb" in capsys.readouterr().err
+    assert edited.read_text() == mine
+    assert main(["student-notebooks", str(tmp_path / "out"), "--force"]) == 0 and edited.read_text() != mine
+
+
+def source_checks(source) -> int:
+    """Code cells right after a markdown cell that ends with a solution block."""
+    cells, count = source.cells, 0
+    for before, cell in zip(cells, cells[1:]):
+        if before.cell_type == "markdown" and before.source.rstrip().endswith("```") and cell.cell_type == "code" \
+                and before.source.rstrip().rfind("```{solution}") > before.source.rstrip().rfind("```{exercise}"):
+            count += 1
+    return count
 
 
 def test_datasets_given_on_the_command_line_replace_the_books_cells():
