@@ -50,8 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embedder", default=None, help=embedder_help)
     actions = p.add_subparsers(dest="action")
     q = actions.add_parser("import", help="store embeddings computed elsewhere as a new embedder")
-    q.add_argument("files", nargs=2, metavar=("TRAIN_FILE", "TEST_FILE"),
-                   help=".npy, .parquet or .safetensors, one row per example in the dataset's order")
+    q.add_argument("train_file", help="the train split's embeddings: .npy, .parquet or .safetensors, one row per "
+                                      "example in the dataset's order")
+    q.add_argument("test_file", help="the test split's embeddings, as the train file")
+    q.add_argument("--replace", action="store_true", help="replace embeddings imported earlier under this name")
     q.add_argument("--dataset", required=True, help=dataset_help)
     q.add_argument("--name", required=True, help="the new embedder's name (lowercase letters, digits, . _ -)")
     p.add_argument("--limit", type=int, default=None, help="embed only the first N rows of each split (N >= 1)")

@@ -116,7 +116,7 @@ def cmd_embedders(args: argparse.Namespace) -> int:
 
 def cmd_embed(args: argparse.Namespace) -> int:
     if args.action == "import":
-        spec = import_embeddings(args.dataset, args.name, *args.files)
+        spec = import_embeddings(args.dataset, args.name, args.train_file, args.test_file, replace=args.replace)
         print(f"imported {args.dataset} as embedder {spec.name!r} ({spec.dim} dimensions): --embedder {spec.name}")
         return 0
     if args.dataset is None or args.embedder is None:

@@ -63,10 +63,28 @@ def read_array(path: str | Path) -> np.ndarray:
     check_choice(f"dtype of {path}", str(array.dtype), ["float32", "float16"])
     if not np.isfinite(array).all():
         raise ConfigError(f"{path} holds NaN or infinite values in {int((~np.isfinite(array)).any(axis=1).sum())} rows")
-    return np.ascontiguousarray(array, dtype=np.float32)
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    _refuse_degenerate(array, path)
+    return array
 
 
-def import_embeddings(dataset: str, name: str, train: str | Path, test: str | Path) -> EmbedderSpec:
+MAX_ROW_NORM = 1e6
+"""Largest row norm an imported embedding may have (beyond, the probe's products overflow float32)."""
+
+
+def _refuse_degenerate(array: np.ndarray, path: Path) -> None:
+    """ConfigError for embeddings no strategy or probe can use: every row the same, or absurd norms."""
+    if len(array) > 1 and not (array != array[0]).any():
+        raise ConfigError(f"{path}: all {len(array)} rows are the same vector (zero variance); embeddings must "
+                          "differ between texts")
+    norms = np.linalg.norm(array.astype(np.float64), axis=1)
+    if norms.max(initial=0.0) > MAX_ROW_NORM:
+        raise ConfigError(f"{path}: row norms up to {norms.max():.3g}; allowed: at most {MAX_ROW_NORM:g} "
+                          "(scale or L2-normalise the vectors)")
+
+
+def import_embeddings(dataset: str, name: str, train: str | Path, test: str | Path, *,
+                      replace: bool = False) -> EmbedderSpec:
     """Import the embeddings of ``dataset``'s train and test splits as embedder ``name``.
 
     Rows must follow the dataset's order as :func:`~almodules.datasets.loading.load_dataset` gives it
@@ -75,7 +93,8 @@ def import_embeddings(dataset: str, name: str, train: str | Path, test: str | Pa
     Raises
     ------
     ConfigError
-        Before anything is stored: a bad name, file, shape, dtype or value.
+        Before anything is stored: a bad name, file, shape, dtype or value, or (without ``replace``) a
+        name already imported for other embeddings (another dataset, other files).
     """
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ConfigError(f"embedder name {name!r}: allowed: lowercase letters, digits, '.', '_' and '-'")
@@ -93,6 +112,12 @@ def import_embeddings(dataset: str, name: str, train: str | Path, test: str | Pa
     spec = EmbedderSpec(name=name, title=name, backend="precomputed", dim=int(arrays["train"].shape[1]),
                         pooling=None, model=f"imported:{array_digest(arrays['train'], arrays['test'])}",
                         notes=f"imported for {data.name} from {Path(train).name}, {Path(test).name}")
+    earlier = _registrations() / f"{name}.json"
+    if earlier.is_file() and not replace:
+        before = json.loads(earlier.read_text())
+        if before.get("model") != spec.model:
+            raise ConfigError(f"embedder name {name!r} already holds other imported embeddings ({before.get('notes')}); "
+                              "choose another name, or replace them (--replace) and lose the earlier import")
     register_embedder(spec, replace=True)
     fp = embedding_fingerprint(data, spec, device="cpu")
     save_arrays(cache_path(data.name, name, fp), arrays,

@@ -133,26 +133,64 @@ def test_imported_embeddings_run_like_any_embedder_across_processes(data_dir, tm
 
 
 @pytest.mark.parametrize("train_rows, dtype, bad, message", [
-    (89, "float32", False, "train embeddings have 89 rows but the train split of 'mycsv' has 90"),
-    (90, "float64", False, "unknown dtype of .*train.npy 'float64'; allowed values: float16, float32"),
-    (90, "float32", True, "holds NaN or infinite values in 1 rows"),
+    (89, "float32", None, "train embeddings have 89 rows but the train split of 'mycsv' has 90"),
+    (90, "float64", None, "unknown dtype of .*train.npy 'float64'; allowed values: float16, float32"),
+    (90, "float32", "nan", "holds NaN or infinite values in 1 rows"),
+    (90, "float32", "zeros", "all 90 rows are the same vector"),
+    (90, "float32", "constant", "all 90 rows are the same vector"),
+    (90, "float32", "huge", r"row norms up to [0-9.]+e\+30; allowed: at most 1e\+06"),
 ])
 def test_bad_imported_embeddings_are_refused_before_anything_is_stored(data_dir, tmp_path, capsys, train_rows,
                                                                        dtype, bad, message):
     import numpy as np
 
     write_folder(data_dir / "mycsv")
-    train = np.zeros((train_rows, 4), dtype=dtype)
-    if bad:
+    train = np.random.default_rng(0).normal(size=(train_rows, 4)).astype(dtype)
+    if bad == "nan":
         train[5, 1] = np.nan
+    elif bad in ("zeros", "constant"):
+        train[:] = 0.0 if bad == "zeros" else 0.25
+    elif bad == "huge":
+        train[:] = 1e30
+        train[0, 0] = 2e30
     np.save(tmp_path / "train.npy", train)
-    np.save(tmp_path / "test.npy", np.zeros((30, 4), dtype=np.float32))
+    np.save(tmp_path / "test.npy", np.random.default_rng(1).normal(size=(30, 4)).astype(np.float32))
     argv = ["embed", "import", "--dataset", "mycsv", "--name", "x", str(tmp_path / "train.npy"), str(tmp_path / "test.npy")]
     assert main(argv) == 2
     import re
 
     assert re.search(message, capsys.readouterr().err)
     assert not (tmp_path / "cache" / "imported").exists()
+
+
+def test_an_imported_name_is_not_taken_over_by_other_embeddings_unless_replaced(data_dir, tmp_path, capsys):
+    import numpy as np
+
+    for name in ("mycsv", "other"):
+        write_folder(data_dir / name)
+    rng = np.random.default_rng(0)
+
+    def files(tag):
+        for split, rows in (("train", 90), ("test", 30)):
+            np.save(tmp_path / f"{tag}-{split}.npy", rng.normal(size=(rows, 4)).astype(np.float32))
+        return [str(tmp_path / f"{tag}-train.npy"), str(tmp_path / f"{tag}-test.npy")]
+
+    first, second = files("a"), files("b")
+    assert main(["embed", "import", "--dataset", "mycsv", "--name", "x", *first]) == 0
+    assert main(["embed", "import", "--dataset", "mycsv", "--name", "x", *first]) == 0  # the same again: fine
+    capsys.readouterr()
+    assert main(["embed", "import", "--dataset", "other", "--name", "x", *second]) == 2
+    err = capsys.readouterr().err
+    assert "embedder name 'x' already holds other imported embeddings (imported for mycsv" in err and "--replace" in err
+    assert "imported for mycsv" in (tmp_path / "cache" / "imported" / "x.json").read_text()
+    assert main(["embed", "import", "--dataset", "other", "--name", "x", "--replace", *second]) == 0
+    EMBEDDERS.unregister("x")
+
+
+def test_embed_import_help_shows_its_arguments(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["embed", "import", "--help"])
+    assert done.value.code == 0 and "train_file" in capsys.readouterr().out
 
 
 def test_a_folder_config_names_other_columns_and_the_class_order(data_dir):
