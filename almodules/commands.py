@@ -165,7 +165,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print_records(table.astype(object).where(table.notna(), None).to_dict("records"), False,
                       ["dataset", "embedder", "ips", "strategy", "seed", "stale", "reproduced",
                        "first_divergent_cycle", "max_accuracy_diff", "within_tolerance", "simd"])
-        checked = table[~table["stale"].astype(bool)]
+        checked = table[~table["stale"].astype(bool) & table["skipped"].isna()]
+        for reason, group in table[table["skipped"].notna()].groupby("skipped"):
+            print(f"skipped {len(group)} runs: {reason}")
         recorded = dict(zip(runs["run_key"], runs["library_versions"].map(json.loads)))
         for key in checked.loc[~checked["reproduced"].astype(bool), "run_key"]:
             versions = recorded[key]
@@ -173,10 +175,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
                   f"{versions.get('numpy_simd', 'not recorded')}; this machine: {blas_architecture()}, "
                   f"numpy SIMD {numpy_simd()}")
         print(f"{len(table)} runs: {int(table['stale'].sum())} stale (data or embedder changed since), "
+              f"{int(table['skipped'].notna().sum())} skipped, "
               f"{int(checked['reproduced'].sum())} of {len(checked)} bit-identical, "
               f"{int(checked['within_tolerance'].sum())} within {tolerance:g} accuracy; "
               f"strategy order by AUC changed in {int(changes['changed'].sum())} of {len(changes)} compared groups")
-    checked = table[~table["stale"].astype(bool)]
+    checked = table[~table["stale"].astype(bool) & table["skipped"].isna()]
     return 0 if len(checked) and checked["reproduced"].all() else 1
 
 
@@ -186,12 +189,11 @@ def cmd_label(args: argparse.Namespace) -> int:
     if args.export and Path(args.export).suffix not in (".csv", ".parquet"):
         raise ConfigError(f"--export must name a .csv or .parquet file, got {args.export!r}")
     if Path(args.session).exists():
-        given = [f"--{k.replace('_', '-')}" for k in ("dataset", "embedder", "classes", *plan) if getattr(args, k)
-                 is not None]
+        given = [f"--{k.replace('_', '-')}" for k in ("embedder", "classes", *plan) if getattr(args, k) is not None]
         if given:
             raise ConfigError(f"{args.session} exists and is reopened with its own settings; drop {', '.join(given)} "
-                              "(or give a new session file)")
-        session = LabelingSession.open(args.session)
+                              "(or give a new session file); --dataset may say where its data is now")
+        session = LabelingSession.open(args.session, dataset=args.dataset)
     else:
         if args.dataset is None or args.embedder is None:
             raise ConfigError("a new session needs --dataset and --embedder")

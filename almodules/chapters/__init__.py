@@ -7,8 +7,10 @@ from almodules.chapters.plans import (IPS_STUDY_K0, as_list, embedding_pairs, mt
 from almodules.chapters.parameters import (NotebookError, notebooks_dir, executed_dir, read_source, notebook_names,
                                            notebook_defaults, notebook_parameters, chapter_configs, book_configs,
                                            parse_parameter_value, load_book_parameters)
-from almodules.chapters.execution import run_notebooks, build_book
-from almodules.chapters.student_copies import strip_solutions, write_student_notebooks
+from almodules.chapters.preflight import ChapterNeeds, chapter_needs, code_digest, check_needs, build_report
+from almodules.chapters.execution import run_notebooks, chapter_parameters, build_book
+from almodules.chapters.student_copies import (strip_solutions, plain_directives, student_notebook,
+                                               write_student_notebooks)
 from almodules.chapters.advice import study_reference, advise, print_advice
 
 __all__ = ['IPS_STUDY_K0', 'as_list', 'embedding_pairs', 'mteb_table', 'fully_supervised', 'al_configs',
@@ -16,5 +18,6 @@ __all__ = ['IPS_STUDY_K0', 'as_list', 'embedding_pairs', 'mteb_table', 'fully_su
            'properties_plan', 'labeling_plan', 'PLANS', 'plan_configs', 'param_labels', 'relabel', 'CELL_LISTS',
            'merge_parameters', 'NotebookError', 'notebooks_dir', 'executed_dir', 'read_source', 'notebook_names',
            'notebook_defaults', 'notebook_parameters', 'chapter_configs', 'book_configs', 'parse_parameter_value',
-           'load_book_parameters', 'run_notebooks', 'build_book', 'strip_solutions', 'write_student_notebooks',
-           'study_reference', 'advise', 'print_advice']
+           'load_book_parameters', 'ChapterNeeds', 'chapter_needs', 'code_digest', 'check_needs', 'build_report',
+           'run_notebooks', 'chapter_parameters', 'build_book', 'strip_solutions', 'plain_directives',
+           'student_notebook', 'write_student_notebooks', 'study_reference', 'advise', 'print_advice']

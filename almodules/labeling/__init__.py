@@ -2,7 +2,7 @@
 
 from almodules.labeling.session_file import FORMAT, session_header, read_events, append_event, rewrite_events
 from almodules.labeling.plan import (SKIP, UNSURE, NON_LABELS, SessionPlan, SessionInputs, load_session_inputs,
-                                     read_unlabeled_texts, parse_answer)
+                                     read_unlabeled_texts, parse_answer, data_location, relocated)
 from almodules.labeling.session import LabelingSession
 from almodules.labeling.annotator import ScriptedAnnotator, RECORDED_COLUMNS, recorded_session
 from almodules.labeling.terminal import KEYS, label_in_terminal, round_summary
@@ -10,5 +10,5 @@ from almodules.labeling.widget import session_figure, LabelingWidget
 
 __all__ = ['FORMAT', 'session_header', 'read_events', 'append_event', 'rewrite_events', 'SKIP', 'UNSURE',
            'NON_LABELS', 'SessionPlan', 'SessionInputs', 'load_session_inputs', 'read_unlabeled_texts',
-           'parse_answer', 'LabelingSession', 'ScriptedAnnotator', 'RECORDED_COLUMNS', 'recorded_session', 'KEYS',
-           'label_in_terminal', 'round_summary', 'session_figure', 'LabelingWidget']
+           'parse_answer', 'data_location', 'relocated', 'LabelingSession', 'ScriptedAnnotator', 'RECORDED_COLUMNS',
+           'recorded_session', 'KEYS', 'label_in_terminal', 'round_summary', 'session_figure', 'LabelingWidget']

@@ -18,13 +18,15 @@ import pandas as pd
 from almodules.core.validation import ConfigError, check_choice, check_int
 from almodules.datasets.checks import dataset_fingerprint
 from almodules.datasets.loading import TextDataset, load_dataset
+from almodules.datasets.local import find_dataset
+from almodules.datasets.registry import DATASETS
 from almodules.embeddings.compute import embed_dataset
 from almodules.engine.config import RunConfig, complete_params
 from almodules.engine.experiment import load_inputs
 from almodules.engine.strategies import IPS_STRATEGIES, QUERY_STRATEGIES
 
 __all__ = ["SKIP", "UNSURE", "NON_LABELS", "SessionPlan", "SessionInputs", "load_session_inputs",
-           "read_unlabeled_texts", "parse_answer"]
+           "read_unlabeled_texts", "parse_answer", "data_location", "relocated"]
 
 SKIP, UNSURE = "skip", "unsure"
 NON_LABELS: tuple[str, ...] = (SKIP, UNSURE)
@@ -167,3 +169,20 @@ def parse_answer(value: str | int, classes: tuple[str, ...]) -> str:
         return value
     raise ConfigError(f"answer must be one of the classes ({', '.join(classes)}) or "
                       f"{' / '.join(NON_LABELS)}, got {value!r}")
+
+
+def data_location(plan: SessionPlan) -> str | None:
+    """Where the plan's data lies when it is a folder or a file (so a session reopens from anywhere)."""
+    if not plan.gold:
+        return plan.dataset
+    folder = DATASETS[plan.dataset].folder if plan.dataset in DATASETS else None
+    return str(Path(folder).resolve()) if folder else None
+
+
+def relocated(plan: SessionPlan, location: str | None, given: bool) -> SessionPlan:
+    """``plan`` with its data found at ``location``: when it is ``given`` (the data moved), or when the
+    plan's dataset is not registered in this process (a folder registered by the process that started it)."""
+    if location is None or not (given or plan.dataset not in DATASETS):
+        return plan
+    found = find_dataset(str(location)) if plan.gold else str(Path(location).expanduser().resolve())
+    return dataclasses.replace(plan, dataset=found)

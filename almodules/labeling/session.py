@@ -48,7 +48,8 @@ from almodules.datasets.local import find_dataset
 from almodules.embeddings.local import find_embedder
 from almodules.engine.probe import LinearProbe
 from almodules.engine.strategies import PoolState, select_batch
-from almodules.labeling.plan import SKIP, UNSURE, SessionInputs, SessionPlan, load_session_inputs, parse_answer
+from almodules.labeling.plan import (SKIP, UNSURE, SessionInputs, SessionPlan, data_location, load_session_inputs,
+                                     parse_answer, relocated)
 from almodules.labeling.session_file import append_event, read_events, rewrite_events, session_header
 
 __all__ = ["LabelingSession"]
@@ -78,12 +79,9 @@ class LabelingSession:
 
         Parameters
         ----------
-        path : str or Path
-        dataset : str
-            A dataset the project accepts, or, with ``classes``, a file of unlabeled texts.
-        embedder : str
-        classes : sequence of str, optional
-            The class names of unlabeled texts.
+        path, dataset, embedder : str or Path, str, str
+            The session file; a dataset the project accepts (or, with ``classes``, a file of unlabeled
+            texts and their class names); an embedder.
         annotator : str
             Who answers (recorded with every answer; :meth:`answer` can name someone else).
         **plan
@@ -109,7 +107,7 @@ class LabelingSession:
         if plan.budget > len(inputs.texts):
             raise ConfigError(f"budget {plan.budget} is larger than the pool ({len(inputs.texts)} texts); "
                               f"budget must be <= {len(inputs.texts)}")
-        header = session_header(plan.to_dict(), inputs, annotator)
+        header = session_header(plan.to_dict(), inputs, annotator, location=data_location(plan))
         path.parent.mkdir(parents=True, exist_ok=True)
         session = cls(path, plan, inputs, header, [])
         append_event(path, header)
@@ -117,12 +115,18 @@ class LabelingSession:
         return session
 
     @classmethod
-    def open(cls, path: str | Path) -> "LabelingSession":
-        """Reopen a session file and replay it (after a crash or a closed tab, nothing is lost)."""
+    def open(cls, path: str | Path, *, dataset: str | None = None) -> "LabelingSession":
+        """Reopen a session file and replay it (after a crash or a closed tab, nothing is lost).
+
+        The data is found where the session recorded it (a folder or file of texts is reopened from
+        any working directory); ``dataset`` names where it is now when it moved. Either way the data
+        must be what the session was labeled on (its fingerprint), or the session is refused.
+        """
         path = Path(path)
         records, cut = read_events(path)
         header = records[0]
         plan = SessionPlan.from_dict(header["plan"])
+        plan = relocated(plan, dataset if dataset is not None else header.get("dataset_location"), dataset is not None)
         inputs = load_session_inputs(plan)
         for name in ("data_fingerprint", "embedding_fingerprint"):
             if header[name] != getattr(inputs, name):

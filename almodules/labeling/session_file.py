@@ -21,9 +21,11 @@ FORMAT = 1
 """Version of the session file's layout."""
 
 
-def session_header(plan: dict, inputs: Any, annotator: str) -> dict:
-    """The first line of a new session file: the plan, classes, pool size, fingerprints and provenance."""
-    return {"event": "session", "format": FORMAT, "plan": plan, "classes": list(inputs.classes),
+def session_header(plan: dict, inputs: Any, annotator: str, *, location: str | None = None) -> dict:
+    """The first line of a new session file: the plan, where its data lies (a folder or file, else
+    ``None``), classes, pool size, fingerprints and provenance."""
+    return {"event": "session", "format": FORMAT, "plan": plan, "dataset_location": location,
+            "classes": list(inputs.classes),
             "annotator": str(annotator), "n_pool": len(inputs.texts),
             "data_fingerprint": inputs.data_fingerprint, "embedding_fingerprint": inputs.embedding_fingerprint,
             "created_at": datetime.now(UTC).isoformat(), "package_version": package_version(),

@@ -15,7 +15,8 @@ from almodules.study.claim_measures import (PAPER_STRATEGIES, CELL, TARGET, Evid
                                             tyrogue_latency)
 from almodules.study.verdicts import (MINCELLS, MIN_DATASETS, VERDICTS, Claim, CLAIMS, bootstrap_interval,
                                       seed_variance, verdict, claim_table)
-from almodules.study.reproduce import verify_runs, ranking_changes, VERIFY_COLUMNS, DEFAULT_TOLERANCE
+from almodules.study.reproduce import (verify_runs, verify_across_families, avx2_environment, ranking_changes,
+                                       VERIFY_COLUMNS, DEFAULT_TOLERANCE)
 from almodules.study.diagnostics import (DIAGNOSTICS_VERSION, cached_frame, embedding_quality,
                                          embedding_quality_table, projection_2d, projections)
 from almodules.study.embedding_measures import (MEASURE_THREADS, effective_rank, spectral_decay, anisotropy,
@@ -38,11 +39,12 @@ __all__ = ['SETTING', 'METHOD', 'METRICS', 'summarise_seeds', 'learning_curves',
            'margin_vs_badge_spread', 'spread_difference', 'top_varies_with_embedder', 'ips_gain_with_quality',
            'badge_gain_with_quality', 'accuracy_with_quality', 'tyrogue_label_cost', 'tyrogue_latency', 'MINCELLS',
            'MIN_DATASETS', 'VERDICTS', 'Claim', 'CLAIMS', 'bootstrap_interval', 'seed_variance', 'verdict',
-           'claim_table', 'verify_runs', 'ranking_changes', 'VERIFY_COLUMNS', 'DEFAULT_TOLERANCE',
-           'DIAGNOSTICS_VERSION', 'cached_frame', 'embedding_quality', 'embedding_quality_table', 'projection_2d',
-           'projections', 'MEASURE_THREADS', 'effective_rank', 'spectral_decay', 'anisotropy', 'intrinsic_dimension',
-           'hubness', 'cluster_silhouette', 'fisher_ratio', 'label_silhouette', 'logme', 'kmeans_nmi',
-           'few_shot_accuracy', 'sample_knn_accuracy', 'MEASURES_VERSION', 'LABEL_FREE', 'INITIAL_LABEL',
-           'LABELS_PER_CLASS', 'LABEL_BASED', 'label_free_steps', 'initial_label_steps', 'embedding_properties',
-           'embedding_properties_table', 'cell_outcomes', 'measure_correlations', 'within_between', 'nearest_cells',
-           'leave_one_dataset_out', 'MIN_POOL', 'Advice', 'reference_table', 'advise_pool']
+           'claim_table', 'verify_runs', 'verify_across_families', 'avx2_environment', 'ranking_changes',
+           'VERIFY_COLUMNS', 'DEFAULT_TOLERANCE', 'DIAGNOSTICS_VERSION', 'cached_frame', 'embedding_quality',
+           'embedding_quality_table', 'projection_2d', 'projections', 'MEASURE_THREADS', 'effective_rank',
+           'spectral_decay', 'anisotropy', 'intrinsic_dimension', 'hubness', 'cluster_silhouette', 'fisher_ratio',
+           'label_silhouette', 'logme', 'kmeans_nmi', 'few_shot_accuracy', 'sample_knn_accuracy', 'MEASURES_VERSION',
+           'LABEL_FREE', 'INITIAL_LABEL', 'LABELS_PER_CLASS', 'LABEL_BASED', 'label_free_steps',
+           'initial_label_steps', 'embedding_properties', 'embedding_properties_table', 'cell_outcomes',
+           'measure_correlations', 'within_between', 'nearest_cells', 'leave_one_dataset_out', 'MIN_POOL', 'Advice',
+           'reference_table', 'advise_pool']

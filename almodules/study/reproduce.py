@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from almodules.core.provenance import numpy_simd
-from almodules.core.validation import check_number
+from almodules.core.validation import ConfigError, check_number
+from almodules.datasets.loading import DatasetUnavailableError
 from almodules.engine.config import RunConfig
 from almodules.results.grid import run_grid
 from almodules.results.planning import plan_runs
@@ -52,7 +53,7 @@ DEFAULT_TOLERANCE = 0.01
 
 VERIFY_COLUMNS: tuple[str, ...] = (
     "run_key", "dataset", "embedder", "ips", "strategy", "seed", "stale", "reproduced", "first_divergent_cycle",
-    "max_accuracy_diff", "within_tolerance", "stored_auc", "recomputed_auc", "simd")
+    "max_accuracy_diff", "within_tolerance", "stored_auc", "recomputed_auc", "simd", "skipped")
 """Columns of :func:`verify_runs`' table."""
 
 
@@ -82,10 +83,11 @@ def verify_runs(run_keys: Iterable[str], *, store: ResultStore | None = None, to
     keys = list(dict.fromkeys(run_keys))
     before = store.load(keys)
     runs = store.runs(run_key=keys)
-    configs = {k: RunConfig.from_dict(text) for k, text in zip(runs["run_key"], runs["config"])}
     extra = {} if loader is None else {"loader": loader}
-    planned = {p.config.config_hash: p.run_key for p in plan_runs(configs.values(), **extra)}
-    current = [k for k in keys if planned[configs[k].config_hash] == k]
+    configs, skipped = _reachable(dict(zip(runs["run_key"], runs["config"])), extra)
+    planned = {p.config.config_hash: p.run_key for p in plan_runs([configs[k] for k in keys if k not in skipped],
+                                                                  **extra)}
+    current = [k for k in keys if k not in skipped and planned[configs[k].config_hash] == k]
     again = pd.DataFrame(columns=before.columns)
     if current:
         with tempfile.TemporaryDirectory(prefix="alm-verify-") as tmp:
@@ -97,8 +99,10 @@ def verify_runs(run_keys: Iterable[str], *, store: ResultStore | None = None, to
     rows = []
     for key in keys:
         config = configs[key]
-        row = {**{k: getattr(config, k) for k in ("dataset", "embedder", "ips", "strategy", "seed")},
-               "run_key": key, "stale": key not in current, "stored_auc": auc_before.get(key), "simd": numpy_simd()}
+        fields = (("dataset", "embedder", "ips", "strategy", "seed") if isinstance(config, RunConfig) else ())
+        row = {**{k: getattr(config, k) for k in fields}, **({} if fields else config),
+               "run_key": key, "stale": key not in current and key not in skipped, "skipped": skipped.get(key),
+               "stored_auc": auc_before.get(key), "simd": numpy_simd()}
         if key in current:
             old, new = before[before["run_key"] == key], again[again["run_key"] == key]
             diverged = [int(c) for c, a, b in zip(old["cycle"], old["selected"], new["selected"])
@@ -111,6 +115,34 @@ def verify_runs(run_keys: Iterable[str], *, store: ResultStore | None = None, to
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(VERIFY_COLUMNS))
     return frame.astype({"first_divergent_cycle": "Int64"})
+
+
+def _reachable(texts: dict[str, str], extra: dict) -> tuple[dict, dict[str, str]]:
+    """Each run's config, and why a run cannot be recomputed here (its data is not on this machine).
+
+    An unreachable run gets the key fields of its stored config instead of a RunConfig, and a reason.
+    """
+    configs, skipped = {}, {}
+    for key, text in texts.items():
+        try:
+            configs[key] = RunConfig.from_dict(text)
+        except ConfigError as exc:
+            stored = json.loads(text)
+            configs[key] = {k: stored.get(k) for k in ("dataset", "embedder", "ips", "strategy", "seed")}
+            skipped[key] = f"its data is not known here ({exc})"
+    by_pair: dict[tuple, list[str]] = {}
+    for key, config in configs.items():
+        if key not in skipped:
+            by_pair.setdefault((config.dataset, config.embedder), []).append(key)
+    for (dataset, embedder), group in by_pair.items():
+        try:
+            planned = plan_runs([configs[k] for k in group], **extra)
+        except (ConfigError, DatasetUnavailableError) as exc:
+            skipped.update({k: f"its data cannot be loaded here ({exc})" for k in group})
+            continue
+        if any(p.fingerprints.recorded for p in planned):
+            skipped.update({k: f"the texts of {dataset} are not on this machine" for k in group})
+    return configs, skipped
 
 
 def avx2_environment() -> dict[str, str] | None:
@@ -135,7 +167,7 @@ def verify_across_families(run_keys: Iterable[str], *, store: ResultStore | None
     store = store or ResultStore()
     table = verify_runs(run_keys, store=store, tolerance=tolerance, workers=workers, progress=progress)
     env = avx2_environment()
-    retry = table[~table["stale"].astype(bool) & ~table["reproduced"].fillna(True).astype(bool)]
+    retry = table[~table["stale"].astype(bool) & table["skipped"].isna() & ~table["reproduced"].fillna(True).astype(bool)]
     if env is None or retry.empty:
         return table
     script = ("import json, sys; from almodules.results.store import ResultStore; "

@@ -281,3 +281,26 @@ def test_a_scripted_annotator_gives_the_same_answer_to_a_text_whoever_shows_it(f
     assert set(a.labeled_set()["annotator"]) == {"scripted"}
     with pytest.raises(ConfigError, match="unsure_rate \\+ error_rate must be at most 1"):
         ScriptedAnnotator(unsure_rate=0.6, error_rate=0.6)
+
+
+def test_a_session_on_a_folder_reopens_in_a_new_process_and_after_the_folder_moved(folder, tmp_path):
+    import shutil
+
+    session = LabelingSession.start(tmp_path / "f.jsonl", str(folder), "tfidf-svd", k0=3, batch_size=3, budget=9)
+    for _ in range(4):
+        session.answer(gold_answer(session, session.pending[0]))
+    answered = session.labeled_set()
+    DATASETS.unregister(session.plan.dataset)  # a new process knows no folder dataset
+    again = LabelingSession.open(tmp_path / "f.jsonl")
+    assert again.labeled_set().equals(answered)
+    moved = tmp_path / "elsewhere" / "topics"
+    shutil.move(str(folder), str(moved))
+    DATASETS.unregister(again.plan.dataset)
+    with pytest.raises(ValueError, match="topics"):
+        LabelingSession.open(tmp_path / "f.jsonl")
+    relocated = LabelingSession.open(tmp_path / "f.jsonl", dataset=str(moved))
+    assert relocated.labeled_set().equals(answered)
+    texts_of(40, 7).to_csv(moved / "train.csv", index=False)  # other texts under the same folder
+    DATASETS.unregister(relocated.plan.dataset)
+    with pytest.raises(ValueError, match="was labeled on other data"):
+        LabelingSession.open(tmp_path / "f.jsonl", dataset=str(moved))

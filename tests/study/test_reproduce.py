@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -133,3 +134,21 @@ def _fake_table(keys, *, reproduced, simd="X86_V3,X86_V4"):
                           "first_divergent_cycle": None if reproduced else 2, "max_accuracy_diff": 0.0,
                           "within_tolerance": True, "stored_auc": 0.5, "recomputed_auc": 0.5, "simd": simd}
                          for k in keys], columns=list(VERIFY_COLUMNS))
+
+
+def test_runs_whose_data_is_not_here_are_skipped_and_the_others_verified():
+    import json
+
+    store = ResultStore()
+    for seed in (4, 5):
+        store.write(run(config(seed=seed)))
+    gone = key_of(config(seed=5))
+    text = json.loads(store.runs(run_key=gone)["config"].iloc[0])
+    tamper(store, gone, from_cycle=99, accuracy_shift=0.0, column="config",
+           value=json.dumps({**text, "dataset": "a-folder-of-another-machine"}))
+    table = verify_runs([key_of(config(seed=4)), gone], store=store, progress=False, loader=load_blobs)
+    table = table.set_index("run_key")
+    assert table.loc[key_of(config(seed=4)), "reproduced"] and pd.isna(table.loc[key_of(config(seed=4)), "skipped"])
+    assert "its data is not known here" in table.loc[gone, "skipped"] and "a-folder-of-another-machine" in \
+        table.loc[gone, "skipped"]
+    assert table.loc[gone, "dataset"] == "a-folder-of-another-machine" and not table.loc[gone, "stale"]
