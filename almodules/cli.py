@@ -4,15 +4,19 @@ The handlers are :mod:`almodules.commands` and :mod:`almodules.book_commands`; e
 validates its arguments before any work starts. Bad input
 (:class:`~almodules.core.validation.ConfigError`, data or a model that is not on this machine, a
 failed notebook) is reported as ``error: ...`` with exit status 2 (1 for a failed notebook); any
-other exception is a bug and keeps its traceback.
+other exception is a bug: one line names it and the file its traceback was written to (exit status 3).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from almodules.core.validation import ConfigError
 from almodules.datasets.loading import DatasetUnavailableError
@@ -162,3 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, DatasetUnavailableError, ModelUnavailableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug, not bad input: one line here, the whole trace in a file to report
+        trace = Path(tempfile.gettempdir()) / f"almodules-error-{os.getpid()}.txt"
+        trace.write_text(traceback.format_exc(), encoding="utf-8")
+        print(f"error: unexpected {type(exc).__name__}: {exc} (a bug in almodules; the full trace is in {trace})",
+              file=sys.stderr)
+        return 3

@@ -188,6 +188,8 @@ def cmd_label(args: argparse.Namespace) -> int:
             if getattr(args, k) is not None}
     if args.export and Path(args.export).suffix not in (".csv", ".parquet"):
         raise ConfigError(f"--export must name a .csv or .parquet file, got {args.export!r}")
+    if args.export and any(p.exists() and not p.is_dir() for p in Path(args.export).parents):
+        raise ConfigError(f"--export {args.export!r}: a folder on its path is a file; give a path in a folder")
     if Path(args.session).exists():
         given = [f"--{k.replace('_', '-')}" for k in ("embedder", "classes", *plan) if getattr(args, k) is not None]
         if given:

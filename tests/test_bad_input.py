@@ -28,9 +28,13 @@ RUN = ["run", "--dataset", "blobs", "--embedder", EMBEDDER, "--cycles", "2", "--
 
 @pytest.fixture(autouse=True)
 def isolated(registry_loaders, monkeypatch, tmp_path):
+    from almodules.datasets.registry import DATASETS
+
     monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("ALM_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path
+    yield tmp_path
+    for name in [n for n, s in DATASETS.items() if str(tmp_path) in (s.folder or "")]:
+        DATASETS.unregister(name)
 
 
 def nothing_done(tmp_path) -> bool:
@@ -220,3 +224,12 @@ def test_absent_classes_blank_texts_and_many_conflicts_warn(local_dataset):
     assert "1 empty or blank texts in the train split" in messages
     assert "2 of 7 rows (28.6%) dropped as label conflicts" in messages
     assert len(data.train_labels) == 3
+
+
+def test_blank_texts_are_counted_as_blank_not_as_label_conflicts(local_dataset):
+    rows = [("x", "a"), ("y", "b"), ("w", "a")] + [(" ", "a"), ("", "b")] * 20
+    with pytest.warns(DataWarning) as caught:
+        data = load_dataset("mine", data_dir=local_dataset(rows))
+    messages = " | ".join(str(w.message) for w in caught)
+    assert "40 empty or blank texts in the train split" in messages and "label conflicts" not in messages
+    assert len(data.train_labels) == 43

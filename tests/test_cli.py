@@ -63,3 +63,18 @@ def test_a_parameter_value_that_does_not_parse_names_the_parameter(command, caps
     assert main([command, "--only", "03_al_cycles", "-p", "strategies", "[a, b"]) == 2
     err = capsys.readouterr().err
     assert "-p strategies '[a, b' is not valid YAML" in err and "[a, b], null" in err and "Traceback" not in err
+
+
+def test_an_unexpected_error_is_one_line_and_its_trace_goes_to_a_file(capsys, monkeypatch):
+    from almodules import commands
+
+    def broken(args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(commands, "cmd_strategies", broken)
+    assert main(["strategies"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: unexpected ZeroDivisionError: a bug (a bug in almodules; the full trace is in ")
+    assert "Traceback" not in err
+    trace = err.rsplit("the full trace is in ", 1)[1].rstrip(")\n")
+    assert "ZeroDivisionError" in open(trace).read()

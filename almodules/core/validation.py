@@ -18,7 +18,7 @@ import yaml
 
 __all__ = [
     "ChoiceRule", "ConfigError", "NumberRule", "check_choice", "check_int", "check_number", "check_finite_matrix",
-    "require_columns", "parse_yaml",
+    "require_columns", "parse_yaml", "not_utf8", "read_utf8",
 ]
 
 
@@ -150,3 +150,18 @@ def parse_yaml(text: str, where: str) -> Any:
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())
         raise ConfigError(f"{where} is not valid YAML: {detail}") from None
+
+
+def not_utf8(path, exc: UnicodeDecodeError) -> ConfigError:
+    """The refusal of a text file that is not UTF-8: names the file, the byte and how to convert it."""
+    return ConfigError(f"{path} is not UTF-8 text (byte {exc.start} is {exc.object[exc.start:exc.start + 1]!r}); "
+                       "save it as UTF-8, e.g. iconv -f latin1 -t utf-8 in > out (or your editor's 'save with "
+                       "encoding UTF-8')")
+
+
+def read_utf8(path) -> str:
+    """The text of ``path``; ConfigError (:func:`not_utf8`) when it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None

@@ -194,10 +194,15 @@ def _read_first_available(spec: DatasetSpec, data_dir: Path | None) -> tuple[Raw
 
 
 def _drop_conflicts(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Drop every copy of a (text, text_pair) that occurs with more than one label."""
+    """Drop every copy of a (text, text_pair) that occurs with more than one label.
+
+    Blank texts are no conflict (they say nothing, whatever their labels): they stay, and loading warns
+    about them by their own count.
+    """
     keys = [c for c in ("text", "text_pair") if c in frame]
     n_labels = frame.groupby(keys, sort=False)["label"].transform("nunique")
-    conflicted = (n_labels > 1).to_numpy()
+    blank = frame["text"].astype(str).str.strip().eq("").to_numpy()
+    conflicted = (n_labels > 1).to_numpy() & ~blank
     return frame[~conflicted].reset_index(drop=True), int(conflicted.sum())
 
 

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from almodules.core.hub_references import is_hub
 from almodules.core.paths import data_dir as default_data_dir
 from almodules.core.paths import is_path
-from almodules.core.validation import ConfigError, check_choice, parse_yaml
+from almodules.core.validation import ConfigError, check_choice, parse_yaml, not_utf8, read_utf8
 from almodules.datasets.hub import find_hub_dataset
 from almodules.datasets.registry import DATASETS, DatasetSpec, register_dataset
 from almodules.datasets.sources import RawSplits, SourceUnavailable
@@ -61,7 +61,7 @@ def folder_config(folder: Path) -> dict:
     path = Path(folder) / FOLDER_CONFIG
     if not path.is_file():
         return {}
-    config = parse_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
+    config = parse_yaml(read_utf8(path), str(path)) or {}
     if not isinstance(config, dict):
         raise ConfigError(f"{path} must map {', '.join(_CONFIG_KEYS)} to values, got {type(config).__name__}")
     for key, value in config.items():
@@ -79,7 +79,7 @@ def _local_table(path: Path, columns: tuple[str, ...]) -> pa.Table:
     names = {c: source.get(c, c) for c in columns}
     if path.suffix == ".csv":
         # Everything read as text: a CSV has no types, and a label "1" names the class "1".
-        table = pa.Table.from_pandas(pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]),
+        table = pa.Table.from_pandas(_read_csv(path, dtype=str, keep_default_na=False, na_values=[""]),
                                      preserve_index=False)
     else:
         table = _parquet_table(str(path), path.stat().st_mtime_ns, tuple(pq.read_schema(path).names))
@@ -91,6 +91,12 @@ def _local_table(path: Path, columns: tuple[str, ...]) -> pa.Table:
         kind = table.schema.field(names[name]).type
         if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
             raise ConfigError(f"column {names[name]!r} of {path} holds {kind} values; allowed: text (strings)")
+        if path.suffix == ".csv":  # a CSV has no types: a column of numbers only is no text column either
+            values = table.column(names[name]).to_pandas().dropna()
+            values = values[values.str.strip() != ""]
+            if len(values) and pd.to_numeric(values, errors="coerce").notna().all():
+                raise ConfigError(f"column {names[name]!r} of {path} holds numbers only (e.g. {values.iloc[0]!r}); "
+                                  "allowed: text (is another column the text?)")
     return table.select([names[c] for c in columns]).rename_columns(list(columns))
 
 
@@ -148,19 +154,30 @@ def local_spec(folder: Path, name: str | None = None) -> DatasetSpec | None:
     if "classes" in config:
         classes, origin = tuple(config["classes"]), FOLDER_CONFIG
     elif order.is_file():
-        classes = tuple(line.strip() for line in order.read_text(encoding="utf-8").splitlines() if line.strip())
+        classes = tuple(line.strip() for line in read_utf8(order).splitlines() if line.strip())
         origin = CLASSES_FILE
     else:
         labels = pd.concat([_labels_of(path, label) for path in files.values()])
         classes, origin = tuple(sorted(labels.unique())), "sorted"
+    twice = sorted({c for c in classes if classes.count(c) > 1})
+    if twice:
+        raise ConfigError(f"the classes of {folder} ({origin}) name {', '.join(map(repr, twice))} more than once; "
+                          "each class once")
     pair = config.get("text_pair", "text_pair") in _columns_of(files["train"])
     n_train = int(len(_labels_of(files["train"], label)))
     return DatasetSpec(name or folder.name, folder.name, "user", classes, n_train=n_train, pair=pair,
                        folder=str(folder), note=f"local folder {folder}; classes {origin}")
 
 
+def _read_csv(path: Path, **kw) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, encoding="utf-8", **kw)
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
+
+
 def _columns_of(path: Path) -> list[str]:
-    return pq.read_schema(path).names if path.suffix == ".parquet" else list(pd.read_csv(path, nrows=0).columns)
+    return pq.read_schema(path).names if path.suffix == ".parquet" else list(_read_csv(path, nrows=0).columns)
 
 
 def _labels_of(path: Path, column: str) -> pd.Series:
@@ -169,7 +186,7 @@ def _labels_of(path: Path, column: str) -> pd.Series:
                           f"(name the label column in {FOLDER_CONFIG})")
     if path.suffix == ".parquet":
         return pq.read_table(path, columns=[column]).column(0).to_pandas().astype(str)
-    return pd.read_csv(path, usecols=[column], dtype=str, keep_default_na=False)[column]
+    return _read_csv(path, usecols=[column], dtype=str, keep_default_na=False)[column]
 
 
 def find_dataset(name: str, data_dir: str | Path | None = None) -> str:
@@ -190,6 +207,11 @@ def find_dataset(name: str, data_dir: str | Path | None = None) -> str:
     if folder is not None and not candidates:
         candidates.append(folder / name)
     for candidate in candidates:
+        if candidate.is_dir() and local_files(candidate) is None and is_path(name):
+            found = sorted(p.name for p in candidate.iterdir() if p.suffix[1:] in LOCAL_FORMATS)
+            raise ConfigError(f"dataset folder {str(candidate)!r} needs a train and a test file "
+                              f"({' or '.join(f'train.{s} and test.{s}' for s in LOCAL_FORMATS)}); "
+                              f"it holds {', '.join(found) or 'none of them'}")
         if candidate.is_dir() and (spec := local_spec(candidate)) is not None:
             if spec.name in DATASETS and DATASETS[spec.name].folder != spec.folder:
                 raise ConfigError(f"dataset folder {str(candidate)!r} is named like the registered dataset "

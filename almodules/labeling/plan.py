@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from almodules.core.validation import ConfigError, check_choice, check_int
+from almodules.core.validation import ConfigError, check_choice, check_int, not_utf8, read_utf8
 from almodules.datasets.checks import dataset_fingerprint
 from almodules.datasets.loading import TextDataset, load_dataset
 from almodules.datasets.local import find_dataset
@@ -109,9 +109,12 @@ def read_unlabeled_texts(path: str | Path, *, column: str = "text") -> tuple[str
     if not path.is_file() or path.suffix not in _TEXT_SUFFIXES:
         raise ConfigError(f"texts must be a {', '.join(_TEXT_SUFFIXES)} file, got {str(path)!r}")
     if path.suffix == ".txt":
-        texts = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        texts = [line for line in read_utf8(path).splitlines() if line.strip()]
     else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False) if path.suffix == ".csv" else pd.read_parquet(path)
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False) if path.suffix == ".csv" else pd.read_parquet(path)
+        except UnicodeDecodeError as exc:
+            raise not_utf8(path, exc) from None
         if column not in frame.columns:
             raise ConfigError(f"{path} has no column {column!r}; its columns: {', '.join(map(str, frame.columns))}")
         texts = [str(t) for t in frame[column] if str(t).strip()]

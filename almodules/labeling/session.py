@@ -172,11 +172,9 @@ class LabelingSession:
             self._answers[int(event["index"])] = (event["answer"], event.get("annotator", ""))
         elif kind == "round":
             self._rows.append({k: v for k, v in event.items() if k != "event"})
-        elif kind == "undo":
+        elif kind == "undo":  # events of a file were checked when it was read (session_file.read_events)
             self._undo_events()
             return
-        else:
-            raise ConfigError(f"{self.path}: unknown event {kind!r}")
         self._events.append(event)
 
     def _undo_events(self) -> None:
@@ -346,5 +344,6 @@ class LabelingSession:
         check_choice("export suffix", path.suffix, (".csv", ".parquet"))
         frame = self.labeled_set()
         frame = frame[frame["answer"].isin(self.classes)].rename(columns={"answer": "label"})
+        path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False) if path.suffix == ".csv" else frame.to_parquet(path, index=False)
         return path

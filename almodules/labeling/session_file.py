@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from almodules.core.provenance import git_commit, package_version
-from almodules.core.validation import ConfigError
+from almodules.core.validation import ConfigError, read_utf8
 
 __all__ = ["FORMAT", "session_header", "read_events", "append_event", "rewrite_events"]
 
@@ -42,7 +42,7 @@ def read_events(path: Path) -> tuple[list[dict], bool]:
     """
     if not path.is_file():
         raise ConfigError(f"no session file at {str(path)!r}")
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_utf8(path).splitlines()
     records = []
     for number, line in enumerate(lines):
         try:
@@ -53,7 +53,26 @@ def read_events(path: Path) -> tuple[list[dict], bool]:
             raise ConfigError(f"{path} line {number + 1} is not JSON: the file was edited by hand") from None
     if not records or records[0].get("event") != "session" or records[0].get("format") != FORMAT:
         raise ConfigError(f"{path} is not a session file of format {FORMAT}")
+    for number, record in enumerate(records[1:], start=2):
+        problem = _problem(record, records[0])
+        if problem:
+            raise ConfigError(f"{path} line {number}: {problem}; the file was edited by hand (fix or remove the line)")
     return records, len(records) < len(lines)
+
+
+def _problem(record: dict, header: dict) -> str | None:
+    """What is wrong with one event of a session file (indices outside the pool, an unknown answer), or None."""
+    n_pool, allowed = int(header.get("n_pool", 0)), [*header.get("classes", []), "skip", "unsure"]
+    kind = record.get("event")
+    indices = record.get("indices", []) if kind == "batch" else [record.get("index")] if kind == "answer" else []
+    for index in indices:
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < n_pool:
+            return f"{kind} index {index!r} is not a text of the pool; allowed: 0 .. {n_pool - 1}"
+    if kind == "answer" and record.get("answer") not in allowed:
+        return f"answer {record.get('answer')!r} is none of {', '.join(allowed)}"
+    if kind not in ("batch", "answer", "round", "undo"):
+        return f"unknown event {kind!r}; allowed: batch, answer, round, undo"
+    return None
 
 
 def append_event(path: Path, record: dict) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from almodules.core.validation import ConfigError, check_choice, parse_yaml
+from almodules.core.validation import ConfigError, check_choice, parse_yaml, read_utf8
 from almodules.engine.config import RunConfig
 from almodules.engine.experiment import RunInputs, load_inputs, pair_fingerprints
 from almodules.engine.fingerprints import Fingerprints
@@ -76,7 +76,7 @@ def load_grid(source: str | os.PathLike | Mapping | list) -> list[RunConfig]:
         path = Path(source)
         if not path.is_file():
             raise ConfigError(f"grid file {str(path)!r} not found")
-        source = parse_yaml(path.read_text(encoding="utf-8"), f"grid file {str(path)!r}")
+        source = parse_yaml(read_utf8(path), f"grid file {str(path)!r}")
     return expand_grid(source)
 
 
