@@ -143,7 +143,8 @@ def claim_verdicts(claims: pd.DataFrame) -> Summary:
     for row in claims.itertuples():
         interval = "no interval" if pd.isna(row.low) else f"[{row.low:.3f}, {row.high:.3f}]"
         effect = "no data" if pd.isna(row.effect) else f"{row.effect:.3f} {interval}"
-        values[f"claim_{row.claim}"] = f"{row.verdict}: {effect}, {row.n_units} {row.unit}s"
+        cells = f" ({row.n_cells} cells)" if getattr(row, "n_cells", row.n_units) != row.n_units else ""
+        values[f"claim_{row.claim}"] = f"{row.verdict}: {effect}, {row.n_units} {row.unit}s{cells}"
     lines = (", ".join(f"{counts.get(v, 0)} {v}" for v in ("reproduced", "not reproduced", "inconclusive"))
              + f" of {len(claims)} claims",)
     values["claims_overview"] = lines[0]

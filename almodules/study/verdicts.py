@@ -5,12 +5,16 @@ value per independent unit: a **cell** (dataset × embedder; its seeds share a p
 paired inside the cell and never counted as independent) or, for claims about embedding quality,
 a **dataset** (the embedders of one dataset are compared with each other, so dataset difficulty is
 not mistaken for embedding quality). The claim's effect is a statistic of those values (their mean,
-unless the claim says otherwise) with a 95 % percentile interval from a bootstrap over the units.
+unless the claim says otherwise) with a 95 % percentile interval from a bootstrap over **datasets**:
+the cells of one dataset share its texts and test split, so they are resampled together (a cluster
+bootstrap, :func:`cluster_bootstrap_interval`); treating them as independent made intervals too
+narrow. The controlled quality ladder (derived embedders, ``<name>+pca32``, ``<name>+noise0.5``) is
+left out of these claims: its cells are copies of one embedding, analysed apart (chapter 7).
 
-Verdict rule (:func:`verdict`): with fewer units than the claim needs (:data:`MINCELLS` cells or
-:data:`MIN_DATASETS` datasets), *inconclusive*; otherwise *reproduced* when the whole interval lies
-on the claimed side of the claim's threshold, *not reproduced* when the whole interval lies on the
-other side, and *inconclusive* when the interval contains the threshold.
+Verdict rule (:func:`verdict`): with fewer datasets than :data:`MIN_DATASETS`, *inconclusive*;
+otherwise *reproduced* when the whole interval lies on the claimed side of the claim's threshold,
+*not reproduced* when the whole interval lies on the other side, and *inconclusive* when the
+interval contains the threshold.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from almodules.study.claim_measures import CELL, PAPER_STRATEGIES, Evidence
 
 __all__ = [
     "PAPER_STRATEGIES", "MINCELLS", "MIN_DATASETS", "VERDICTS", "Claim", "CLAIMS", "bootstrap_interval",
-    "seed_variance", "verdict", "claim_table",
+    "cluster_bootstrap_interval", "natural_cells", "seed_variance", "verdict", "claim_table",
 ]
 
 MINCELLS = 8
@@ -164,6 +168,34 @@ def bootstrap_interval(frame: pd.DataFrame, statistic: Callable[[pd.DataFrame], 
     return float(np.quantile(stats, tail)), float(np.quantile(stats, 1 - tail))
 
 
+def cluster_bootstrap_interval(frame: pd.DataFrame, statistic: Callable[[pd.DataFrame], float], *,
+                               cluster: str = "dataset", n_boot: int = 2000, level: float = 0.95,
+                               seed: int = 0) -> tuple[float, float]:
+    """Percentile interval of ``statistic`` over resamples of whole clusters (all rows of a drawn cluster).
+
+    Rows that share a ``cluster`` value (the cells of one dataset) are not independent; drawing the
+    clusters with replacement keeps them together. ``(nan, nan)`` for fewer than two clusters.
+    """
+    check_int("n_boot", n_boot, minimum=1)
+    if len(frame) == 0 or frame[cluster].nunique() < 2:
+        return np.nan, np.nan
+    members = [np.flatnonzero(frame[cluster].to_numpy() == c) for c in frame[cluster].unique()]
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(members), size=(n_boot, len(members)))
+    stats = np.array([statistic(frame.iloc[np.concatenate([members[j] for j in row])]) for row in draws],
+                     dtype=float)
+    stats = stats[np.isfinite(stats)]
+    if len(stats) == 0:
+        return np.nan, np.nan
+    tail = (1 - level) / 2
+    return float(np.quantile(stats, tail)), float(np.quantile(stats, 1 - tail))
+
+
+def natural_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the controlled ladder's cells (derived embedders, named ``<base>+<transform>``)."""
+    return frame[~frame["embedder"].astype(str).str.contains("+", regex=False)] if len(frame) else frame
+
+
 def seed_variance(frame: pd.DataFrame, value: str, unit: Sequence[str], *, by: Sequence[str] = (),
                   seeds_then: int = 5) -> pd.DataFrame:
     """How much of the spread of unit means is seed noise, and what more seeds would buy.
@@ -239,13 +271,15 @@ def claim_table(al_runs: pd.DataFrame, ips_only: pd.DataFrame, latency: pd.DataF
     n_boot, seed : int
         Bootstrap resamples and their seed.
     min_cells, min_datasets : int
-        Fewest units for a verdict other than inconclusive.
+        Fewest datasets for a verdict other than inconclusive, and fewest cells for a per-cell claim.
 
     Returns
     -------
     DataFrame
-        ``claim``, ``paper``, ``where``, ``statement``, ``measure``, ``unit``, ``n_units``, ``effect``,
-        ``low``, ``high``, ``threshold``, ``verdict``.
+        ``claim``, ``paper``, ``where``, ``statement``, ``measure``, ``unit`` (``dataset``: what the
+        bootstrap resamples), ``n_units`` (datasets), ``n_cells``, ``effect``, ``low``, ``high``,
+        ``threshold``, ``verdict``. The AL runs, the IPS study and the quality table are taken on the
+        natural embedders only (:func:`natural_cells`).
     """
     columns = [*SETTING, "ips", "strategy", "seed", "cycle", "n_labeled", "accuracy", "select_s"]
     for name, frame in (("al_runs", al_runs), ("ips_only", ips_only), ("latency", latency)):
@@ -253,17 +287,19 @@ def claim_table(al_runs: pd.DataFrame, ips_only: pd.DataFrame, latency: pd.DataF
     require_columns(quality, [*CELL, "probe_accuracy"], "claim_table quality")
     if quality.duplicated(list(CELL)).any():
         raise ConfigError("quality must hold one row per dataset and embedder")
-    evidence = Evidence(al_runs, ips_only, latency, quality)
+    evidence = Evidence(natural_cells(al_runs), natural_cells(ips_only), latency, natural_cells(quality))
     rows = []
     for claim in claims:
         frame = claim.values(evidence)
-        unit_columns = list(CELL) if claim.unit == "cell" else ["dataset"]
-        n_units = len(frame[unit_columns].drop_duplicates())
+        n_units = int(frame["dataset"].nunique()) if len(frame) else 0
+        n_cells = len(frame[list(CELL)].drop_duplicates()) if len(frame) and "embedder" in frame else n_units
         effect = claim.effect(frame) if len(frame) else np.nan
-        low, high = bootstrap_interval(frame, claim.effect, n_boot=n_boot, seed=seed)
-        needed = min_cells if claim.unit == "cell" else min_datasets
+        low, high = cluster_bootstrap_interval(frame, claim.effect, n_boot=n_boot, seed=seed)
+        judged = verdict(low, high, claim.threshold, claim.direction, n_units, min_datasets)
+        if claim.unit == "cell" and n_cells < min_cells:
+            judged = "inconclusive"
         rows.append({"claim": claim.key, "paper": claim.paper, "where": claim.where, "statement": claim.statement,
-                     "measure": claim.measure, "unit": claim.unit, "n_units": n_units, "effect": effect, "low": low,
-                     "high": high, "threshold": claim.threshold,
-                     "verdict": verdict(low, high, claim.threshold, claim.direction, n_units, needed)})
+                     "measure": claim.measure, "unit": "dataset", "n_units": n_units, "n_cells": n_cells,
+                     "effect": effect, "low": low, "high": high, "threshold": claim.threshold,
+                     "verdict": judged})
     return pd.DataFrame(rows)

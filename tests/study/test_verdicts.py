@@ -77,12 +77,14 @@ def test_bootstrap_interval_covers_the_mean_and_shrinks_with_more_units():
 
 
 def test_claims_that_hold_by_construction_are_reproduced():
-    al = al_grid(badge_bonus=lambda i, e: 0.03 * QUALITY[e], margin_bonus=lambda i, e: 0.08 if i < 2 else -0.02)
+    spikes = {(i, e): 0.08 if (i + EMBEDDERS.index(e)) % 2 == 0 else -0.02 for i in range(6) for e in EMBEDDERS}
+    al = al_grid(badge_bonus=lambda i, e: 0.03 * QUALITY[e], margin_bonus=lambda i, e: spikes[i, e])
     out = judged(al, ips_grid(0.04, 0.0))
     for claim in ("ips_small_k0", "ips_fades_with_k0", "ips_fades_over_cycles", "badge_win_rate",
                   "margin_spikes_badge_robust", "badge_gain_with_quality", "accuracy_with_quality"):
         assert out.loc[claim, "verdict"] == "reproduced", (claim, out.loc[claim].to_dict())
-    assert out.loc["ips_small_k0", "n_units"] == 18 and out.loc["badge_gain_with_quality", "n_units"] == 6
+    assert out.loc["ips_small_k0", "n_units"] == 6 and out.loc["ips_small_k0", "n_cells"] == 18
+    assert out.loc["badge_gain_with_quality", "n_units"] == 6 and (out["unit"] == "dataset").all()
     assert out.loc["ips_small_k0", "effect"] == pytest.approx(0.04, abs=1e-9)
 
 
@@ -94,6 +96,32 @@ def test_claims_that_fail_by_construction_are_not_reproduced_and_thin_data_is_in
     assert out.loc["tyrogue_latency", "verdict"] == "inconclusive" and out.loc["tyrogue_latency", "n_units"] == 0
     few = judged(al[al["dataset"] == "d0"], ips_grid(0.04, 0.0).query("dataset == 'd0'"))
     assert (few["verdict"] == "inconclusive").all()  # 3 cells, 1 dataset: too few for any verdict
+
+
+def test_cells_that_share_a_dataset_are_resampled_together():
+    # One dataset's three cells gain a lot, the five others' nothing: over 18 cells as independent units
+    # the interval would exclude 0; over 6 datasets it must not.
+    runs = []
+    for d, e, ips, seed in itertools.product(DATASETS, EMBEDDERS, ("random", "typiclust"), (0, 1, 2)):
+        gap = (0.12 if d == "d0" else 0.0) * (ips == "typiclust")
+        runs.append(run_rows([0.5 + gap + 0.001 * seed], dataset=d, embedder=e, ips=ips, seed=seed, k0=20))
+    out = judged(al_grid(lambda i, e: 0.0, lambda i, e: 0.0, seeds=(0,)), table(runs))
+    assert out.loc["ips_small_k0", "effect"] == pytest.approx(0.02, abs=1e-9)
+    assert out.loc["ips_small_k0", "low"] <= 0.0 and out.loc["ips_small_k0", "verdict"] == "inconclusive"
+    frame = pd.DataFrame({"dataset": ["d0"] * 6 + list(np.repeat(DATASETS[1:], 3)), "value": np.r_[[0.12] * 6, [0.0] * 15]})
+    mean = lambda f: float(f["value"].mean())  # noqa: E731
+    assert verdicts.bootstrap_interval(frame, mean, n_boot=500)[0] > 0.0  # what a per-cell bootstrap says
+    assert verdicts.cluster_bootstrap_interval(frame, mean, n_boot=500)[0] <= 0.0
+
+
+def test_the_controlled_ladder_is_left_out_of_the_claims():
+    al = al_grid(lambda i, e: 0.0, lambda i, e: 0.0, seeds=(0,))
+    ladder = al[al["embedder"] == "strong"].assign(embedder="strong+pca8")
+    ips = ips_grid(0.04, 0.0, seeds=(0,))
+    quality = pd.concat([quality_table(), quality_table().query("embedder == 'strong'").assign(embedder="strong+pca8")])
+    with_ladder = judged(pd.concat([al, ladder]), pd.concat([ips, ips[ips["embedder"] == "strong"].assign(
+        embedder="strong+pca8")]), quality=quality)
+    assert with_ladder.equals(judged(al, ips))
 
 
 def test_win_rates_count_ties_as_half_among_the_paper_strategies():
