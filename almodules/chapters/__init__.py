@@ -6,7 +6,7 @@ from almodules.chapters.plans import (IPS_STUDY_K0, as_list, embedding_pairs, mt
                                       param_labels, relabel, CELL_LISTS, merge_parameters)
 from almodules.chapters.parameters import (NotebookError, notebooks_dir, executed_dir, read_source, notebook_names,
                                            notebook_defaults, notebook_parameters, chapter_configs, book_configs,
-                                           parse_parameter_value, load_book_parameters)
+                                           check_chapter_parameters, parse_parameter_value, load_book_parameters)
 from almodules.chapters.preflight import ChapterNeeds, chapter_needs, code_digest, check_needs, build_report
 from almodules.chapters.execution import run_notebooks, chapter_parameters, build_book
 from almodules.chapters.student_copies import (strip_solutions, plain_directives, student_notebook,
@@ -17,7 +17,8 @@ __all__ = ['IPS_STUDY_K0', 'as_list', 'embedding_pairs', 'mteb_table', 'fully_su
            'ips_study_configs', 'capped_k0', 'tyrogue_r_configs', 'latency_configs', 'tyrogue_plan', 'claims_plan',
            'properties_plan', 'labeling_plan', 'PLANS', 'plan_configs', 'param_labels', 'relabel', 'CELL_LISTS',
            'merge_parameters', 'NotebookError', 'notebooks_dir', 'executed_dir', 'read_source', 'notebook_names',
-           'notebook_defaults', 'notebook_parameters', 'chapter_configs', 'book_configs', 'parse_parameter_value',
-           'load_book_parameters', 'ChapterNeeds', 'chapter_needs', 'code_digest', 'check_needs', 'build_report',
-           'run_notebooks', 'chapter_parameters', 'build_book', 'strip_solutions', 'plain_directives',
-           'student_notebook', 'write_student_notebooks', 'study_reference', 'advise', 'print_advice']
+           'notebook_defaults', 'notebook_parameters', 'chapter_configs', 'book_configs', 'check_chapter_parameters',
+           'parse_parameter_value', 'load_book_parameters', 'ChapterNeeds', 'chapter_needs', 'code_digest',
+           'check_needs', 'build_report', 'run_notebooks', 'chapter_parameters', 'build_book', 'strip_solutions',
+           'plain_directives', 'student_notebook', 'write_student_notebooks', 'study_reference', 'advise',
+           'print_advice']

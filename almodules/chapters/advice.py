@@ -16,7 +16,7 @@ from almodules.chapters.parameters import load_book_parameters
 from almodules.chapters.plans import claims_plan, embedding_pairs
 from almodules.results.planning import plan_runs
 from almodules.results.store import ResultStore
-from almodules.study.advisor import Advice, advise_pool, reference_table
+from almodules.study.advisor import Advice, advise_pool, check_advice_inputs, reference_table
 
 __all__ = ["study_reference", "advise", "print_advice"]
 
@@ -39,6 +39,7 @@ def study_reference(*, study: str = "06_claims") -> pd.DataFrame:
 def advise(dataset: str, embedder: str, *, k: int = 3, initial_labels: bool = False,
            reference: pd.DataFrame | None = None) -> Advice:
     """:func:`~almodules.study.advisor.advise_pool` against the book's study (or ``reference``)."""
+    check_advice_inputs(dataset, embedder, k, initial_labels)  # before the study is read
     return advise_pool(dataset, embedder, study_reference() if reference is None else reference, k=k,
                        initial_labels=initial_labels)
 

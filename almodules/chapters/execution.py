@@ -28,6 +28,7 @@ from almodules.chapters import plans as chapters
 from almodules.chapters.parameters import (
     NotebookError,
     chapter_configs,
+    check_chapter_parameters,
     executed_dir,
     load_book_parameters,
     notebook_defaults,
@@ -97,8 +98,10 @@ def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[s
         before (if any) stays as it was.
     """
     params_of = chapter_parameters(only, parameters, per_notebook)
-    for name, params in params_of.items():  # the plans check every value: a bad one stops here, not in a kernel
+    for name, params in params_of.items():  # every value is checked here, not in a kernel
         chapter_configs(name, params)
+        if parameters:  # values from the command line: the chapter's own checks too (the book's are tested)
+            check_chapter_parameters(name, params)
     out_dir = Path(output_dir) if output_dir is not None else executed_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = []
@@ -251,6 +254,9 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
         default = checkout / "book" / "parameters.yaml"
         per = load_book_parameters(book_parameters) if book_parameters is not None or default.exists() else {}
         params_of = chapter_parameters(only, parameters, per)
+        for name, params in params_of.items():
+            if parameters:
+                check_chapter_parameters(name, params)
         needs = [chapter_needs(name, params) for name, params in params_of.items()]
         check_needs(needs)
         for i, need in enumerate(needs, start=1):

@@ -8,6 +8,8 @@ its front matter. ``book/parameters.yaml`` holds the parameters the committed bo
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 import os
 import re
 from collections.abc import Mapping
@@ -23,7 +25,7 @@ from almodules.engine.config import RunConfig
 
 __all__ = [
     "NotebookError", "notebooks_dir", "executed_dir", "read_source", "notebook_names", "notebook_defaults", "notebook_parameters",
-    "chapter_configs", "book_configs", "parse_parameter_value", "load_book_parameters",
+    "chapter_configs", "book_configs", "check_chapter_parameters", "parse_parameter_value", "load_book_parameters",
 ]
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -92,6 +94,28 @@ def chapter_configs(name: str, parameters: Mapping[str, Any] | None = None) -> l
     if plan is None:
         return []
     return chapters.plan_configs(plan, {**notebook_defaults(name), **dict(parameters or {})})
+
+
+def check_chapter_parameters(name: str, parameters: Mapping[str, Any]) -> None:
+    """Run chapter ``name``'s own parameter checks (the code cell after its ``parameters`` cell) here, in
+    this process, with ``parameters`` over its defaults: a bad value is refused before any kernel starts.
+
+    Raises
+    ------
+    ConfigError
+        The chapter's check refused a value; the message names the chapter and the parameter.
+    """
+    nb = read_source(check_choice("notebook", name, notebook_names()))
+    codes = [c for c in nb.cells if c.cell_type == "code"]
+    index = next(i for i, c in enumerate(codes) if "parameters" in c.get("metadata", {}).get("tags", []))
+    namespace: dict[str, Any] = {}
+    exec(compile(codes[index].source, f"<{name} parameters>", "exec"), namespace)  # noqa: S102 - the book's own code
+    namespace.update(parameters)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(codes[index + 1].source, f"<{name} checks>", "exec"), namespace)  # noqa: S102
+    except ConfigError as exc:
+        raise ConfigError(f"notebook {name}: {exc}") from None
 
 
 def book_configs(book_parameters: str | os.PathLike | None = None) -> list[RunConfig]:

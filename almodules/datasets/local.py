@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from almodules.core.hub_references import is_hub
 from almodules.core.paths import data_dir as default_data_dir
 from almodules.core.paths import is_path
-from almodules.core.validation import ConfigError, check_choice, parse_yaml, not_utf8, read_utf8
+from almodules.core.validation import ConfigError, check_choice, not_utf8, parse_yaml, read_utf8
 from almodules.datasets.hub import find_hub_dataset
 from almodules.datasets.registry import DATASETS, DatasetSpec, register_dataset
 from almodules.datasets.sources import RawSplits, SourceUnavailable

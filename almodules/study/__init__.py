@@ -14,10 +14,10 @@ from almodules.study.claim_measures import (PAPER_STRATEGIES, CELL, TARGET, Evid
                                             badge_gain_with_quality, accuracy_with_quality, tyrogue_label_cost,
                                             tyrogue_latency)
 from almodules.study.verdicts import (MINCELLS, MIN_DATASETS, VERDICTS, Claim, CLAIMS, bootstrap_interval,
-                                      seed_variance, verdict, claim_table)
+                                      cluster_bootstrap_interval, natural_cells, seed_variance, verdict, claim_table)
 from almodules.study.reproduce import (verify_runs, verify_across_families, avx2_environment, ranking_changes,
                                        VERIFY_COLUMNS, DEFAULT_TOLERANCE)
-from almodules.study.diagnostics import (DIAGNOSTICS_VERSION, cached_frame, embedding_quality,
+from almodules.study.diagnostics import (DIAGNOSTICS_VERSION, PROJECTION_MIN_POINTS, cached_frame, embedding_quality,
                                          embedding_quality_table, projection_2d, projections)
 from almodules.study.embedding_measures import (MEASURE_THREADS, effective_rank, spectral_decay, anisotropy,
                                                 intrinsic_dimension, hubness, cluster_silhouette, fisher_ratio,
@@ -28,7 +28,7 @@ from almodules.study.properties import (MEASURES_VERSION, LABEL_FREE, INITIAL_LA
                                         embedding_properties_table)
 from almodules.study.property_analysis import (cell_outcomes, measure_correlations, within_between, nearest_cells,
                                                leave_one_dataset_out)
-from almodules.study.advisor import MIN_POOL, Advice, reference_table, advise_pool
+from almodules.study.advisor import MIN_POOL, Advice, check_advice_inputs, reference_table, advise_pool
 
 __all__ = ['SETTING', 'METHOD', 'METRICS', 'summarise_seeds', 'learning_curves', 'area_under_curve', 'paired',
            'ips_difference_curves', 'labels_to_target', 'acquisition_latency', 'auc_gains', 'al_gain',
@@ -38,13 +38,13 @@ __all__ = ['SETTING', 'METHOD', 'METRICS', 'summarise_seeds', 'learning_curves',
            'CELL', 'TARGET', 'Evidence', 'ips_small_k0', 'ips_fades_with_k0', 'ips_fades_over_cycles', 'win_rate_of',
            'margin_vs_badge_spread', 'spread_difference', 'top_varies_with_embedder', 'ips_gain_with_quality',
            'badge_gain_with_quality', 'accuracy_with_quality', 'tyrogue_label_cost', 'tyrogue_latency', 'MINCELLS',
-           'MIN_DATASETS', 'VERDICTS', 'Claim', 'CLAIMS', 'bootstrap_interval', 'seed_variance', 'verdict',
-           'claim_table', 'verify_runs', 'verify_across_families', 'avx2_environment', 'ranking_changes',
-           'VERIFY_COLUMNS', 'DEFAULT_TOLERANCE', 'DIAGNOSTICS_VERSION', 'cached_frame', 'embedding_quality',
-           'embedding_quality_table', 'projection_2d', 'projections', 'MEASURE_THREADS', 'effective_rank',
-           'spectral_decay', 'anisotropy', 'intrinsic_dimension', 'hubness', 'cluster_silhouette', 'fisher_ratio',
-           'label_silhouette', 'logme', 'kmeans_nmi', 'few_shot_accuracy', 'sample_knn_accuracy', 'MEASURES_VERSION',
-           'LABEL_FREE', 'INITIAL_LABEL', 'LABELS_PER_CLASS', 'LABEL_BASED', 'label_free_steps',
-           'initial_label_steps', 'embedding_properties', 'embedding_properties_table', 'cell_outcomes',
-           'measure_correlations', 'within_between', 'nearest_cells', 'leave_one_dataset_out', 'MIN_POOL', 'Advice',
-           'reference_table', 'advise_pool']
+           'MIN_DATASETS', 'VERDICTS', 'Claim', 'CLAIMS', 'bootstrap_interval', 'cluster_bootstrap_interval',
+           'natural_cells', 'seed_variance', 'verdict', 'claim_table', 'verify_runs', 'verify_across_families',
+           'avx2_environment', 'ranking_changes', 'VERIFY_COLUMNS', 'DEFAULT_TOLERANCE', 'DIAGNOSTICS_VERSION',
+           'PROJECTION_MIN_POINTS', 'cached_frame', 'embedding_quality', 'embedding_quality_table', 'projection_2d',
+           'projections', 'MEASURE_THREADS', 'effective_rank', 'spectral_decay', 'anisotropy', 'intrinsic_dimension',
+           'hubness', 'cluster_silhouette', 'fisher_ratio', 'label_silhouette', 'logme', 'kmeans_nmi',
+           'few_shot_accuracy', 'sample_knn_accuracy', 'MEASURES_VERSION', 'LABEL_FREE', 'INITIAL_LABEL',
+           'LABELS_PER_CLASS', 'LABEL_BASED', 'label_free_steps', 'initial_label_steps', 'embedding_properties',
+           'embedding_properties_table', 'cell_outcomes', 'measure_correlations', 'within_between', 'nearest_cells',
+           'leave_one_dataset_out', 'MIN_POOL', 'Advice', 'check_advice_inputs', 'reference_table', 'advise_pool']

@@ -24,9 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from almodules.core.validation import ConfigError, check_int
+from almodules.core.validation import ConfigError, check_choice, check_int
 from almodules.datasets.local import find_dataset
+from almodules.datasets.registry import DATASETS
 from almodules.embeddings.local import find_embedder
+from almodules.embeddings.registry import EMBEDDERS
 from almodules.engine.experiment import load_inputs
 from almodules.study.claim_measures import PAPER_STRATEGIES, Evidence, ips_small_k0
 from almodules.study.properties import (
@@ -38,7 +40,7 @@ from almodules.study.properties import (
 )
 from almodules.study.property_analysis import cell_outcomes, leave_one_dataset_out, nearest_cells
 
-__all__ = ["MIN_POOL", "Advice", "reference_table", "advise_pool"]
+__all__ = ["MIN_POOL", "Advice", "check_advice_inputs", "reference_table", "advise_pool"]
 
 MIN_POOL = 50
 """Fewest pool points the measures are computed on (below, TwoNN and the silhouette are noise)."""
@@ -67,11 +69,22 @@ def reference_table(al_runs: pd.DataFrame, ips_runs: pd.DataFrame, pairs: list[t
     ``al_runs`` and ``ips_runs`` are the stored runs of the study's AL and IPS parts, ``pairs`` its
     (dataset, embedder) cells; the measures come from the per-cell cache.
     """
+    if al_runs.empty:
+        raise ConfigError("the study has no stored runs to compare with (compute them: python -m almodules grid --book)")
     outcomes = cell_outcomes(al_runs, PAPER_STRATEGIES)
     empty = al_runs.iloc[:0]
     ips = ips_small_k0(Evidence(empty, ips_runs, empty, pd.DataFrame())).rename(columns={"value": "ips_gain"})
     properties = pd.concat([embedding_properties(d, e) for d, e in pairs], ignore_index=True)
     return properties.merge(outcomes, on=["dataset", "embedder"]).merge(ips, on=["dataset", "embedder"], how="left")
+
+
+def check_advice_inputs(dataset: str, embedder: str, k: int, initial_labels: bool) -> tuple[str, str, int]:
+    """The registry names of ``dataset`` and ``embedder`` and ``k``, checked before any work."""
+    k = check_int("k", k, minimum=1)
+    if not isinstance(initial_labels, bool):
+        raise ConfigError(f"initial_labels must be True or False, got {initial_labels!r}")
+    dataset, embedder = find_dataset(dataset), find_embedder(embedder)
+    return check_choice("dataset", dataset, DATASETS), check_choice("embedder", embedder, EMBEDDERS), k
 
 
 def advise_pool(dataset: str, embedder: str, reference: pd.DataFrame, *, k: int = 3,
@@ -88,10 +101,7 @@ def advise_pool(dataset: str, embedder: str, reference: pd.DataFrame, *, k: int 
     ConfigError
         Unknown names, a pool of fewer than :data:`MIN_POOL` points, or a study without cells.
     """
-    k = check_int("k", k, minimum=1)
-    if not isinstance(initial_labels, bool):
-        raise ConfigError(f"initial_labels must be True or False, got {initial_labels!r}")
-    dataset, embedder = find_dataset(dataset), find_embedder(embedder)
+    dataset, embedder, k = check_advice_inputs(dataset, embedder, k, initial_labels)
     inputs = load_inputs(dataset, embedder)
     X = inputs.train
     if len(X) < MIN_POOL:

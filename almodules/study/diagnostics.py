@@ -33,9 +33,12 @@ from almodules.engine.fingerprints import record_fingerprints
 from almodules.engine.probe import LinearProbe
 
 __all__ = [
-    "DIAGNOSTICS_VERSION", "cached_frame", "embedding_quality", "embedding_quality_table",
+    "DIAGNOSTICS_VERSION", "PROJECTION_MIN_POINTS", "cached_frame", "embedding_quality", "embedding_quality_table",
     "projection_2d", "projections",
 ]
+
+PROJECTION_MIN_POINTS = 10
+"""Fewest points a 2-D projection is computed on."""
 
 DIAGNOSTICS_VERSION = 1
 """Part of every cache key: bump it when a computation below changes its results."""
@@ -180,7 +183,7 @@ def projection_2d(dataset: str, embedder: str, *, n_points: int = 1000, method: 
         ``dataset``, ``embedder``, ``x``, ``y``, ``label`` (class name), one row per point.
     """
     check_choice("method", method, ["tsne", "pca"])
-    check_int("n_points", n_points, minimum=10)
+    check_int("n_points", n_points, minimum=PROJECTION_MIN_POINTS)
     check_int("seed", seed, minimum=0)
     inputs_key = {"dataset": dataset, "embedder": embedder, "n_points": n_points, "method": method, "seed": seed}
 
