@@ -1,13 +1,20 @@
 # The two commands of the README:
 #   make book   the main job: set up, compute what the result store lacks, build the book
 #   make test   set up (browser too), run the whole test suite
+#   make lab    JupyterLab on the chapters
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.setup-stamp
-PIP    := $(BIN)/pip install --quiet --disable-pip-version-check --find-links /opt/wheels
+# torch==2.13.0+cpu, the CPU build the pins name, is not on PyPI: it comes from a local wheel folder
+# where the machine has one (WHEELS), else from PyTorch's CPU index (TORCH_INDEX). Override either:
+#   make book WHEELS=~/wheels      make book TORCH_INDEX=https://download.pytorch.org/whl/cpu
+WHEELS      ?= /opt/wheels
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_FROM  := $(if $(wildcard $(WHEELS)),--find-links $(WHEELS),--extra-index-url $(TORCH_INDEX))
+PIP    := $(BIN)/pip install --quiet --disable-pip-version-check $(TORCH_FROM)
 
-.PHONY: setup browser book test benchmarks clean
+.PHONY: setup browser book test lab benchmarks clean
 
 setup: $(STAMP)
 
@@ -28,6 +35,10 @@ book: setup
 
 test: setup browser
 	$(BIN)/python -m pytest -q
+
+# JupyterLab on the chapters with the project's environment (its kernel and the notebook extra are set up).
+lab: setup
+	$(BIN)/jupyter lab notebooks/
 
 benchmarks: setup
 	$(BIN)/python benchmarks/embed_throughput.py

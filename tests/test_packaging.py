@@ -4,6 +4,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,3 +56,18 @@ def test_the_book_ignores_tool_folders_that_a_test_run_leaves_behind():
     for path in (".pytest_cache/README.md", ".hypothesis/x.md", ".venv/lib/x.md", "data/results/x.md"):
         assert excluded(path), path
     assert not excluded("book/intro.md")
+
+
+def test_the_readme_names_no_path_that_exists_only_on_this_machine():
+    readme = (ROOT / "README.md").read_text()
+    assert "/opt/" not in readme and "/work/" not in readme
+
+
+@pytest.mark.parametrize("wheels, expected", [("/no/such/folder", "--extra-index-url https://download.pytorch.org/whl/cpu"),
+                                              (".", "--find-links .")])
+def test_the_cpu_build_of_torch_comes_from_a_wheel_folder_or_pytorchs_index(wheels, expected):
+    import subprocess
+
+    done = subprocess.run(["make", "-n", "-B", ".venv/.setup-stamp", f"WHEELS={wheels}"], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert expected in done.stdout
