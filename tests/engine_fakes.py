@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from almodules.datasets.registry import DatasetSpec, register_dataset, unregister_dataset
+from almodules.datasets.registry import DATASETS, DatasetSpec, register_dataset, unregister_dataset
 from almodules.embeddings.registry import EmbedderSpec, register_embedder, unregister_embedder
 from almodules.engine.config import RunConfig
 from almodules.engine.experiment import RunInputs, RunResult, load_inputs, run_experiment
@@ -114,3 +114,15 @@ def start_grid_process(folder, configs, store_root, *, workers: int = 1, **popen
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
     return subprocess.Popen([sys.executable, str(folder / "grid.py"), str(folder / "configs.pkl"), str(store_root),
                              str(workers)], env=env, **popen)
+
+
+def nothing_done(tmp_path: Path) -> bool:
+    """No run stored and no embedding cached under ``tmp_path`` (results/, cache/)."""
+    runs, cache = tmp_path / "results" / "runs", tmp_path / "cache" / "embeddings"
+    return (not runs.exists() or not any(runs.rglob("*"))) and (not cache.exists() or not any(cache.rglob("*")))
+
+
+def forget_folder_datasets(tmp_path: Path) -> None:
+    """Unregister the datasets registered from folders under ``tmp_path`` (a test's own)."""
+    for name in [n for n, s in DATASETS.items() if str(tmp_path) in (s.folder or "")]:
+        unregister_dataset(name)

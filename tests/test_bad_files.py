@@ -7,9 +7,9 @@ import re
 
 import pandas as pd
 import pytest
+from engine_fakes import forget_folder_datasets, nothing_done
 
 from almodules.cli import main
-from almodules.datasets.registry import DATASETS
 
 BASE = "dataset: blobs\nembedder: gauss\ncycles: 2\nbudget: 10\n"
 
@@ -20,13 +20,8 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("ALM_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("ALM_DATA_DIR", str(tmp_path / "data"))
     yield tmp_path
-    for name in [n for n, s in DATASETS.items() if str(tmp_path) in (s.folder or "")]:
-        DATASETS.unregister(name)
+    forget_folder_datasets(tmp_path)
 
-
-def nothing_done(tmp_path) -> bool:
-    runs, cache = tmp_path / "results" / "runs", tmp_path / "cache" / "embeddings"
-    return (not runs.exists() or not any(runs.rglob("*"))) and (not cache.exists() or not any(cache.rglob("*")))
 
 
 def _folder(root, files: dict[str, bytes]):

@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 import pytest
-from engine_fakes import EMBEDDER, load_blobs
+from engine_fakes import EMBEDDER, forget_folder_datasets, load_blobs, nothing_done
 
 from almodules.cli import main
 from almodules.core.validation import ConfigError
@@ -28,20 +28,11 @@ RUN = ["run", "--dataset", "blobs", "--embedder", EMBEDDER, "--cycles", "2", "--
 
 @pytest.fixture(autouse=True)
 def isolated(registry_loaders, monkeypatch, tmp_path):
-    from almodules.datasets.registry import DATASETS
-
     monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("ALM_CACHE_DIR", str(tmp_path / "cache"))
     yield tmp_path
-    for name in [n for n, s in DATASETS.items() if str(tmp_path) in (s.folder or "")]:
-        DATASETS.unregister(name)
+    forget_folder_datasets(tmp_path)
 
-
-def nothing_done(tmp_path) -> bool:
-    """No run stored, no embedding cached, no claim left."""
-    runs = tmp_path / "results" / "runs"
-    cache = tmp_path / "cache" / "embeddings"
-    return (not runs.exists() or not any(runs.rglob("*"))) and (not cache.exists() or not any(cache.rglob("*")))
 
 
 def grid_file(tmp_path, text: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -67,18 +69,14 @@ def test_nearest_cells_standardise_each_measure():
 
 
 def _looped_correlations(table, measures, outcomes, n_boot, seed):
-    """The bootstrap as it was written first: one pandas Spearman per resample, measure and outcome."""
-    datasets = table["dataset"].unique()
-    rng = np.random.default_rng(seed)
-    by_dataset = {d: g for d, g in table.groupby("dataset")}
-    draws = [pd.concat([by_dataset[d] for d in rng.choice(datasets, len(datasets))]) for _ in range(n_boot)]
-    rows = []
-    for m in measures:
-        for o in outcomes:
-            boot = np.array([pa._spearman(d[m].to_numpy(float), d[o].to_numpy(float)) for d in draws])
-            boot = boot[np.isfinite(boot)]
-            rows.append((m, o, *np.quantile(boot, [0.025, 0.975])))
-    return pd.DataFrame(rows, columns=["measure", "outcome", "low", "high"])
+    """The bootstrap as it was written first (one pandas Spearman per resample), kept in the benchmark."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "correlations.py"
+    spec = importlib.util.spec_from_file_location("correlations_benchmark", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = bench.looped(table, measures, outcomes, n_boot, seed)
+    return pd.DataFrame([(m, o, *r) for (m, o), r in zip(itertools.product(measures, outcomes), rows)],
+                        columns=["measure", "outcome", "low", "high"])
 
 
 def test_vectorised_bootstrap_equals_one_spearman_per_resample_with_ties_and_gaps():
