@@ -126,7 +126,8 @@ def _compute(planned: list[PlannedRun], store: ResultStore, executor: str, worke
              progress: bool, loader: Loader, loaded: dict) -> list[str]:
     """Compute the planned runs this process can claim; write each result as soon as it ends."""
     _refuse_without_data(planned)
-    _record(planned, store)
+    if loader is load_inputs:  # the record serves the registry's loader only (pair_fingerprints)
+        _record(planned, store)
     claimed = []
     for p in planned:
         path = store.path(p.run_key)
