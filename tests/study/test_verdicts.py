@@ -159,3 +159,17 @@ def test_seed_variance_splits_seed_noise_from_cell_spread():
     assert abs(row["seed_share"] - expected_share) < 0.02
     assert abs(row["width_ratio"] - np.sqrt((4 + 1 / 5) / (4 + 1 / 3))) < 0.01
 
+
+
+def test_the_top_strategy_depends_on_the_embedder_only_beyond_seed_noise():
+    # Badge tops with the weak embedder, Margin with the strong one, on every dataset: the embedder decides.
+    decided = al_grid(badge_bonus=lambda i, e: 0.05 * (e == "weak"), margin_bonus=lambda i, e: 0.05 * (e == "strong"),
+                      seeds=(0, 1, 2, 3))
+    out = judged(decided, ips_grid(0.0, 0.0))
+    assert out.loc["top_depends_on_embedder", "verdict"] == "reproduced"
+    assert out.loc["top_depends_on_embedder", "low"] < out.loc["top_depends_on_embedder", "high"]
+    # No strategy is better anywhere: the tops differ between embedders only as much as between seeds.
+    noise = al_grid(badge_bonus=lambda i, e: 0.0, margin_bonus=lambda i, e: 0.0, seeds=(0, 1, 2, 3), rng_seed=5)
+    out = judged(noise, ips_grid(0.0, 0.0))
+    assert out.loc["top_depends_on_embedder", "verdict"] != "reproduced", out.loc["top_depends_on_embedder"].to_dict()
+    assert abs(out.loc["top_depends_on_embedder", "effect"]) < 0.2
