@@ -20,7 +20,7 @@ from almodules.chapters.parameters import (
 )
 from almodules.chapters.student_copies import write_student_notebooks
 from almodules.commands import print_json
-from almodules.core.validation import ConfigError
+from almodules.core.validation import ConfigError, check_int
 from almodules.results.grid import run_grid
 from almodules.results.planning import load_grid, plan_runs
 from almodules.results.store import ResultStore
@@ -31,6 +31,8 @@ __all__ = ["cmd_grid", "cmd_notebooks", "cmd_advise", "cmd_student_notebooks", "
 def cmd_grid(args: argparse.Namespace) -> int:
     if (args.grid is None) == (not args.book):
         raise ConfigError("give either a grid file or --book (every run of the committed book), not both")
+    if args.workers is not None:  # before the configs: planning the book reads every dataset
+        check_int("--workers", args.workers, minimum=1)
     configs = book_configs() if args.book else load_grid(args.grid)
     source = "the book (book/parameters.yaml)" if args.book else args.grid
     store = ResultStore()

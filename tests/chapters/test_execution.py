@@ -212,15 +212,15 @@ def test_a_chapter_rerun_on_another_dataset_is_kept_when_the_book_is_rebuilt(tmp
     notebooks.build_book(book_parameters=tiny, root=root, progress=False)
     page = root / "_build" / "html" / "book" / "executed" / "03_al_cycles.html"
     summary = root / "_build" / "html" / "book" / "reproduction.html"
-    assert "trec6" not in page.read_text()
+    assert "rotten_tomatoes" not in page.read_text()
     before = summary.read_text()
     # The documented way: re-run one chapter with other parameters and rebuild around it.
-    notebooks.build_book(only="03_al_cycles", parameters={"datasets": ["trec6"]}, book_parameters=tiny, root=root,
+    notebooks.build_book(only="03_al_cycles", parameters={"datasets": ["rotten_tomatoes"]}, book_parameters=tiny, root=root,
                          progress=False)
-    assert "trec6" in page.read_text()
+    assert "rotten_tomatoes" in page.read_text()
     assert summary.read_text() != before  # the summary quotes chapter 3: rebuilt from its new run
     other = (root / "_build" / "html" / "book" / "executed" / "04_embedding_quality.html").read_text()
-    assert "bbc_news" in other and "trec6" not in other  # the other chapters as executed before
+    assert "bbc_news" in other and "rotten_tomatoes" not in other  # the other chapters as executed before
 
 
 def test_student_notebooks_keep_the_exercises_and_leave_out_the_solutions(tmp_path, capsys):
