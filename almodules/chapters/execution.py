@@ -97,37 +97,49 @@ def run_notebooks(only: str | Sequence[str] | None = None, parameters: Mapping[s
         the partly executed copy is left beside it as ``<name>.failed.ipynb``, and the chapter executed
         before (if any) stays as it was.
     """
-    params_of = chapter_parameters(only, parameters, per_notebook)
-    for name, params in params_of.items():  # every value is checked here, not in a kernel
+    params_of = _checked_parameters(only, parameters, per_notebook)
+    for name, params in params_of.items():  # the plans check every value here, not in a kernel
         chapter_configs(name, params)
-        if parameters:  # values from the command line: the chapter's own checks too (the book's are tested)
-            check_chapter_parameters(name, params)
     out_dir = Path(output_dir) if output_dir is not None else executed_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = []
     for i, (name, params) in enumerate(params_of.items(), start=1):
-        nb = read_source(name)
-        out = out_dir / f"{name}.ipynb"
-        # Executed into a hidden file that replaces the chapter only when the run succeeded.
-        trial = out_dir / f".{name}.running.ipynb"
         start = time.perf_counter()
-        try:
-            with _this_interpreters_kernels():
-                papermill.execute_notebook(
-                    nb, str(trial), parameters=params, kernel_name=nb.metadata["kernelspec"]["name"],
-                    cwd=str(notebooks_dir()), progress_bar=False, execution_timeout=timeout)
-        except PapermillExecutionError as exc:
-            first = next((line for line in exc.source.splitlines() if line.strip()), "")
-            failed = trial.replace(out_dir / f"{name}.failed.ipynb")
-            raise NotebookError(
-                f"notebook {name} failed in cell {exc.cell_index} ({first!r}): {exc.ename}: {exc.evalue}\n"
-                f"executed copy with the traceback: {failed} ({out.name} is left as it was)") from None
-        _show_effective_parameters(trial, name, params)
-        trial.replace(out)
+        outputs.append(_execute(name, params, out_dir, timeout))
         if progress:
             print(f"[{i}/{len(params_of)}] {name}: executed in {time.perf_counter() - start:.0f} s", flush=True)
-        outputs.append(out)
     return outputs
+
+
+def _checked_parameters(only, parameters, per_notebook) -> dict[str, dict]:
+    """:func:`chapter_parameters`, and for values from the command line the chapters' own checks too (the
+    book's values are tested)."""
+    params_of = chapter_parameters(only, parameters, per_notebook)
+    if parameters:
+        for name, params in params_of.items():
+            check_chapter_parameters(name, params)
+    return params_of
+
+
+def _execute(name: str, params: Mapping[str, Any], out_dir: Path, timeout: int | None = None) -> Path:
+    """Execute one chapter into ``out_dir``: into a hidden file that replaces the chapter only on success."""
+    nb = read_source(name)
+    out = out_dir / f"{name}.ipynb"
+    trial = out_dir / f".{name}.running.ipynb"
+    try:
+        with _this_interpreters_kernels():
+            papermill.execute_notebook(
+                nb, str(trial), parameters=params, kernel_name=nb.metadata["kernelspec"]["name"],
+                cwd=str(notebooks_dir()), progress_bar=False, execution_timeout=timeout)
+    except PapermillExecutionError as exc:
+        first = next((line for line in exc.source.splitlines() if line.strip()), "")
+        failed = trial.replace(out_dir / f"{name}.failed.ipynb")
+        raise NotebookError(
+            f"notebook {name} failed in cell {exc.cell_index} ({first!r}): {exc.ename}: {exc.evalue}\n"
+            f"executed copy with the traceback: {failed} ({out.name} is left as it was)") from None
+    _show_effective_parameters(trial, name, params)
+    trial.replace(out)
+    return out
 
 
 def chapter_parameters(only: str | Sequence[str] | None = None, parameters: Mapping[str, Any] | None = None,
@@ -253,11 +265,8 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
     if execute:
         default = checkout / "book" / "parameters.yaml"
         per = load_book_parameters(book_parameters) if book_parameters is not None or default.exists() else {}
-        params_of = chapter_parameters(only, parameters, per)
-        for name, params in params_of.items():
-            if parameters:
-                check_chapter_parameters(name, params)
-        needs = [chapter_needs(name, params) for name, params in params_of.items()]
+        params_of = _checked_parameters(only, parameters, per)
+        needs = [chapter_needs(name, params) for name, params in params_of.items()]  # plans every value
         check_needs(needs)
         for i, need in enumerate(needs, start=1):
             path = executed / f"{need.name}.ipynb"
@@ -266,8 +275,8 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
                     print(f"[{i}/{len(needs)}] {need.name}: unchanged since its last execution, kept", flush=True)
                 continue
             start = time.perf_counter()
-            run_notebooks(need.name, output_dir=executed, per_notebook={need.name: params_of[need.name]},
-                          progress=False)
+            executed.mkdir(parents=True, exist_ok=True)
+            _execute(need.name, params_of[need.name], executed)
             seconds[need.name] = time.perf_counter() - start
             _mark_inputs(path, need.inputs)
             if progress:

@@ -84,9 +84,7 @@ def verify_runs(run_keys: Iterable[str], *, store: ResultStore | None = None, to
     before = store.load(keys)
     runs = store.runs(run_key=keys)
     extra = {} if loader is None else {"loader": loader}
-    configs, skipped = _reachable(dict(zip(runs["run_key"], runs["config"])), extra)
-    planned = {p.config.config_hash: p.run_key for p in plan_runs([configs[k] for k in keys if k not in skipped],
-                                                                  **extra)}
+    configs, skipped, planned = _reachable(dict(zip(runs["run_key"], runs["config"])), extra)
     current = [k for k in keys if k not in skipped and planned[configs[k].config_hash] == k]
     again = pd.DataFrame(columns=before.columns)
     if current:
@@ -117,12 +115,13 @@ def verify_runs(run_keys: Iterable[str], *, store: ResultStore | None = None, to
     return frame.astype({"first_divergent_cycle": "Int64"})
 
 
-def _reachable(texts: dict[str, str], extra: dict) -> tuple[dict, dict[str, str]]:
-    """Each run's config, and why a run cannot be recomputed here (its data is not on this machine).
+def _reachable(texts: dict[str, str], extra: dict) -> tuple[dict, dict[str, str], dict[str, str]]:
+    """Each run's config, why a run cannot be recomputed here (its data is not on this machine), and the
+    key each reachable config is planned under now (``{config hash: run key}``).
 
     An unreachable run gets the key fields of its stored config instead of a RunConfig, and a reason.
     """
-    configs, skipped = {}, {}
+    configs, skipped, keys = {}, {}, {}
     for key, text in texts.items():
         try:
             configs[key] = RunConfig.from_dict(text)
@@ -142,7 +141,9 @@ def _reachable(texts: dict[str, str], extra: dict) -> tuple[dict, dict[str, str]
             continue
         if any(p.fingerprints.recorded for p in planned):
             skipped.update({k: f"the texts of {dataset} are not on this machine" for k in group})
-    return configs, skipped
+        else:
+            keys.update({p.config.config_hash: p.run_key for p in planned})
+    return configs, skipped, keys
 
 
 def avx2_environment() -> dict[str, str] | None:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from almodules.core.validation import ConfigError, check_int, require_columns
+from almodules.embeddings.derived import DERIVED_SEPARATOR
 from almodules.study import claim_measures as m
 from almodules.study.analysis import SETTING
 from almodules.study.claim_measures import CELL, PAPER_STRATEGIES, Evidence
@@ -161,7 +162,12 @@ def bootstrap_interval(frame: pd.DataFrame, statistic: Callable[[pd.DataFrame], 
         return np.nan, np.nan
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(frame), size=(n_boot, len(frame)))
-    stats = np.array([statistic(frame.iloc[rows]) for rows in draws], dtype=float)
+    return _percentiles([statistic(frame.iloc[rows]) for rows in draws], level)
+
+
+def _percentiles(stats, level: float) -> tuple[float, float]:
+    """The central ``level`` interval of the finite bootstrap statistics, or ``(nan, nan)`` without any."""
+    stats = np.asarray(stats, dtype=float)
     stats = stats[np.isfinite(stats)]
     if len(stats) == 0:
         return np.nan, np.nan
@@ -183,18 +189,12 @@ def cluster_bootstrap_interval(frame: pd.DataFrame, statistic: Callable[[pd.Data
     members = [np.flatnonzero(frame[cluster].to_numpy() == c) for c in frame[cluster].unique()]
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(members), size=(n_boot, len(members)))
-    stats = np.array([statistic(frame.iloc[np.concatenate([members[j] for j in row])]) for row in draws],
-                     dtype=float)
-    stats = stats[np.isfinite(stats)]
-    if len(stats) == 0:
-        return np.nan, np.nan
-    tail = (1 - level) / 2
-    return float(np.quantile(stats, tail)), float(np.quantile(stats, 1 - tail))
+    return _percentiles([statistic(frame.iloc[np.concatenate([members[j] for j in row])]) for row in draws], level)
 
 
 def natural_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` without the controlled ladder's cells (derived embedders, named ``<base>+<transform>``)."""
-    return frame[~frame["embedder"].astype(str).str.contains("+", regex=False)] if len(frame) else frame
+    return frame[~frame["embedder"].astype(str).str.contains(DERIVED_SEPARATOR, regex=False)] if len(frame) else frame
 
 
 def seed_variance(frame: pd.DataFrame, value: str, unit: Sequence[str], *, by: Sequence[str] = (),
