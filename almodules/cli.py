@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help=json_help)
     p.set_defaults(handler="commands:cmd_strategies")
 
+    p = sub.add_parser("stopping", help="list the stopping criteria")
+    p.add_argument("--json", action="store_true", help=json_help)
+    p.set_defaults(handler="commands:cmd_stopping")
+
     p = sub.add_parser("embed", help="compute (or load from the cache) a dataset's embeddings, or import them")
     p.add_argument("--dataset", default=None, help=dataset_help)
     p.add_argument("--embedder", default=None, help=embedder_help)

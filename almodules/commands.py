@@ -28,6 +28,7 @@ from almodules.embeddings.local import find_embedder
 from almodules.embeddings.model_files import is_available
 from almodules.embeddings.registry import EMBEDDERS
 from almodules.engine.config import RunConfig
+from almodules.engine.stopping import CRITERIA
 from almodules.engine.strategies import IPS_STRATEGIES, STRATEGIES
 from almodules.labeling.session import LabelingSession
 from almodules.labeling.terminal import label_in_terminal
@@ -132,6 +133,13 @@ def cmd_strategies(args: argparse.Namespace) -> int:
     records = [{"name": s.name, "kind": s.kind, "needs_probe": s.needs_probe, "ips": s.name in IPS_STRATEGIES,
                 "params": s.defaults, "summary": s.summary} for s in STRATEGIES.values()]
     print_records(records, args.json, ["name", "kind", "needs_probe", "ips", "summary"])
+    return 0
+
+
+def cmd_stopping(args: argparse.Namespace) -> int:
+    records = [{"name": c.name, "params": dict(c.defaults), "needs": list(c.needs), "two_class_only": c.two_class_only,
+                "small_text": c.small_text, "reference": c.reference, "summary": c.summary} for c in CRITERIA.values()]
+    print_records(records, args.json, ["name", "params", "small_text", "reference", "summary"])
     return 0
 
 

@@ -174,7 +174,7 @@ def engine_worker(spec: dict) -> None:
 
     n_train, n_test = spec["n_train"], spec["n_test"]
     X, y = make_pool(n_train + n_test, spec["d"], spec["n_classes"], spec["seed"])
-    inputs = RunInputs(X[:n_train], X[n_train:], y[:n_train], y[n_train:], spec["n_classes"])
+    inputs = RunInputs(X[:n_train], X[n_train:], y[:n_train], y[n_train:], spec["n_classes"], "synthetic", "synthetic")
     config = RunConfig.create(dataset="banking77", embedder="bert-base-uncased", ips="random",
                               strategy=spec["strategy"], seed=0, k0=spec["k0"], budget=spec["budget"],
                               cycles=spec["cycles"])

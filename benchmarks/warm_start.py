@@ -36,7 +36,7 @@ def synthetic_inputs(n_train: int, n_test: int, n_classes: int, dim: int, noise:
     X = centres[y] + noise * rng.normal(size=(len(y), dim)) @ mixing
     X = X.astype(np.float32)
     return RunInputs(X[:n_train], X[n_train:], y[:n_train].astype(np.int64), y[n_train:].astype(np.int64),
-                     n_classes)
+                     n_classes, "synthetic", "synthetic")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import pytest
 from engine_fakes import EMBEDDER
 
 from almodules.cli import build_parser, main
+from almodules.engine.stopping import CRITERIA
 from almodules.engine.strategies import IPS_STRATEGIES, QUERY_STRATEGIES
 from almodules.results.store import ResultStore
 
@@ -78,3 +79,11 @@ def test_an_unexpected_error_is_one_line_and_its_trace_goes_to_a_file(capsys, mo
     assert "Traceback" not in err
     trace = err.rsplit("the full trace is in ", 1)[1].rstrip(")\n")
     assert "ZeroDivisionError" in open(trace).read()
+
+
+def test_stopping_lists_the_criteria_registry_as_json(capsys):
+    assert main(["stopping", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in records] == list(CRITERIA) and len(records) >= 7
+    assert {r["small_text"] for r in records} >= {"KappaAverage", "ClassificationChange", "OverallUncertainty",
+                                                  "DeltaFScore", "MaxIterations"}

@@ -41,6 +41,7 @@ from almodules.embeddings.compute import embed_dataset, embedding_fingerprint
 from almodules.engine.config import RunConfig
 from almodules.engine.fingerprints import Fingerprints, recorded_fingerprints
 from almodules.engine.probe import LinearProbe
+from almodules.engine.stop_signals import StopSignals
 from almodules.engine.strategies import PoolState, select_batch
 
 __all__ = ["RunInputs", "RunResult", "pair_fingerprints", "registered_fingerprints", "load_inputs", "run_experiment", "execute_run"]
@@ -155,8 +156,9 @@ class RunResult:
     ``cycles`` holds one dict per cycle ``t = 0 .. T``: ``cycle``, ``n_labeled``, ``accuracy``,
     ``macro_f1`` (test split, macro over all classes), ``fit_s`` (probe fit), ``infer_s`` (pool
     probabilities the strategy used to pick this row's points; 0 in row 0), ``select_s`` (time to
-    pick this row's points; the IPS in row 0) and ``selected`` (those points, in selection order,
-    as indices into the **full train split**, so runs on different pool subsamples compare).
+    pick this row's points; the IPS in row 0), ``selected`` (those points, in selection order,
+    as indices into the **full train split**, so runs on different pool subsamples compare) and
+    the stopping signals (:data:`~almodules.engine.stop_signals.SIGNALS`).
     """
 
     config: RunConfig
@@ -235,6 +237,7 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
                       y=np.full(len(pool), -1, dtype=np.int64), n_classes=inputs.n_classes)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(config.cycles + 1)]
     probe = LinearProbe(inputs.n_classes, config.probe)
+    signals = StopSignals(len(pool), inputs.n_classes, config.seed)
     ips_params = dict(config.ips_params)
     strategy_params = dict(config.strategy_params)
 
@@ -253,6 +256,9 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
         probe.fit(X[labeled], state.y[labeled])
         fit_s = time.perf_counter() - t0
         predicted = probe.predict(inputs.test)
+        t0 = time.perf_counter()
+        proba = probe.predict_proba(X)
+        next_infer_s = time.perf_counter() - t0
         rows.append({
             "cycle": t, "n_labeled": int(labeled.size),
             "accuracy": float(accuracy_score(inputs.test_labels, predicted)),
@@ -260,12 +266,11 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
                                        average="macro", zero_division=0)),
             "fit_s": fit_s, "infer_s": infer_s, "select_s": select_s,
             "selected": pool[picked].tolist(),
+            **signals.cycle(proba, state.labeled, picked if t else None, y_pool[picked]),
         })
         if t == config.cycles:
             break
-        t0 = time.perf_counter()
-        state.probe, state.proba = probe, probe.predict_proba(X)
-        infer_s = time.perf_counter() - t0
+        state.probe, state.proba, infer_s = probe, proba, next_infer_s
         t0 = time.perf_counter()
         picked = select_batch(config.strategy, state, config.batch_size, rngs[t + 1], **strategy_params)
         select_s = time.perf_counter() - t0

@@ -48,6 +48,7 @@ from almodules.core.paths import results_dir
 from almodules.core.validation import ConfigError, check_choice
 from almodules.engine.config import KEY_COLUMNS
 from almodules.engine.experiment import RunResult
+from almodules.engine.stop_signals import SIGNALS
 
 __all__ = ["ResultStore", "CYCLE_COLUMNS", "RUN_COLUMNS", "SCHEMA", "INDEX", "STALE_TMP_S", "run_checksum"]
 
@@ -57,7 +58,7 @@ _CYCLE_FIELDS = [
     ("cycle", pa.int64()), ("n_labeled", pa.int64()), ("accuracy", pa.float64()),
     ("macro_f1", pa.float64()), ("fit_s", pa.float64()), ("infer_s", pa.float64()),
     ("select_s", pa.float64()), ("selected", pa.list_(pa.int64())),
-]
+] + [(name, pa.int64() if name == "pool_changed" else pa.float64()) for name in SIGNALS]
 _RUN_FIELDS = [
     ("config", pa.string()), ("data_fingerprint", pa.string()), ("embedding_fingerprint", pa.string()),
     ("code_versions", pa.string()), ("package_version", pa.string()), ("git_commit", pa.string()),
@@ -88,8 +89,13 @@ _FORMAT = ds.ParquetFileFormat(
 
 
 def run_checksum(table: pa.Table) -> str:
-    """SHA-256 of everything a run file holds except its ``checksum`` column (rows in cycle order)."""
-    rows = table.drop_columns(["checksum"]).sort_by("cycle").to_pylist()
+    """SHA-256 of everything a run file holds except its ``checksum`` column (rows in cycle order).
+
+    Stopping signals that are null in every row are left out, so a run stored before the signals
+    existed (its file lacks their columns; they read back as nulls) keeps its checksum.
+    """
+    absent = [name for name in SIGNALS if name in table.column_names and table[name].null_count == len(table)]
+    rows = table.drop_columns(["checksum", *absent]).sort_by("cycle").to_pylist()
     return canonical_hash([{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
                            for row in rows])
 

@@ -17,11 +17,13 @@ import almodules.results.grid as grid
 from almodules.engine.config import RunConfig
 from almodules.engine.experiment import run_experiment
 from almodules.results.migration import fill_defaults
+from almodules.engine.stop_signals import SIGNALS
 from almodules.results.store import CYCLE_COLUMNS, INDEX, RUN_COLUMNS, ResultStore
 
 BRIEF_CYCLE_COLUMNS = ("run_key", "config_hash", "dataset", "embedder", "ips", "strategy", "seed", "k0", "budget",
                        "cycles", "pool_size", "batch_size", "cycle", "n_labeled", "accuracy", "macro_f1",
-                       "fit_s", "infer_s", "select_s", "selected")
+                       "fit_s", "infer_s", "select_s", "selected", "stop_agreement", "stop_kappa",
+                       "stop_confidence", "stop_entropy", "pool_changed", "batch_uncertainty", "batch_accuracy")
 BRIEF_RUN_COLUMNS = ("run_key", "config_hash", "config", "data_fingerprint", "embedding_fingerprint",
                      "code_versions", "package_version", "git_commit", "library_versions", "wall_s", "created_at",
                      "n_pool", "n_test", "checksum")
@@ -81,6 +83,9 @@ def test_round_trip_schema_and_layout(tmp_path):
         assert list(row.pop("selected")) == expected.pop("selected")
         assert row["pool_size"] is None or pd.isna(row["pool_size"])
         row.pop("pool_size"), expected.pop("pool_size")
+        for name in SIGNALS:  # undefined signals (cycle 0) are null, NaN in pandas
+            got, want = row.pop(name), expected.pop(name)
+            assert (want is None and pd.isna(got)) or got == want
         assert row == expected
 
     runs = store.runs()
