@@ -21,6 +21,7 @@ from almodules.chapters.parameters import (
 from almodules.chapters.student_copies import write_student_notebooks
 from almodules.commands import print_json
 from almodules.core.validation import ConfigError, check_int
+from almodules.embeddings.compute import is_embedded
 from almodules.results.grid import run_grid
 from almodules.results.planning import load_grid, plan_runs
 from almodules.results.store import ResultStore
@@ -33,8 +34,16 @@ def cmd_grid(args: argparse.Namespace) -> int:
         raise ConfigError("give either a grid file or --book (every run of the committed book), not both")
     if args.workers is not None:  # before the configs: planning the book reads every dataset
         check_int("--workers", args.workers, minimum=1)
-    configs = book_configs() if args.book else load_grid(args.grid)
-    source = "the book (book/parameters.yaml)" if args.book else args.grid
+    if not args.book and (args.parameters or args.chapter):
+        raise ConfigError("--parameters and --chapter go with --book")
+    configs = book_configs(args.parameters, only=args.chapter) if args.book else load_grid(args.grid)
+    source = (f"the book ({args.parameters or 'book/parameters.yaml'}{', ' + args.chapter if args.chapter else ''})"
+              if args.book else args.grid)
+    waiting = 0
+    if args.embedded_only:
+        ready = {pair: is_embedded(*pair) for pair in dict.fromkeys((c.dataset, c.embedder) for c in configs)}
+        kept = [c for c in configs if ready[c.dataset, c.embedder]]
+        waiting, configs = len(configs) - len(kept), kept
     store = ResultStore()
     if args.dry_run:
         planned = plan_runs(configs)
@@ -44,11 +53,14 @@ def cmd_grid(args: argparse.Namespace) -> int:
         done = run_grid(configs, executor=args.executor, scheduler=args.scheduler, workers=args.workers,
                         store=store, progress=not args.json)
         counts, verb = {"runs": len(configs), "computed": len(done), "stored": len(configs) - len(done)}, "computed"
+    if args.embedded_only:
+        counts["waiting_for_embeddings"] = waiting
     if args.json:
         print_json({"source": source, **counts, "store": str(store.root)})
     else:
         print(f"{counts['runs']} runs in {source}: {counts['runs'] - counts['stored']} {verb}, {counts['stored']} "
-              f"already stored in {store.root}" + (" (dry run: nothing computed)" if args.dry_run else ""))
+              f"already stored in {store.root}" + (" (dry run: nothing computed)" if args.dry_run else "")
+              + (f"; {waiting} more wait for their embeddings" if args.embedded_only else ""))
     return 0
 
 

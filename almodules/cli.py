@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("grid", nargs="?", default=None, help="YAML grid file (see grids/example.yaml)")
     p.add_argument("--book", action="store_true",
                    help="every run the committed book needs (its chapters with book/parameters.yaml)")
+    p.add_argument("--parameters", default=None,
+                   help="with --book: another book parameter file, e.g. book/parameters-next.yaml (the study being "
+                        "recomputed)")
+    p.add_argument("--chapter", default=None, help="with --book: only this chapter's runs, e.g. 06_claims")
+    p.add_argument("--embedded-only", action="store_true",
+                   help="compute only the runs whose embeddings are already cached (the others are counted and "
+                        "left for later)")
     p.add_argument("--dry-run", action="store_true", help="check every config and count the new runs; compute nothing")
     p.add_argument("--executor", default="local", choices=["local", "dask"], help="local (default) or dask")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786 (executor dask)")
@@ -108,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="local processes >= 1 (default: all cores)")
     p.add_argument("--json", action="store_true", help=json_help)
     p.set_defaults(handler="commands:cmd_verify")
+
+    p = sub.add_parser("store", help="what the result store holds, or pack its loose runs")
+    p.add_argument("action", choices=["info", "pack"], help="info: runs, packs and loose files; pack: move the "
+                   "loose runs into one new pack per dataset (about 2 KB a run instead of about 20 KB)")
+    p.add_argument("--json", action="store_true", help=json_help)
+    p.set_defaults(handler="commands:cmd_store")
 
     p = sub.add_parser("notebooks", help="execute the book's notebooks with papermill")
     p.add_argument("--list", action="store_true", help="list the notebooks with their parameters and defaults")

@@ -136,6 +136,16 @@ def cmd_strategies(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store(args: argparse.Namespace) -> int:
+    store = ResultStore()
+    written = store.pack() if args.action == "pack" else []
+    packs, loose = store.packs(), store.paths()
+    record = {"store": str(store.root), "runs": len(store), "packs": len(packs), "loose_files": len(loose),
+              "bytes": sum(p.stat().st_size for p in packs + loose), "packs_written": [p.name for p in written]}
+    print_records([record], args.json, ["runs", "packs", "loose_files", "bytes", "store"])
+    return 0
+
+
 def cmd_stopping(args: argparse.Namespace) -> int:
     records = [{"name": c.name, "params": dict(c.defaults), "needs": list(c.needs), "two_class_only": c.two_class_only,
                 "small_text": c.small_text, "reference": c.reference, "summary": c.summary} for c in CRITERIA.values()]

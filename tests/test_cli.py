@@ -87,3 +87,16 @@ def test_stopping_lists_the_criteria_registry_as_json(capsys):
     assert [r["name"] for r in records] == list(CRITERIA) and len(records) >= 7
     assert {r["small_text"] for r in records} >= {"KappaAverage", "ClassificationChange", "OverallUncertainty",
                                                   "DeltaFScore", "MaxIterations"}
+
+
+def test_store_pack_moves_loose_runs_into_packs(capsys, isolated):
+    path = isolated / "g.yaml"
+    path.write_text("dataset: blobs\nembedder: gauss\nstrategy: [random, margin]\ncycles: 2\nbudget: 10\n")
+    assert main(["grid", str(path), "--workers", "1", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["store", "info", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0] | {"store": None, "bytes": 0} == {
+        "store": None, "runs": 2, "packs": 0, "loose_files": 2, "bytes": 0, "packs_written": []}
+    assert main(["store", "pack", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)[0]
+    assert (record["runs"], record["packs"], record["loose_files"], len(record["packs_written"])) == (2, 1, 0, 1)

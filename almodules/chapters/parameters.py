@@ -118,14 +118,15 @@ def check_chapter_parameters(name: str, parameters: Mapping[str, Any]) -> None:
         raise ConfigError(f"notebook {name}: {exc}") from None
 
 
-def book_configs(book_parameters: str | os.PathLike | None = None) -> list[RunConfig]:
+def book_configs(book_parameters: str | os.PathLike | None = None, *, only: str | None = None) -> list[RunConfig]:
     """Every run of the committed book (each chapter with ``book/parameters.yaml``), deduplicated.
 
     This is the grid that ``python -m almodules grid --book`` computes and that the committed
-    result store holds, so the default book build recomputes nothing.
+    result store holds, so the default book build recomputes nothing. ``only``: one chapter's runs.
     """
     per = load_book_parameters(book_parameters)
-    configs = {c.config_hash: c for name in notebook_names() for c in chapter_configs(name, per.get(name))}
+    names = [check_choice("chapter", only, notebook_names())] if only is not None else notebook_names()
+    configs = {c.config_hash: c for name in names for c in chapter_configs(name, per.get(name))}
     return list(configs.values())
 
 

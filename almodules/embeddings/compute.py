@@ -35,7 +35,7 @@ from almodules.embeddings.pooling import l2_normalize
 from almodules.embeddings.registry import EMBEDDERS, get_embedder, register_embedder
 from almodules.embeddings.spec import EmbedderSpec
 
-__all__ = ["DatasetEmbeddings", "embed_dataset", "embed_texts", "embedder_key", "embedding_fingerprint"]
+__all__ = ["DatasetEmbeddings", "is_embedded", "embed_dataset", "embed_texts", "embedder_key", "embedding_fingerprint"]
 
 _KEY_FIELDS = ("name", "backend", "model", "revision", "dim", "pooling", "normalize", "max_length", "prompt",
                "append_eos", "tokenizer_wheel", "trust_remote_code")
@@ -113,12 +113,14 @@ def _check_texts(param: str, texts, n: int | None = None) -> tuple[str, ...]:
 
 
 def _encode(encoder, spec: EmbedderSpec, texts: tuple[str, ...], pairs: tuple[str, ...] | None,
-            batch_size: int | None, progress: bool, desc: str) -> np.ndarray:
-    """Run ``encoder``, check the output against ``spec`` and normalise when the spec says so."""
+            batch_size: int | None, progress: bool, desc: str, checkpoint: Path | None = None) -> np.ndarray:
+    """Run ``encoder``, check the output against ``spec`` and normalise when the spec says so; a slow
+    (resumable) encoder keeps a checkpoint at ``checkpoint`` while it runs."""
     if not texts:
         return np.empty((0, spec.dim), dtype=np.float32)
+    resume = {"checkpoint": checkpoint} if checkpoint is not None and getattr(encoder, "resumable", False) else {}
     with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress, delay=_PROGRESS_DELAY_S) as bar:
-        X = encoder.encode(texts, pairs, batch_size=batch_size, update=bar.update)
+        X = encoder.encode(texts, pairs, batch_size=batch_size, update=bar.update, **resume)
     if X.shape != (len(texts), spec.dim):
         raise RuntimeError(f"embedder {spec.name!r} produced shape {X.shape}, expected ({len(texts)}, {spec.dim}); "
                            "check the spec's dim")
@@ -201,6 +203,19 @@ def embedding_fingerprint(dataset, embedder: str | EmbedderSpec, *, limit: int |
                        _splits(_as_dataset(dataset), limit))
 
 
+def is_embedded(dataset, embedder: str | EmbedderSpec, *, device: str | None = None) -> bool:
+    """True when :func:`embed_dataset` would read these embeddings from the cache, or derive them
+    from cached ones (a derived embedder of a cached base): no encoder would run."""
+    spec = _spec(embedder)
+    dataset = _as_dataset(dataset)
+    device = resolve_device(device)
+    splits = _splits(dataset, None)
+    fp = fingerprint(embedder_key(spec, precision_name(spec, device)), splits)
+    if cache_path(dataset.name, spec.name, fp).is_file():
+        return True
+    return spec.backend == "derived" and is_embedded(dataset, spec.model, device=device)
+
+
 def embed_dataset(dataset, embedder: str | EmbedderSpec, *, limit: int | None = None,
                   batch_size: int | None = None, device: str | None = None,
                   progress: bool = True) -> DatasetEmbeddings:
@@ -248,10 +263,13 @@ def embed_dataset(dataset, embedder: str | EmbedderSpec, *, limit: int | None = 
         encoder = load_encoder(spec, device)
         if encoder.needs_fit:
             encoder.fit(*splits["train"])
+        partial = {split: path.with_name(f".{path.stem}.{split}.partial.npz") for split in splits}
         arrays = {split: _encode(encoder, spec, texts, pairs, batch_size, progress,
-                                 desc=f"{dataset.name}/{split} x {spec.name}")
+                                 desc=f"{dataset.name}/{split} x {spec.name}", checkpoint=partial[split])
                   for split, (texts, pairs) in splits.items()}
         save_arrays(path, arrays, {"fingerprint": fp, "dataset": dataset.name, "embedder": key, "limit": limit,
                                    "blas": blas_architecture()})
+        for checkpoint in partial.values():
+            checkpoint.unlink(missing_ok=True)
     return DatasetEmbeddings(train=arrays["train"], test=arrays["test"], val=arrays.get("val"), fingerprint=fp,
                              path=path, from_cache=from_cache, dataset=dataset.name, embedder=spec.name)

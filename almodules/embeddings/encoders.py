@@ -24,6 +24,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -34,6 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from almodules.core.validation import ConfigError
 from almodules.embeddings.cached_encoders import DerivedEncoder, PrecomputedEncoder
+from almodules.embeddings.checkpoints import Checkpoint
 from almodules.embeddings.devices import precision_name, resolve_device
 from almodules.embeddings.model_files import missing_wheel, model_dir, tokenizer_dir, wheel_file
 from almodules.embeddings.pooling import pool
@@ -100,27 +102,33 @@ class _TokenizedEncoder:
         """Pooled float32 vectors of one padded batch."""
         raise NotImplementedError
 
+    resumable = True
+
     def encode(self, texts: Texts, pairs: Texts | None = None, *, batch_size: int | None = None,
-               update: Update | None = None) -> np.ndarray:
-        """``(len(texts), dim)`` float32 pooled vectors in input order."""
+               update: Update | None = None, checkpoint: Path | None = None) -> np.ndarray:
+        """``(len(texts), dim)`` float32 pooled vectors in input order; resumes from ``checkpoint``
+        (:class:`~almodules.embeddings.checkpoints.Checkpoint`) and keeps it while running."""
         ids, types = self.tokenize(texts, pairs)
         batch_size = batch_size or self.spec.batch_size
         # Longest first: similar lengths share a batch (little padding) and memory peaks at once.
         order = np.argsort(-np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)), kind="stable")
-        out: np.ndarray | None = None
-        for start in range(0, len(ids), batch_size):
+        saved = Checkpoint(checkpoint, len(ids), self.spec.dim, batch_size)
+        out, done = saved.resume(update)
+        for start in range(done, len(ids), batch_size):
             idx = order[start:start + batch_size]
             batch = [ids[i] for i in idx]
             input_ids = self.pad(batch, self.pad_id)
             mask = self.pad([[1] * len(seq) for seq in batch], 0)
             batch_types = self.pad([types[i] for i in idx], 0) if types is not None else None
             pooled = self.forward(input_ids, mask, batch_types)
-            if out is None:
-                out = np.empty((len(ids), pooled.shape[1]), dtype=np.float32)
+            if pooled.shape[1] != out.shape[1]:
+                raise RuntimeError(f"embedder {self.spec.name!r} produced shape ({len(ids)}, {pooled.shape[1]}), "
+                                   f"expected ({len(ids)}, {self.spec.dim}); check the spec's dim")
             out[idx] = pooled
+            saved.save(out, start + len(idx))
             if update is not None:
                 update(len(idx))
-        return out if out is not None else np.empty((0, self.spec.dim), dtype=np.float32)
+        return out
 
 
 class TransformerEncoder(_TokenizedEncoder):
@@ -239,14 +247,18 @@ class E5Encoder:
             lo, hi = (mid, hi) if fits(" ".join(words[:mid])) else (lo, mid)
         return " ".join(words[:lo])
 
+    resumable = True
+
     def encode(self, texts: Texts, pairs: Texts | None = None, *, batch_size: int | None = None,
-               update: Update | None = None) -> np.ndarray:
+               update: Update | None = None, checkpoint: Path | None = None) -> np.ndarray:
         joined = [self._truncate(t) for t in _join_pairs(texts, pairs)]
         batch_size = batch_size or self.spec.batch_size
-        out = np.empty((len(joined), self.spec.dim), dtype=np.float32)
-        for start in range(0, len(joined), batch_size):
+        saved = Checkpoint(checkpoint, len(joined), self.spec.dim, batch_size)
+        out, done = saved.resume(update)
+        for start in range(done, len(joined), batch_size):
             chunk = joined[start:start + batch_size]
             out[start:start + len(chunk)] = self.model.encode(chunk, self.is_query)
+            saved.save(out, start + len(chunk))
             if update is not None:
                 update(len(chunk))
         return out

@@ -30,13 +30,52 @@ from almodules.core.validation import ConfigError, check_choice, parse_yaml, rea
 from almodules.engine.config import RunConfig
 from almodules.engine.experiment import RunInputs, load_inputs, pair_fingerprints
 from almodules.engine.fingerprints import Fingerprints
+from almodules.engine.strategies import QUERY_STRATEGIES
 
-__all__ = ["GRID_KEYS", "Loader", "PlannedRun", "expand_grid", "load_grid", "plan_runs", "groups"]
+__all__ = ["GRID_KEYS", "PROTOCOL_KEYS", "Loader", "PlannedRun", "expand_grid", "with_protocol", "load_grid",
+           "plan_runs", "groups"]
 
 GRID_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RunConfig))
 """Keys a grid may set: the fields of :class:`~almodules.engine.config.RunConfig`."""
 
 Loader = Callable[[str, str], RunInputs]
+
+
+PROTOCOL_KEYS: tuple[str, ...] = ("probe", "strategy_params")
+"""What a protocol sets: the probe's settings, and parameters of named query strategies."""
+
+
+def with_protocol(configs: Iterable[RunConfig], protocol: Mapping | None) -> list[RunConfig]:
+    """``configs`` run under ``protocol``: settings that differ from the registry's defaults.
+
+    ``protocol`` maps ``probe`` to probe settings (``{"warm_start": false}``) and
+    ``strategy_params`` to ``{strategy: {parameter: value}}``, applied to the configs of that
+    query strategy (a study computed before a default changed names its old value here, so its
+    stored runs keep being found). ``None``: the defaults.
+    """
+    configs = list(configs)
+    if protocol is None:
+        return configs
+    if not isinstance(protocol, Mapping):
+        raise ConfigError(f"protocol must be a mapping with keys {', '.join(PROTOCOL_KEYS)} (or null), "
+                          f"got {protocol!r}")
+    for key in protocol:
+        check_choice("protocol key", key, PROTOCOL_KEYS)
+    probe = protocol.get("probe") or {}
+    per_strategy = protocol.get("strategy_params") or {}
+    if not isinstance(probe, Mapping) or not isinstance(per_strategy, Mapping):
+        raise ConfigError(f"protocol probe and strategy_params must be mappings, got {protocol!r}")
+    for name, params in per_strategy.items():
+        check_choice("strategy in protocol strategy_params", name, QUERY_STRATEGIES)
+        if not isinstance(params, Mapping):
+            raise ConfigError(f"protocol strategy_params[{name!r}] must map parameters to values, got {params!r}")
+    out = []
+    for config in configs:
+        data = config.to_dict()
+        data["probe"] = {**data["probe"], **probe}
+        data["strategy_params"] = {**data["strategy_params"], **per_strategy.get(config.strategy, {})}
+        out.append(RunConfig.create(**data))
+    return out
 
 
 def expand_grid(grid: Mapping | list) -> list[RunConfig]:

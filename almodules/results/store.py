@@ -1,4 +1,4 @@
-"""The result store: one Parquet file per run, keyed by the run key.
+"""The result store: every finished run, keyed by its run key.
 
 A run's key (:meth:`RunConfig.run_key <almodules.engine.config.RunConfig.run_key>`) hashes its config,
 the content of its dataset, the fingerprint of its embeddings and the versions of the code that
@@ -6,26 +6,27 @@ ran it, so a result computed on other data or by other code is never served for 
 
 Layout under the root (default :func:`almodules.core.paths.results_dir`, i.e. ``data/results/``)::
 
-    runs/<key[:2]>/<key>.parquet        the runs: the truth
-    index.parquet                       derived: all runs in one file, refreshed on read
+    runs/<key[:2]>/<key>.parquet        loose runs: what a grid writes, one file per run
+    packs/<sha256>.parquet              packed runs (:mod:`~almodules.results.packs`), named by their bytes' hash
+    index.parquet                       derived: the loose runs in one file, refreshed on read
 
-Each run file is one tidy table with one row per cycle ``t = 0 .. T``: the cycle columns
-(:data:`CYCLE_COLUMNS`) followed by the run's provenance (:data:`RUN_COLUMNS`, repeated on every
-row; Parquet's dictionary encoding stores them once). The cycles table is a projection of all
-runs, the runs table their ``cycle == 0`` rows.
+Every file holds rows of :data:`~almodules.results.run_table.SCHEMA` (one row per run and cycle);
+the cycles table is a projection of all runs, the runs table their ``cycle == 0`` rows.
+:meth:`ResultStore.pack` moves loose runs into a new pack per dataset (about 2 KB a run, against
+about 20 KB as a loose file); a run both loose and packed (a pack written, the loose file not yet
+removed) is served once, from its loose file.
 
-Reading thousands of small files costs milliseconds each, so reads go through a derived index:
-the concatenation of every run file, each row tagged with its file's size, modification time
-and inode (every write makes a new inode). A read lists the run files (one ``stat`` each),
-keeps the index rows whose file is unchanged, reads only new or changed files (one
-``pyarrow.dataset`` scan) and rewrites the index. Deleting the index is always safe.
+Reads: packs are read once per process and checked by one hash of their bytes; loose files go
+through a derived index, the concatenation of every loose file tagged with its size,
+modification time and inode, so only new or changed files are read (one ``pyarrow.dataset``
+scan). Deleting the index is always safe.
 
 Integrity: writes are atomic (:func:`almodules.core.atomic.write_atomic`), so a killed writer leaves
 at most a hidden ``.tmp`` file, removed by a later scan once it is an hour old. Pages carry CRC
-checksums, and every run carries a ``checksum`` of its whole content, checked whenever the
-file is read into the index: a file that cannot be read back or whose content does not match
-(a flipped bit anywhere, the footer included) is reported with a warning, treated as missing
-and recomputed by the next grid.
+checksums, and every run carries a ``checksum`` of its whole content, checked whenever a loose
+file is read into the index or a pack does not match its name: a run that cannot be read back or
+whose content does not match (a flipped bit anywhere) is reported with a warning, treated as
+missing and recomputed by the next grid.
 """
 
 from __future__ import annotations
@@ -36,84 +37,30 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from almodules.core.atomic import TMP_SUFFIX, canonical_hash, write_atomic
+from almodules.core.atomic import TMP_SUFFIX, write_atomic
 from almodules.core.paths import results_dir
-from almodules.core.validation import ConfigError, check_choice
-from almodules.engine.config import KEY_COLUMNS
+from almodules.core.validation import ConfigError
 from almodules.engine.experiment import RunResult
-from almodules.engine.stop_signals import SIGNALS
+from almodules.results.packs import pack_paths, verified_packs, write_pack
+from almodules.results.run_table import CYCLE_COLUMNS, RUN_COLUMNS, SCHEMA, filtered, run_checksum, split_by
 
-__all__ = ["ResultStore", "CYCLE_COLUMNS", "RUN_COLUMNS", "SCHEMA", "INDEX", "STALE_TMP_S", "run_checksum"]
-
-_ARROW_TYPES = {str: pa.string(), int: pa.int64()}
-_KEY_FIELDS = [("run_key", pa.string())] + [(name, _ARROW_TYPES[kind]) for name, kind in KEY_COLUMNS.items()]
-_CYCLE_FIELDS = [
-    ("cycle", pa.int64()), ("n_labeled", pa.int64()), ("accuracy", pa.float64()),
-    ("macro_f1", pa.float64()), ("fit_s", pa.float64()), ("infer_s", pa.float64()),
-    ("select_s", pa.float64()), ("selected", pa.list_(pa.int64())),
-] + [(name, pa.int64() if name == "pool_changed" else pa.float64()) for name in SIGNALS]
-_RUN_FIELDS = [
-    ("config", pa.string()), ("data_fingerprint", pa.string()), ("embedding_fingerprint", pa.string()),
-    ("code_versions", pa.string()), ("package_version", pa.string()), ("git_commit", pa.string()),
-    ("library_versions", pa.string()), ("wall_s", pa.float64()),
-    ("created_at", pa.timestamp("us", tz="UTC")), ("n_pool", pa.int64()), ("n_test", pa.int64()),
-    ("checksum", pa.string()),
-]
-
-SCHEMA = pa.schema(_KEY_FIELDS + _CYCLE_FIELDS + _RUN_FIELDS, metadata={"almodules.results.store": "2"})
-"""Arrow schema of every run file."""
-
-CYCLE_COLUMNS: tuple[str, ...] = tuple(n for n, _ in _KEY_FIELDS + _CYCLE_FIELDS)
-"""Columns of :meth:`ResultStore.cycles`: one row per run and cycle."""
-
-RUN_COLUMNS: tuple[str, ...] = ("run_key", "config_hash") + tuple(n for n, _ in _RUN_FIELDS)
-"""Columns of :meth:`ResultStore.runs`: one row per run."""
+__all__ = ["ResultStore", "INDEX", "STALE_TMP_S"]
 
 STALE_TMP_S = 3600
 """Age after which a temporary file of a write counts as left by a killed writer and is removed."""
 
-_FILTER_TYPES = {name: (int if t == pa.int64() else str) for name, t in _KEY_FIELDS} | {"cycle": int}
 _STAT = ("_mtime_ns", "_size", "_inode")
 _INDEX_SCHEMA = pa.schema(list(SCHEMA) + [pa.field(n, pa.int64()) for n in _STAT], metadata=SCHEMA.metadata)
 INDEX = "index.parquet"
 """Derived index in the store's root: every run file's rows; rebuilt from the run files."""
 _FORMAT = ds.ParquetFileFormat(
     default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True))
-
-
-def run_checksum(table: pa.Table) -> str:
-    """SHA-256 of everything a run file holds except its ``checksum`` column (rows in cycle order).
-
-    Stopping signals that are null in every row are left out, so a run stored before the signals
-    existed (its file lacks their columns; they read back as nulls) keeps its checksum.
-    """
-    absent = [name for name in SIGNALS if name in table.column_names and table[name].null_count == len(table)]
-    rows = table.drop_columns(["checksum", *absent]).sort_by("cycle").to_pylist()
-    return canonical_hash([{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
-                           for row in rows])
-
-
-def _filtered(table: pa.Table, filters: dict) -> pa.Table:
-    for name, value in filters.items():
-        kind = _FILTER_TYPES[check_choice("filter column", name, _FILTER_TYPES)]
-        values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
-        for v in values:
-            if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
-                raise ConfigError(f"filter {name}={v!r}: {name} values are {kind.__name__}s (or None)")
-        present = [v for v in values if v is not None]
-        column = table[name]
-        mask = pc.is_in(column, pa.array(present, column.type))
-        if len(present) < len(values):
-            mask = pc.or_(mask, pc.is_null(column))
-        table = table.filter(mask)
-    return table
 
 
 def _write_table(table: pa.Table, path: Path) -> None:
@@ -147,7 +94,7 @@ class ResultStore:
         return sorted(self.path(h) for h in self._scan())
 
     def __len__(self) -> int:
-        return len(self._scan())
+        return len(self.table()["run_key"].unique())
 
     # --- writing -------------------------------------------------------------------------
     def write(self, result: RunResult) -> Path:
@@ -224,11 +171,8 @@ class ResultStore:
             tables = [t for p in paths if (t := self._read_file(p)) is not None]
             return pa.concat_tables(tables) if tables else SCHEMA.empty_table()
         table = table.sort_by([("_file", "ascending"), ("cycle", "ascending")])
-        files = np.asarray(table["_file"].to_pylist(), dtype=object)
-        table = table.drop_columns(["_file"])
-        starts = np.concatenate(([0], np.flatnonzero(files[1:] != files[:-1]) + 1, [len(files)]))
-        good = [run for start, end in zip(starts[:-1], starts[1:])
-                if (run := self._intact(table.slice(start, end - start), Path(files[start]))) is not None]
+        good = [run for file, rows in split_by(table, "_file")
+                if (run := self._intact(rows.drop_columns(["_file"]), Path(file))) is not None]
         return pa.concat_tables(good) if good else SCHEMA.empty_table()
 
     def _read_index(self) -> pa.Table:
@@ -243,14 +187,25 @@ class ResultStore:
         return _INDEX_SCHEMA.empty_table()
 
     def table(self) -> pa.Table:
-        """Every stored run, all columns (:data:`SCHEMA`), as one Arrow table.
+        """Every stored run, all columns (:data:`SCHEMA`), as one Arrow table: the loose runs, then the
+        packed runs that are not loose too (each run once)."""
+        loose = self._loose_table()
+        parts, seen = [loose], set(loose["run_key"].unique().to_pylist())
+        for _, table in verified_packs(self.root):
+            keys = table["run_key"].unique()
+            if seen.intersection(keys.to_pylist()):
+                table = table.filter(pc.invert(pc.is_in(table["run_key"], pa.array(sorted(seen), pa.string()))))
+            seen.update(keys.to_pylist())
+            parts.append(table)
+        return pa.concat_tables(parts) if len(parts) > 1 else loose
 
-        Reads the derived index (``index.parquet``: all run files concatenated, each with the
-        size, modification time and inode it had) plus the run files that are new or changed since,
-        and refreshes the index when anything changed. The run files stay the truth: deleting
-        the index only costs one full read.
+    def _loose_table(self, files: dict | None = None) -> pa.Table:
+        """Every loose run (``runs/``), from the derived index (``index.parquet``: all run files
+        concatenated, each with the size, modification time and inode it had) plus the run files
+        that are new or changed since; refreshes the index when anything changed. The run files
+        stay the truth: deleting the index only costs one full read.
         """
-        files = self._scan()
+        files = self._scan() if files is None else files
         index = self._read_index()
         firsts = index.filter(pc.equal(index["cycle"], 0)).select(["run_key", *_STAT])
         indexed = {h: tuple(stat) for h, *stat in zip(*(firsts[c].to_pylist() for c in firsts.column_names))}
@@ -271,9 +226,53 @@ class ResultStore:
         return index.drop_columns(list(_STAT))
 
     def has(self, run_key: str) -> bool:
-        """True when the run ``run_key`` is stored and its file reads back intact."""
+        """True when the run ``run_key`` is stored and reads back intact."""
         path = self.path(run_key)
-        return path.is_file() and self._read_file(path) is not None
+        if path.is_file() and self._read_file(path) is not None:
+            return True
+        return any(pc.any(pc.equal(t["run_key"], run_key)).as_py() for _, t in verified_packs(self.root))
+
+    def packs(self) -> list[Path]:
+        """The store's packs, sorted by name."""
+        return pack_paths(self.root)
+
+    def pack(self, *, drop: Iterable[str] = ()) -> list[Path]:
+        """Move every loose run into new packs (one per dataset); leave out the runs ``drop``.
+
+        Packs holding a dropped run are rewritten without it; other packs are left as they are.
+        The new packs are written before anything is removed, and a loose file is removed only if
+        it did not change meanwhile, so an interrupted call loses nothing (a second call finishes
+        the job) and a grid may keep writing runs while this runs.
+
+        Returns
+        -------
+        list of Path
+            The packs written.
+        """
+        drop = pa.array(sorted(set(drop)), pa.string())
+        files = self._scan()
+        loose = self._loose_table(files)
+        tables, rewritten = [loose], []
+        for path, table in verified_packs(self.root):
+            if len(drop) and pc.any(pc.is_in(table["run_key"], drop)).as_py():
+                tables.append(table)
+                rewritten.append(path)
+        rows = pa.concat_tables(tables)
+        rows = rows.filter(pc.invert(pc.is_in(rows["run_key"], drop)))
+        written = [write_pack(self.root, rows.filter(pc.equal(rows["dataset"], dataset)))
+                   for dataset in sorted(rows["dataset"].unique().to_pylist())]
+        for key in loose["run_key"].unique().to_pylist():
+            path = self.path(key)
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            if (stat.st_mtime_ns, stat.st_size, stat.st_ino) == files.get(key):
+                path.unlink()
+        for path in rewritten:
+            if path not in written:
+                path.unlink(missing_ok=True)
+        return written
 
     def missing(self, run_keys: Iterable[str]) -> list[str]:
         """The run keys (deduplicated, in order) whose runs are absent or unreadable."""
@@ -287,12 +286,12 @@ class ResultStore:
         ``run_key``, ``config_hash``, ``cycle``) with one value or a list of values; ``None``
         matches a null ``pool_size``. Example: ``store.cycles(dataset="trec6", strategy=["margin", "badge"])``.
         """
-        table = _filtered(self.table(), filters).select(list(CYCLE_COLUMNS))
+        table = filtered(self.table(), filters).select(list(CYCLE_COLUMNS))
         return table.to_pandas().sort_values(["run_key", "cycle"], ignore_index=True)
 
     def runs(self, **filters) -> pd.DataFrame:
         """The runs table (columns :data:`RUN_COLUMNS`), filtered like :meth:`cycles`."""
-        table = _filtered(self.table(), {**filters, "cycle": 0}).select(list(RUN_COLUMNS))
+        table = filtered(self.table(), {**filters, "cycle": 0}).select(list(RUN_COLUMNS))
         return table.to_pandas().sort_values("run_key", ignore_index=True)
 
     def load(self, run_keys: Iterable[str]) -> pd.DataFrame:
@@ -309,28 +308,33 @@ class ResultStore:
     def rekey(self, new_key) -> dict[str, str]:
         """Move stored runs to new keys: ``new_key(run row) -> (key, {column: value}) or None``.
 
-        ``run row`` is a row of :meth:`runs`; the columns returned are replaced in the run's
-        file (``run_key`` always), which is written under the new key before the old file is
-        removed, so an interrupted call loses nothing and a second call finishes the job. For
-        re-keying after a change that keeps every result's bits (the caller vouches for that,
-        e.g. by recomputing a sample); a change of results needs the runs recomputed instead.
+        ``run row`` is a row of :meth:`runs`; the columns returned are replaced in the run
+        (``run_key`` always), which is written under the new key before the old one is removed
+        (packs holding it are rewritten), so an interrupted call loses nothing and a second call
+        finishes the job. Only for changes that keep every result's bits (the caller vouches).
 
         Returns
         -------
         dict
             ``{old key: new key}`` of the runs moved.
         """
-        moved = {}
+        moved, table = {}, None
         for run in self.runs().to_dict("records"):
             change = new_key(run)
             if change is None or change[0] == run["run_key"]:
                 continue
+            if table is None:
+                table = dict(split_by(self.table().sort_by([("run_key", "ascending"), ("cycle", "ascending")]),
+                                     "run_key"))
             key, columns = change
-            table = pq.read_table(self.path(run["run_key"]), schema=SCHEMA)
+            rows = table[run["run_key"]]
             for name, value in {**columns, "run_key": key}.items():
-                table = table.set_column(table.schema.get_field_index(name), name,
-                                         pa.array([value] * len(table), SCHEMA.field(name).type))
-            self.write_table(table)
-            self.path(run["run_key"]).unlink()
+                rows = rows.set_column(rows.schema.get_field_index(name), name,
+                                       pa.array([value] * len(rows), SCHEMA.field(name).type))
+            self.write_table(rows)
             moved[run["run_key"]] = key
+        for old in moved:
+            self.path(old).unlink(missing_ok=True)
+        if moved and self.packs():
+            self.pack(drop=moved)
         return moved

@@ -22,7 +22,7 @@ from almodules.results.store import CYCLE_COLUMNS, INDEX, RUN_COLUMNS, ResultSto
 
 BRIEF_CYCLE_COLUMNS = ("run_key", "config_hash", "dataset", "embedder", "ips", "strategy", "seed", "k0", "budget",
                        "cycles", "pool_size", "batch_size", "cycle", "n_labeled", "accuracy", "macro_f1",
-                       "fit_s", "infer_s", "select_s", "selected", "stop_agreement", "stop_kappa",
+                       "fit_s", "infer_s", "select_s", "selected", "stop_agreement", "stop_kappa", "stop_delta_f",
                        "stop_confidence", "stop_entropy", "pool_changed", "batch_uncertainty", "batch_accuracy")
 BRIEF_RUN_COLUMNS = ("run_key", "config_hash", "config", "data_fingerprint", "embedding_fingerprint",
                      "code_versions", "package_version", "git_commit", "library_versions", "wall_s", "created_at",

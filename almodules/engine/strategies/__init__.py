@@ -18,7 +18,7 @@ from almodules.engine.strategies.badge import badge
 from almodules.engine.strategies.base import PoolState, StrategySpec
 from almodules.engine.strategies.contrastive import contrastive
 from almodules.engine.strategies.coreset import coreset
-from almodules.engine.strategies.clustering import REPRESENTATIVE_RULES
+from almodules.engine.strategies.clustering import REPRESENTATIVE_RULES, SEEDINGS
 from almodules.engine.strategies.dropquery import FILL_RULES, dropquery
 from almodules.engine.strategies.falcun import falcun
 from almodules.engine.strategies.kmeans import kmeans
@@ -64,7 +64,8 @@ STRATEGIES: dict[str, StrategySpec] = {s.name: s for s in [
                  "dropout disagreement filter, then k-means on the candidates", "gupte2024dropquery",
                  rules={"n_passes": _INT, "p": NumberRule(minimum=1 / 256, maximum=255 / 256),
                         "widen_below": _INT, "fill": ChoiceRule(FILL_RULES),
-                        "representative": ChoiceRule(REPRESENTATIVE_RULES), "max_points": _OPTIONAL_INT},
+                        "representative": ChoiceRule(REPRESENTATIVE_RULES), "max_points": _OPTIONAL_INT,
+                        "seeding": ChoiceRule(SEEDINGS)},
                  at_least_batch=("max_points",), version=2),
     StrategySpec("tyrogue", tyrogue, False, "hybrid",
                  "random pre-filter, k-means with r*b clusters, top-b entropy", "maekawa2022tyrogue",

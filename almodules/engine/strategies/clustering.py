@@ -22,14 +22,20 @@ nearest to it (the DropQuery authors' ``cluster_features``); ``"distinct"``, the
 any cluster not already taken by a centre served before it (:func:`nearest_distinct`)."""
 
 
-def kmeans_plusplus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Greedy k-means++ seeding (scikit-learn's algorithm, ``2 + ln k`` trials per centre) in float32.
+SEEDINGS: tuple[str, ...] = ("greedy", "plain")
+"""k-means++ variants: ``"greedy"`` (scikit-learn's, the best of ``2 + ln k`` draws per centre) and
+``"plain"`` (Arthur and Vassilvitskii's, one draw per centre)."""
+
+
+def kmeans_plusplus(X: np.ndarray, k: int, rng: np.random.Generator, *, seeding: str = "greedy") -> np.ndarray:
+    """k-means++ seeding in float32: greedy (scikit-learn's algorithm, ``2 + ln k`` trials per centre)
+    or plain (one trial per centre: each centre drawn with probability proportional to D²).
 
     scikit-learn computes the same seeding through ``euclidean_distances``, which upcasts float32
     rows to float64 block by block; on 768-d embeddings that is most of a k-means fit.
     """
     n = X.shape[0]
-    trials = 2 + int(np.log(k))
+    trials = 2 + int(np.log(k)) if seeding == "greedy" else 1
     norms = sq_norms(X)
     chosen = [int(rng.integers(n))]
     closest = sq_dists(X[chosen], X, norms[chosen], norms)[0].astype(np.float64)
@@ -78,14 +84,15 @@ def fit_kmeans(X: np.ndarray, k: int, seed: int, *, minibatch_above: int = 50,
 
 
 def lloyd_kmeans(X: np.ndarray, k: int, seed: int, *, fit_rows: int = 10_000, seed_rows: int = 3072,
-                 max_iter: int = 10) -> np.ndarray:
+                 max_iter: int = 10, seeding: str = "greedy") -> np.ndarray:
     """Centres of a k-means with ``k`` clusters: k-means++ seeding, then full-batch Lloyd steps.
 
     The clustering behind the strategies that only need one representative per centre (TYROGUE,
     DropQuery, the k-means initial pool). It is fitted on a uniform sample of
     ``max(fit_rows, 50 * k)`` rows (all rows when there are fewer), seeded by greedy k-means++ on
     ``max(seed_rows, 3 * k)`` of those (scikit-learn's ``init_size`` rule for MiniBatchKMeans with
-    its default batch of 1,024), then refined by at most ``max_iter`` Lloyd iterations, stopping
+    its default batch of 1,024; ``seeding="plain"``: one draw per centre), then refined by at most
+    ``max_iter`` Lloyd iterations, stopping
     as soon as no assignment changes. An empty cluster keeps its previous centre.
 
     On 768-d embeddings this reaches the objective of scikit-learn's MiniBatchKMeans (batch 4,096,
@@ -101,7 +108,7 @@ def lloyd_kmeans(X: np.ndarray, k: int, seed: int, *, fit_rows: int = 10_000, se
     rng = np.random.default_rng(seed)
     fit = uniform_subset(X.shape[0], max(fit_rows, 50 * k), rng)
     Xf = np.asarray(X[fit], dtype=np.float32)
-    centres = kmeans_plusplus(Xf[uniform_subset(len(Xf), max(seed_rows, 3 * k), rng)], k, rng)
+    centres = kmeans_plusplus(Xf[uniform_subset(len(Xf), max(seed_rows, 3 * k), rng)], k, rng, seeding=seeding)
     centres = np.array(centres, dtype=np.float32)
     labels = None
     for _ in range(max_iter):
@@ -253,8 +260,9 @@ def nearest_members(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
 
 
 def kmeans_representatives(state: PoolState, rows: np.ndarray, k: int, seed: int, *,
-                           representative: str = "member", max_iter: int = 100) -> np.ndarray:
-    """k-means with ``k`` clusters (:func:`lloyd_kmeans`, at most ``max_iter`` Lloyd steps) on the
+                           representative: str = "member", max_iter: int = 100, seeding: str = "greedy") -> np.ndarray:
+    """k-means with ``k`` clusters (:func:`lloyd_kmeans`, at most ``max_iter`` Lloyd steps, k-means++
+    ``seeding`` of :data:`SEEDINGS`) on the
     L2-normalised pool rows ``rows``, and one row per centre by ``representative`` (one of
     :data:`REPRESENTATIVE_RULES`).
 
@@ -265,6 +273,6 @@ def kmeans_representatives(state: PoolState, rows: np.ndarray, k: int, seed: int
         is to its centre.
     """
     Xr = state.normalized_rows(rows)
-    centres = lloyd_kmeans(Xr, k, seed, max_iter=max_iter)
+    centres = lloyd_kmeans(Xr, k, seed, max_iter=max_iter, seeding=seeding)
     pick = nearest_members if representative == "member" else nearest_distinct
     return rows[pick(Xr, centres)]

@@ -15,7 +15,9 @@ input features, PyTorch's ``nn.Dropout`` scaling the kept features by ``1 / (1 -
    up (``fill="random"``: uniformly from the rest, as the authors do; ``fill="margin"``: the
    smallest margins between the two most probable classes);
 4. otherwise k-means with ``b`` clusters on the L2-normalised candidates (k-means++ seeding, at
-   most 100 Lloyd steps: the authors run faiss for 100 iterations) and from each cluster its member
+   most 100 Lloyd steps: the authors run faiss for 100 iterations; ``seeding="plain"`` draws each
+   seed once, as the authors' code does, ``"greedy"`` keeps the best of ``2 + ln b`` draws, as
+   scikit-learn does: on trec6 pools the two moved accuracy by -0.03 (MiniLM) and +0.03 (TF-IDF)) and from each cluster its member
    nearest the centre (``representative="member"``, the authors' ``cluster_features``;
    ``"distinct"`` takes the nearest point not yet taken, whatever its cluster). With more than
    ``max(max_points, 10 * b)`` candidates, both steps use a uniform sample of that many (as the
@@ -50,7 +52,7 @@ _MASK_LEVELS = 1 << 8
 
 def dropquery(state: PoolState, b: int, rng: np.random.Generator, *, n_passes: int = 3,
               p: float = 0.75, widen_below: int = 25, fill: str = "random", representative: str = "member",
-              max_points: int | None = 20_000) -> np.ndarray:
+              max_points: int | None = 20_000, seeding: str = "plain") -> np.ndarray:
     """Select ``b`` diverse points among those whose prediction flips under input dropout.
 
     Parameters
@@ -75,6 +77,9 @@ def dropquery(state: PoolState, b: int, rng: np.random.Generator, *, n_passes: i
     max_points : int or None, default=20_000
         Cluster a uniform sample of ``max(max_points, 10 * b)`` candidates when there are more;
         ``None``: all of them.
+    seeding : {"plain", "greedy"}, default="plain"
+        k-means++ variant (:data:`~.clustering.SEEDINGS`): ``"plain"`` is the authors', ``"greedy"``
+        scikit-learn's (this package's default before 0.3; the committed study until its recompute).
 
     Returns
     -------
@@ -99,7 +104,7 @@ def dropquery(state: PoolState, b: int, rng: np.random.Generator, *, n_passes: i
     seed = draw_seed(rng)
     if len(chosen) == b:
         return unlabeled[chosen]
-    return kmeans_representatives(state, unlabeled[chosen], b, seed, representative=representative)
+    return kmeans_representatives(state, unlabeled[chosen], b, seed, representative=representative, seeding=seeding)
 
 
 def dropout_mask(shape: tuple[int, ...], p: float, rng: np.random.Generator) -> np.ndarray:

@@ -7,7 +7,7 @@ import pytest
 from pools import blobs, noisy_pool, pool
 
 from almodules.engine.strategies import select_batch
-from almodules.engine.strategies.clustering import lloyd_kmeans
+from almodules.engine.strategies.clustering import kmeans_plusplus, lloyd_kmeans
 from almodules.engine.strategies.dropquery import (
     disagreement_candidates,
     dropout_disagreements,
@@ -105,7 +105,7 @@ def test_dropquery_takes_each_clusters_member_nearest_its_centre():
     picks = dropquery(state, 10, np.random.default_rng(7))
     unlabeled, _, chosen, replay = _replay_candidates(state, 10, 7)
     rows = unlabeled[chosen]
-    centres = lloyd_kmeans(state.normalized_rows(rows), 10, draw_seed(replay), max_iter=100)
+    centres = lloyd_kmeans(state.normalized_rows(rows), 10, draw_seed(replay), max_iter=100, seeding="plain")
     Xr = state.normalized_rows(rows).astype(np.float64)
     assign = ((Xr[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)
     expected = {rows[np.flatnonzero(assign == c)[((Xr[assign == c] - centres[c]) ** 2).sum(1).argmin()]]
@@ -137,3 +137,18 @@ def test_dropquery_fills_a_batch_when_almost_nothing_disagrees(fill):
         unlabeled = state.unlabeled_indices()
         margins = uncertainty_scores(state.proba[unlabeled], "margin")
         assert set(unlabeled[np.argsort(-margins, kind="stable")[:20]]) <= set(picks)
+
+
+def test_plain_seeding_is_one_d2_draw_per_centre_and_differs_from_greedy():
+    """The authors' plain k-means++: each next centre is the point one D²-weighted draw lands on."""
+    X = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+    plain = kmeans_plusplus(X, 6, np.random.default_rng(5), seeding="plain")
+    rng = np.random.default_rng(5)
+    chosen = [int(rng.integers(len(X)))]
+    for _ in range(5):
+        d2 = ((X.astype(np.float64)[:, None] - X[chosen].astype(np.float64)[None]) ** 2).sum(-1).min(1)
+        draw = rng.uniform(size=1) * d2.sum()
+        chosen.append(int(np.minimum(np.searchsorted(np.cumsum(d2), draw), len(X) - 1)[0]))
+    np.testing.assert_array_equal(plain, X[chosen])
+    greedy = kmeans_plusplus(X, 6, np.random.default_rng(5), seeding="greedy")
+    assert not np.array_equal(plain, greedy)
