@@ -168,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, default=None, help="texts to answer in all (default 100)")
     p.add_argument("--annotator", default=None, help="your name, recorded with each answer")
     p.add_argument("--export", default=None, help="write the labels given to this .csv or .parquet file at the end")
+    p.add_argument("--stop", default=None, help="a stopping criterion whose signal is shown after every batch "
+                   "(list them: python -m almodules stopping); it says when it fires and never stops you")
     p.set_defaults(handler="commands:cmd_label")
     return parser
 

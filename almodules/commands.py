@@ -28,7 +28,7 @@ from almodules.embeddings.local import find_embedder
 from almodules.embeddings.model_files import is_available
 from almodules.embeddings.registry import EMBEDDERS
 from almodules.engine.config import RunConfig
-from almodules.engine.stopping import CRITERIA
+from almodules.engine.stopping import CRITERIA, check_criterion
 from almodules.engine.strategies import IPS_STRATEGIES, STRATEGIES
 from almodules.labeling.session import LabelingSession
 from almodules.labeling.terminal import label_in_terminal
@@ -206,6 +206,8 @@ def cmd_label(args: argparse.Namespace) -> int:
             if getattr(args, k) is not None}
     if args.export and Path(args.export).suffix not in (".csv", ".parquet"):
         raise ConfigError(f"--export must name a .csv or .parquet file, got {args.export!r}")
+    if args.stop is not None:
+        check_criterion(args.stop)
     if args.export and any(p.exists() and not p.is_dir() for p in Path(args.export).parents):
         raise ConfigError(f"--export {args.export!r}: a folder on its path is a file; give a path in a folder")
     if Path(args.session).exists():
@@ -219,7 +221,7 @@ def cmd_label(args: argparse.Namespace) -> int:
             raise ConfigError("a new session needs --dataset and --embedder")
         session = LabelingSession.start(args.session, args.dataset, args.embedder, classes=args.classes,
                                         annotator=args.annotator or "", **plan)
-    label_in_terminal(session)
+    label_in_terminal(session, stop=args.stop)
     if args.export:
         print(f"labels written to {session.export(args.export)}")
     return 0

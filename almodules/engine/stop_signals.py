@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SIGNALS", "STOP_SET_SIZE", "STOP_SET_STREAM", "stop_set", "cohen_kappa", "delta_f", "StopSignals"]
+__all__ = ["SIGNALS", "STOP_SET_SIZE", "STOP_SET_STREAM", "stop_set", "cohen_kappa", "delta_f", "StopSignals", "step_signals"]
 
 SIGNALS: tuple[str, ...] = ("stop_agreement", "stop_kappa", "stop_delta_f", "stop_confidence", "stop_entropy",
                             "pool_changed", "batch_uncertainty", "batch_accuracy")
@@ -131,3 +131,13 @@ class StopSignals:
                        batch_accuracy=float(np.mean(previous[batch] == batch_labels)))
         self._previous, self._previous_top = predicted, proba.max(axis=1)
         return {name: row[name] for name in SIGNALS}
+
+
+def step_signals(previous: np.ndarray | None, current: np.ndarray, labeled: np.ndarray, batch: np.ndarray,
+                 batch_labels: np.ndarray, seed: int) -> dict[str, float | int | None]:
+    """The signals of one cycle from the previous cycle's probabilities (``None`` at the first) and
+    this cycle's, without state: what a labeling session records, batch after batch."""
+    signals = StopSignals(len(current), current.shape[1], seed)
+    if previous is not None:
+        signals.cycle(previous, labeled, None, None)
+    return signals.cycle(current, labeled, batch if previous is not None else None, batch_labels)

@@ -42,7 +42,7 @@ import numpy as np
 from almodules.core.validation import ConfigError, NumberRule, check_choice
 from almodules.engine.stop_signals import SIGNALS
 
-__all__ = ["StopHistory", "CriterionSpec", "CRITERIA", "check_criterion", "fires", "stop_cycle"]
+__all__ = ["StopHistory", "CriterionSpec", "CRITERIA", "check_criterion", "fires", "stop_cycle", "live_status"]
 
 
 @dataclass(frozen=True)
@@ -266,3 +266,19 @@ def stop_cycle(name: str, history: StopHistory, **params: Any) -> int | None:
     """The first cycle where criterion ``name`` fires, or ``None`` when it never does."""
     hits = np.flatnonzero(fires(name, history, **params))
     return int(hits[0]) if hits.size else None
+
+
+def live_status(name: str, history: StopHistory, **params: Any) -> tuple[bool, str]:
+    """Whether criterion ``name`` fires at the latest cycle of ``history``, and a sentence for the
+    person labeling: what the criterion reads and, when it fires, what that means (labeling goes on
+    if the person wants: a criterion advises, it never stops anyone)."""
+    completed = check_criterion(name, params, n_classes=history.n_classes)
+    spec = CRITERIA[name]
+    if spec.needs and not history.recorded:
+        return False, f"{name}: no signal yet (it needs a first fitted model)"
+    hit = bool(fires(name, history, **completed)[-1]) if len(history) else False
+    latest = {s: history.signals[s][-1] for s in spec.needs}
+    shown = ", ".join(f"{s} {v:.3f}" for s, v in latest.items() if not np.isnan(v)) or "not defined yet"
+    if hit:
+        return True, f"{name} fires: {spec.message.format(**completed)}. You may stop here (or go on)."
+    return False, f"{name}: {shown}; not firing yet ({spec.summary})"

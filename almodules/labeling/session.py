@@ -14,20 +14,13 @@ event per line (``batch``, ``answer``, ``undo``, ``round``). Reopening the file 
 cut short by a crash is the one answer that was never acknowledged. A session is only reopened on
 the data and embeddings it was started on.
 
-Two kinds of data:
-
-* a dataset the project accepts (registry name, folder, ``hub:`` id) — its gold labels give each
-  round's test accuracy and the annotator's agreement with gold;
-* **unlabeled texts** (a CSV, parquet or text file, one text per row, plus the class names): no
-  test split, so each round reports the probe's confidence on the pool and the label counts;
-  :meth:`LabelingSession.labeled_set` exports what was labeled.
-
-Answers ``"skip"`` and ``"unsure"`` spend budget (the person read the text) and take the point out
-of later batches; only class answers train the probe. Until the first class answer, batches come
-from the initial-pool strategy (the query strategies need a probe).
-
-The plan and what it reads are :mod:`almodules.labeling.plan`, the file's lines
-:mod:`almodules.labeling.session_file`, the scripted stand-in :mod:`almodules.labeling.annotator`.
+Data: a dataset the project accepts (its gold labels give each round's test accuracy and the
+annotator's agreement), or **unlabeled texts** plus class names (each round reports the probe's
+confidence and the label counts; :meth:`LabelingSession.labeled_set` exports the labels). Every
+round also records the stopping signals (:mod:`almodules.engine.stop_signals`), so a resumed session
+shows the same history. ``"skip"`` and ``"unsure"`` spend budget and take the point out of later
+batches; only class answers train the probe, and until the first one batches come from the IPS.
+Plan: :mod:`~almodules.labeling.plan`; file: :mod:`~almodules.labeling.session_file`.
 """
 
 from __future__ import annotations
@@ -47,6 +40,7 @@ from almodules.core.validation import ConfigError, check_choice, check_int
 from almodules.datasets.local import find_dataset
 from almodules.embeddings.local import find_embedder
 from almodules.engine.probe import LinearProbe
+from almodules.engine.stop_signals import step_signals
 from almodules.engine.strategies import PoolState, select_batch
 from almodules.labeling.plan import (SKIP, UNSURE, SessionInputs, SessionPlan, data_location, load_session_inputs,
                                      parse_answer, relocated)
@@ -308,9 +302,9 @@ class LabelingSession:
                "fit_s": round(fit_s, 6), "label_counts": {c: int((labels == k).sum()) for k, c in enumerate(self.classes)}}
         if self._probe is not None:
             with threadpool_limits(limits=1):
-                unseen = ~self._seen
-                row["mean_confidence"] = (float(self._probe.predict_proba(self._inputs.X[unseen]).max(axis=1).mean())
-                                          if unseen.any() else None)
+                proba, unseen = self._probe.predict_proba(self._inputs.X), ~self._seen
+                row["mean_confidence"] = float(proba[unseen].max(axis=1).mean()) if unseen.any() else None
+                row |= self._signals(proba, rows, labels)
         if self._inputs.gold is not None:
             given = [(i, a) for i, a in zip(self._batch, answers) if a in self.classes]
             row["agreement"] = (float(np.mean([self.gold(i) == a for i, a in given]))
@@ -324,6 +318,13 @@ class LabelingSession:
         event = {"event": "round", **row}
         append_event(self.path, event)
         self._apply(event)
+
+    def _signals(self, proba: np.ndarray, rows: np.ndarray, labels: np.ndarray) -> dict:
+        """Stopping signals of this round: this probe against the one fitted without the round's batch."""
+        new, X = np.isin(rows, self._batch), self._inputs.X
+        previous = (LinearProbe(len(self.classes)).fit(X[rows[~new]], labels[~new]).predict_proba(X)
+                    if self._round > 0 and (~new).any() else None)
+        return step_signals(previous, proba, self._seen, rows[new], labels[new], self.plan.seed)
 
     def rounds(self) -> pd.DataFrame:
         """One row per completed batch: answers, labels, latency, fit time, and accuracy with gold."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from almodules.core.validation import ConfigError
+from almodules.engine.stopping import StopHistory, check_criterion, live_status
 from almodules.labeling.session import SKIP, UNSURE, LabelingSession
 
-__all__ = ["KEYS", "label_in_terminal", "round_summary"]
+__all__ = ["KEYS", "label_in_terminal", "round_summary", "stop_status"]
 
 KEYS = {"s": SKIP, "u": UNSURE}
 """Shortcut letters of the answers that are not a class."""
@@ -31,9 +32,24 @@ def round_summary(row: dict) -> str:
     return "; ".join(parts)
 
 
+def stop_status(session: LabelingSession, criterion: str, params: dict | None = None) -> tuple[bool, str]:
+    """Whether stopping criterion ``criterion`` fires after the session's latest batch, and what to tell
+    the person (:func:`~almodules.engine.stopping.live_status`); it never stops the session."""
+    rounds = session.rounds()
+    history = StopHistory.from_rows(rounds, n_pool=int(session.header["n_pool"]), n_classes=len(session.classes))
+    return live_status(criterion, history, **(params or {}))
+
+
 def label_in_terminal(session: LabelingSession, *, ask: Callable[[str], str] = input,
-                      say: Callable[[str], None] = print) -> int:
-    """Ask for answers until the budget is spent, ``q`` or end of input; returns the answers given."""
+                      say: Callable[[str], None] = print, stop: str | None = None,
+                      stop_params: dict | None = None) -> int:
+    """Ask for answers until the budget is spent, ``q`` or end of input; returns the answers given.
+
+    ``stop``: a stopping criterion (``python -m almodules stopping``) whose signal is shown after
+    every batch, saying plainly when it fires; labeling goes on as long as the person wants.
+    """
+    if stop is not None:
+        stop_params = check_criterion(stop, stop_params, n_classes=len(session.classes))
     menu = "  ".join(f"{k}={c}" for k, c in enumerate(session.classes)) + "  s=skip  u=unsure  z=undo  q=quit"
     given, shown_rounds = 0, len(session.rounds())
     while not session.finished:
@@ -59,6 +75,8 @@ def label_in_terminal(session: LabelingSession, *, ask: Callable[[str], str] = i
         rounds = session.rounds()
         if len(rounds) > shown_rounds:
             say("  " + round_summary(rounds.iloc[-1].to_dict()))
+            if stop is not None:
+                say("  " + stop_status(session, stop, stop_params)[1])
             shown_rounds = len(rounds)
     say(f"saved in {session.path} ({session.n_answered} answers)" + (": finished" if session.finished else ""))
     return given

@@ -19,9 +19,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from almodules.core.validation import ConfigError
+from almodules.engine.stopping import check_criterion
 from almodules.figures.plot_style import TEMPLATE, strategy_color
 from almodules.labeling.session import SKIP, UNSURE, LabelingSession
-from almodules.labeling.terminal import round_summary
+from almodules.labeling.terminal import round_summary, stop_status
 
 __all__ = ["session_figure", "LabelingWidget"]
 
@@ -63,12 +64,18 @@ class LabelingWidget:
     :meth:`press` does what a click on a button does (``"0"``, ``"1"``, … for the classes,
     ``"skip"``, ``"unsure"``, ``"undo"``), so a notebook or a test can drive it from Python.
     ``simulated``: a cycle table to draw beside the person's curve (the simulated run of the plan).
+    ``stop``: a stopping criterion (``python -m almodules stopping``) whose signal is shown after each
+    batch, saying plainly when it fires; it never stops the session.
     """
 
-    def __init__(self, session: LabelingSession, *, simulated: pd.DataFrame | None = None):
+    def __init__(self, session: LabelingSession, *, simulated: pd.DataFrame | None = None, stop: str | None = None,
+                 stop_params: dict | None = None):
         import ipywidgets as w
 
         self.session, self.simulated = session, simulated
+        self.stop = stop
+        self.stop_params = check_criterion(stop, stop_params, n_classes=len(session.classes)) if stop else None
+        self.stop_status = w.HTML()
         self.text = w.HTML(layout=w.Layout(border="1px solid #ccc", padding="10px", min_height="80px"))
         self.buttons = {str(k): w.Button(description=f"{k} · {c}", tooltip=f"label as {c} (type {k} + Enter)")
                         for k, c in enumerate(session.classes)}
@@ -84,7 +91,7 @@ class LabelingWidget:
         self.status = w.HTML()
         self.curve = w.Output()
         self.view = w.VBox([self.progress, self.text, w.HBox(list(self.buttons.values())), self.keys, self.status,
-                            self.curve])
+                            self.stop_status, self.curve])
         self._refresh(redraw=True)
 
     def _typed(self, change) -> None:
@@ -127,6 +134,10 @@ class LabelingWidget:
         rounds = session.rounds()
         if len(rounds):
             self.status.value = html.escape(round_summary(rounds.iloc[-1].to_dict()))
+            if self.stop is not None:
+                fired, message = stop_status(session, self.stop, self.stop_params)
+                colour = "#1a7f37" if fired else "#555"
+                self.stop_status.value = f"<span style='color:{colour}'>{html.escape(message)}</span>"
         if redraw and len(rounds):
             from IPython.display import display
 

@@ -16,6 +16,7 @@ from almodules.core.validation import ConfigError
 from almodules.datasets.registry import DATASETS
 from almodules.embeddings.registry import EMBEDDERS
 from almodules.engine.experiment import run_experiment
+from almodules.engine.stop_signals import SIGNALS
 from almodules.labeling.plan import SessionPlan
 from almodules.labeling.session import LabelingSession
 
@@ -81,6 +82,11 @@ def test_a_session_answered_with_the_gold_labels_is_the_simulated_run(folder, tm
     assert rounds["accuracy"].tolist() == [c["accuracy"] for c in simulated.cycles]
     assert rounds["n_labeled"].tolist() == [c["n_labeled"] for c in simulated.cycles]
     assert (rounds["agreement"] == 1.0).all() and rounds["select_s"].ge(0).all()
+    for name in SIGNALS:  # the same stopping signals, batch after batch
+        ours = [None if pd.isna(v) else v for v in rounds[name]]
+        assert ours == pytest.approx([c[name] for c in simulated.cycles]), name
+    reopened = LabelingSession.open(tmp_path / "s.jsonl").rounds()
+    pd.testing.assert_frame_equal(reopened, rounds)  # the session file keeps the signals
 
 
 def test_a_closed_session_reopens_where_it_stopped_and_a_cut_line_is_dropped(folder, tmp_path):
@@ -304,3 +310,26 @@ def test_a_session_on_a_folder_reopens_in_a_new_process_and_after_the_folder_mov
     DATASETS.unregister(relocated.plan.dataset)
     with pytest.raises(ValueError, match="was labeled on other data"):
         LabelingSession.open(tmp_path / "f.jsonl", dataset=str(moved))
+
+
+def test_the_stop_signal_is_shown_live_and_says_when_it_fires(folder, tmp_path):
+    pytest.importorskip("ipywidgets")
+    from almodules.labeling.terminal import label_in_terminal
+    from almodules.labeling.widget import LabelingWidget
+
+    session = LabelingSession.start(tmp_path / "t.jsonl", str(folder), "tfidf-svd", k0=3, batch_size=3, budget=12)
+    said = []
+    answers = (str(session.classes.index(session.gold(session.pending[0]))) for _ in range(12))
+    label_in_terminal(session, ask=lambda _: next(answers), say=said.append, stop="max-confidence",
+                      stop_params={"window": 1, "min_gain": 1.0})
+    shown = [line for line in said if "max-confidence" in line]
+    assert len(shown) == len(session.rounds()) == 4
+    assert "no signal yet" in shown[0] or "not firing" in shown[0]
+    assert "max-confidence fires:" in shown[-1] and "You may stop here (or go on)" in shown[-1]
+    assert session.finished  # the criterion advised; the person went on to the end of the budget
+    widget = LabelingWidget(LabelingSession.open(tmp_path / "t.jsonl"), stop="kappa-average", stop_params={"kappa": -1})
+    assert "kappa-average" in widget.stop_status.value
+    with pytest.raises(ConfigError, match="unknown stopping criterion 'kapa'"):
+        LabelingWidget(session, stop="kapa")
+    with pytest.raises(ConfigError, match="parameter window must be >= 1"):
+        label_in_terminal(session, stop="kappa-average", stop_params={"window": 0})

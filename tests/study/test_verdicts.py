@@ -22,17 +22,17 @@ def quality_table(datasets=DATASETS):
                          for i, d in enumerate(datasets) for e in EMBEDDERS])
 
 
-def al_grid(badge_bonus, margin_bonus, ips_bonus=0.05, seeds=(0, 1, 2), rng_seed=0):
+def al_grid(badge_bonus, margin_bonus, ips_bonus=0.05, seeds=(0, 1, 2), rng_seed=0, fades=True, cycles=6):
     """AL runs of every paper strategy; badge/margin bonuses are functions of (dataset index, embedder)."""
     rng = np.random.default_rng(rng_seed)
     runs = []
     for (i, d), e, ips, s, seed in itertools.product(enumerate(DATASETS), EMBEDDERS, ("random", "typiclust"),
                                                       verdicts.PAPER_STRATEGIES + ("tyrogue",), seeds):
         base = 0.3 + 0.5 * QUALITY[e]
-        steps = np.arange(6)
+        steps = np.arange(cycles)
         bonus = {"badge": badge_bonus(i, e), "margin": margin_bonus(i, e)}.get(s, 0.0)
-        gap = ips_bonus * (ips == "typiclust") * np.exp(-steps)  # gone by the last cycle
-        curve = base + 0.1 * (1 - np.exp(-steps / 2)) + bonus * (steps > 0) + gap + rng.normal(0, 0.002, 6)
+        gap = ips_bonus * (ips == "typiclust") * (np.exp(-steps) if fades else np.ones(cycles))  # gone by cycle 5, or kept
+        curve = base + 0.1 * (1 - np.exp(-steps / 2)) + bonus * (steps > 0) + gap + rng.normal(0, 0.002, cycles)
         curve[0] = base + gap[0]  # the initial pool does not depend on the query strategy
         runs.append(run_rows(curve, dataset=d, embedder=e, ips=ips, strategy=s, seed=seed))
     return table(runs)
@@ -94,6 +94,8 @@ def test_claims_that_fail_by_construction_are_not_reproduced_and_thin_data_is_in
     assert out.loc["badge_win_rate", "verdict"] == "not reproduced"
     assert out.loc["ips_small_k0", "verdict"] == "not reproduced"
     assert out.loc["tyrogue_latency", "verdict"] == "inconclusive" and out.loc["tyrogue_latency", "n_units"] == 0
+    kept = judged(al_grid(lambda i, e: 0.0, lambda i, e: 0.0, fades=False, cycles=11), ips_grid(0.04, 0.0))
+    assert kept.loc["ips_fades_over_cycles", "verdict"] == "not reproduced"  # the gap is still 0.05 at cycles 5-10
     few = judged(al[al["dataset"] == "d0"], ips_grid(0.04, 0.0).query("dataset == 'd0'"))
     assert (few["verdict"] == "inconclusive").all()  # 3 cells, 1 dataset: too few for any verdict
 
@@ -173,3 +175,16 @@ def test_the_top_strategy_depends_on_the_embedder_only_beyond_seed_noise():
     out = judged(noise, ips_grid(0.0, 0.0))
     assert out.loc["top_depends_on_embedder", "verdict"] != "reproduced", out.loc["top_depends_on_embedder"].to_dict()
     assert abs(out.loc["top_depends_on_embedder", "effect"]) < 0.2
+
+
+def test_initial_pools_over_half_the_pool_do_not_count_for_the_fading_with_k0():
+    from almodules.study import claim_measures
+    rows = []
+    for k0, gap in ((20, 0.04), (1000, 0.0), (5000, 0.0)):
+        for ips in ("random", "typiclust"):
+            rows.append(run_rows([0.5 + gap * (ips == "typiclust")], dataset="trec6", embedder="e", ips=ips,
+                                 seed=0, k0=k0))
+    ev = claim_measures.Evidence(table([]), table(rows), table([]), quality_table())
+    gap = claim_measures._ips_gap(ev.ips_only, [*claim_measures.SETTING, "strategy", "seed"])
+    kept = gap[gap["k0"] <= claim_measures._pool_rows(gap) / 2]
+    assert sorted(kept["k0"]) == [20, 1000]  # trec6's pool is 5,452: k0 = 5000 leaves both IPS the same points
