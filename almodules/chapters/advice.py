@@ -53,12 +53,17 @@ def print_advice(dataset: str, embedder: str, *, k: int = 3, initial_labels: boo
         return 0
     print(f"{advice.dataset} x {advice.embedder}: measures "
           + ", ".join(f"{m} {v:g}" for m, v in advice.measures.items()))
-    print(f"query strategy: {advice.query_strategy} (expected AUC gain over random {advice.expected_gain:+.4f})")
+    print(f"query strategy: {advice.query_strategy} ("
+          + ("the advisor's pick" if advice.follows_advisor else
+             f"the best fixed rule; the advisor ({advice.advisor_policy}) would pick {advice.advisor_pick}") + ")")
+    print(f"  why: {advice.reason}")
     ips = "n/a" if advice.expected_ips_gain is None else f"{advice.expected_ips_gain:+.4f}"
-    print(f"initial pool: {advice.initial_pool} (expected TypiClust - random accuracy at small k0: {ips})")
+    print(f"initial pool: {advice.initial_pool} (nearest cells' TypiClust - random accuracy at small k0: {ips}); "
+          "its record, leave one dataset out: " + "; ".join(
+              f"{r['policy']} regret {r['mean_regret']:.4f}" for r in advice.ips_track_record))
     print(f"evidence, the {len(advice.nearest)} nearest of {advice.n_study_cells} study cells "
           f"({advice.n_study_datasets} datasets): " + "; ".join(f"{c['dataset']} x {c['embedder']} (top {c['top']})"
                                                                for c in advice.nearest))
-    print("track record, leave one dataset out: " + "; ".join(
-        f"{r['policy']} hits {r['hit_rate']:.0%}, regret {r['mean_regret']:.4f}" for r in advice.track_record))
+    print("track record, nested leave one dataset out (mean regret, advisor minus policy): " + "; ".join(
+        f"{r['policy']} {r['mean_regret']:.4f} ({r['advisor_minus_this']:+.4f})" for r in advice.track_record))
     return 0

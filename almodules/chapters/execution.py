@@ -25,6 +25,7 @@ import plotly
 from papermill.exceptions import PapermillExecutionError
 
 from almodules.chapters import plans as chapters
+from almodules.chapters.downloads import add_run_yourself, write_downloads
 from almodules.chapters.parameters import (
     NotebookError,
     chapter_configs,
@@ -262,9 +263,9 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
             shutil.copyfile(checkout / rel, root / rel)
     executed = root / "book" / "executed"
     needs, seconds = [], {}
+    default = checkout / "book" / "parameters.yaml"
+    per = load_book_parameters(book_parameters) if book_parameters is not None or default.exists() else {}
     if execute:
-        default = checkout / "book" / "parameters.yaml"
-        per = load_book_parameters(book_parameters) if book_parameters is not None or default.exists() else {}
         params_of = _checked_parameters(only, parameters, per)
         needs = [chapter_needs(name, params) for name, params in params_of.items()]  # plans every value
         check_needs(needs)
@@ -287,6 +288,8 @@ def build_book(*, parameters: Mapping[str, Any] | None = None, book_parameters: 
         raise NotebookError(f"not executed yet: {', '.join(missing)}; run them first (execute=True)")
     for name in notebook_names():
         _refuse_errors(executed / f"{name}.ipynb", name)
+        write_downloads(name, executed / "downloads")
+        add_run_yourself(executed / f"{name}.ipynb", name, per.get(name))
     planned = {n.name for n in needs}
     (executed / "build_report.md").write_text(
         build_report(needs, seconds, [n for n in notebook_names() if n not in planned]), encoding="utf-8")

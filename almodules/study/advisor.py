@@ -1,17 +1,18 @@
 """The advisor: which initial pool and query strategy to use on a new pool, before labeling anything.
 
 :func:`advise_pool` computes the label-free measures of :mod:`almodules.study.embedding_measures` on the
-user's pool, finds the study's nearest cells in those measures (each standardised over the
-study's cells), and recommends the query strategy with the highest mean AUC gain over random there
-and the initial pool (TypiClust or random) with the higher mean small-k0 accuracy. It reports the
-evidence (the nearest cells and their gains) and its own track record: the leave-one-dataset-out
-hit rate and regret of the same rule on the study (:func:`almodules.study.property_analysis.leave_one_dataset_out`),
-next to always choosing Margin, Badge or random, so the user knows how far to trust it.
+user's pool and compares two answers: the **advisor's** (the policy that nested leave-one-dataset-out
+picks on the study, :mod:`almodules.study.advisor_selection`: a fixed rule, the best strategy of the
+nearest cells in the measures, or the rule unless those cells expect more than a margin) and the
+**best fixed rule** on the study. It recommends the advisor's pick only when its nested
+leave-one-dataset-out regret is below the rule's with a paired 95 % interval over held-out datasets
+that excludes zero; otherwise it recommends the rule and says why. The study cells of the user's own
+dataset are left out, as in the evaluation. The initial pool (TypiClust or random) comes with its own
+leave-one-dataset-out record.
 
-With ``initial_labels=True`` the advisor also reads what the first labels tell
-(:data:`almodules.study.properties.INITIAL_LABEL`: the labels of a few random pool points, here the
-dataset's own, standing in for the random initial pool the user labels first) and matches cells on
-both; its track record is then that rule's.
+With ``initial_labels=True`` the measures include what the first labels tell
+(:data:`almodules.study.properties.INITIAL_LABEL`: the dataset's own labels of a few random pool
+points stand in for the user's first labels).
 
 The reference is a table of study cells (:func:`reference_table`);
 :mod:`almodules.chapters.advice` builds it from the book's committed study.
@@ -38,7 +39,10 @@ from almodules.study.properties import (
     initial_label_steps,
     label_free_steps,
 )
-from almodules.study.property_analysis import cell_outcomes, leave_one_dataset_out, nearest_cells
+from almodules.study.advisor_selection import (choose_policy, compare_with_rules, dataset_regrets, ips_record,
+                                               nested_evaluation, pick)
+from almodules.study.property_analysis import cell_outcomes, nearest_cells
+from almodules.study.verdicts import natural_cells
 
 __all__ = ["MIN_POOL", "Advice", "check_advice_inputs", "reference_table", "advise_pool"]
 
@@ -54,11 +58,16 @@ class Advice:
     embedder: str
     measures: dict
     query_strategy: str
-    expected_gain: float
+    advisor_pick: str
+    advisor_policy: str
+    best_rule: str
+    follows_advisor: bool
+    reason: str
     initial_pool: str
-    expected_ips_gain: float
+    expected_ips_gain: float | None
     nearest: list
     track_record: list
+    ips_track_record: list
     n_study_cells: int
     n_study_datasets: int
 
@@ -104,24 +113,48 @@ def advise_pool(dataset: str, embedder: str, reference: pd.DataFrame, *, k: int 
     dataset, embedder, k = check_advice_inputs(dataset, embedder, k, initial_labels)
     inputs = load_inputs(dataset, embedder)
     X = inputs.train
-    if len(X) < MIN_POOL:
-        raise ConfigError(f"the pool of {dataset!r} has {len(X)} points; the advisor's measures need at least {MIN_POOL}")
+    if len(X) < max(MIN_POOL, inputs.n_classes):
+        raise ConfigError(f"the pool of {dataset!r} has {len(X)} points for {inputs.n_classes} classes; the advisor's "
+                          f"measures need at least {max(MIN_POOL, inputs.n_classes)}")
+    if np.unique(inputs.train_labels).size < 2:
+        raise ConfigError(f"the pool of {dataset!r} holds a single class; there is nothing to choose a strategy for")
     steps = label_free_steps(X, inputs.n_classes)
     if initial_labels:
         steps.update(initial_label_steps(X, inputs.train_labels, inputs.n_classes))
     columns = [*LABEL_FREE, *(INITIAL_LABEL if initial_labels else ())]
     measures = {name: step() for name, step in steps.items()}
-    others = reference[~((reference["dataset"] == dataset) & (reference["embedder"] == embedder))]
-    if others.empty:
-        raise ConfigError("the study has no computed cells to compare with (python -m almodules grid --book)")
-    near = nearest_cells(others, pd.Series(measures), columns, k)
-    gains = {s: float(near[f"gain_{s}"].mean()) for s in PAPER_STRATEGIES if s != "random"}
-    best = max(gains, key=gains.get)
-    strategy, gain = (best, gains[best]) if gains[best] > 0 else ("random", 0.0)
+    # As in the evaluation: none of this dataset's cells, and no copies of one embedding (the ladder).
+    others = natural_cells(reference[reference["dataset"] != dataset])
+    if others["dataset"].nunique() < 3:
+        raise ConfigError("the advisor needs study cells of at least 3 other datasets "
+                          f"(the study has {others['dataset'].nunique()}); compute more: python -m almodules grid --book")
+    if embedder not in set(reference["embedder"]):
+        note = (f"the study has no runs with embedder {embedder!r}; the advice rests on the cells nearest in the "
+                f"measures (embedders {', '.join(sorted(set(reference['embedder'])))})")
+    else:
+        note = ""
+    query = pd.Series(measures)
+    policy, _ = choose_policy(others, columns, PAPER_STRATEGIES)
+    rule = min(PAPER_STRATEGIES, key=lambda s: (nested_rule_regret(others, s), s))
+    chosen = pick(policy, query, others, columns, PAPER_STRATEGIES, rule)
+    record = compare_with_rules(nested_evaluation(others, columns, PAPER_STRATEGIES))
+    versus = record.set_index("policy").loc["best_rule"]
+    follows = bool(versus["high"] < 0)
+    reason = (f"nested leave-one-dataset-out regret: advisor {record['mean_regret'].iloc[0]:.4f}, best fixed rule "
+              f"{versus['mean_regret']:.4f} (difference {versus['advisor_minus_this']:+.4f} "
+              f"[{versus['low']:+.4f}, {versus['high']:+.4f}] over {int(versus['n_datasets'])} datasets): "
+              + ("the advisor is better" if follows else "the advisor is not shown to be better, so the rule")
+              + (f"; {note}" if note else ""))
+    near = nearest_cells(others, query, columns, k)
     ips_gain = float(near["ips_gain"].mean()) if "ips_gain" in near else float("nan")
-    record = leave_one_dataset_out(others, columns, PAPER_STRATEGIES, k=k)
-    evidence = near[["dataset", "embedder", "distance", "top"] + [f"gain_{s}" for s in (strategy,) if s != "random"]]
-    return Advice(dataset, embedder, {m: round(float(v), 4) for m, v in measures.items()}, strategy, round(gain, 4),
+    evidence = near[["dataset", "embedder", "distance", "top"]]
+    return Advice(dataset, embedder, {m: round(float(v), 4) for m, v in measures.items()},
+                  chosen if follows else rule, chosen, f"{policy[0]} {policy[1]}", rule, follows, reason,
                   "typiclust" if ips_gain > 0 else "random", round(ips_gain, 4) if np.isfinite(ips_gain) else None,
-                  evidence.round(4).to_dict("records"), record.round(4).to_dict("records"), len(others),
-                  others["dataset"].nunique())
+                  evidence.round(4).to_dict("records"), record.round(4).to_dict("records"),
+                  ips_record(others, columns, k).round(4).to_dict("records"), len(others), others["dataset"].nunique())
+
+
+def nested_rule_regret(table: pd.DataFrame, strategy: str) -> float:
+    """Mean over datasets of the regret of always choosing ``strategy``."""
+    return float(dataset_regrets(table, [strategy] * len(table), PAPER_STRATEGIES).mean())
