@@ -7,6 +7,8 @@ which the commands on data and runs need not wait for.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 
 from almodules.chapters.advice import print_advice
@@ -20,16 +22,21 @@ from almodules.chapters.parameters import (
 )
 from almodules.chapters.student_copies import write_student_notebooks
 from almodules.commands import print_json
+from almodules.core.provenance import numpy_simd
 from almodules.core.validation import ConfigError, check_int
 from almodules.embeddings.compute import is_embedded
 from almodules.results.grid import run_grid
 from almodules.results.planning import load_grid, plan_runs
 from almodules.results.store import ResultStore
+from almodules.study.reproduce import avx2_environment, family_of
 
 __all__ = ["cmd_grid", "cmd_notebooks", "cmd_advise", "cmd_student_notebooks", "cmd_book"]
 
 
 def cmd_grid(args: argparse.Namespace) -> int:
+    env = avx2_environment() if args.family == "avx2" and family_of(numpy_simd()) == "avx512" else None
+    if env is not None:  # the family is chosen when numpy loads: compute in a child that starts in it
+        return subprocess.run([sys.executable, "-m", "almodules", *args.argv], env={**os.environ, **env}).returncode
     if (args.grid is None) == (not args.book):
         raise ConfigError("give either a grid file or --book (every run of the committed book), not both")
     if args.workers is not None:  # before the configs: planning the book reads every dataset

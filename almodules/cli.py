@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --book: another book parameter file, e.g. book/parameters-next.yaml (the study being "
                         "recomputed)")
     p.add_argument("--chapter", default=None, help="with --book: only this chapter's runs, e.g. 06_claims")
+    p.add_argument("--family", default="native", choices=["native", "avx2"],
+                   help="instruction family to compute in: native (this CPU's), or avx2, which every x86-64 CPU "
+                        "with AVX2 reproduces bit for bit (the study's; on an AVX-512 CPU the grid re-runs itself "
+                        "with numpy's wider loops off and OpenBLAS's Haswell kernels)")
     p.add_argument("--embedded-only", action="store_true",
                    help="compute only the runs whose embeddings are already cached (the others are counted and "
                         "left for later)")
@@ -176,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # a command that re-runs itself in another environment (grid --family) repeats these
     # Each command's module is imported when it runs, so listing datasets does not wait for the book's layer.
     module, name = args.handler.split(":")
     handler = getattr(importlib.import_module(f"almodules.{module}"), name)

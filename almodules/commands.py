@@ -186,6 +186,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         checked = table[~table["stale"].astype(bool) & table["skipped"].isna()]
         for reason, group in table[table["skipped"].notna()].groupby("skipped"):
             print(f"skipped {len(group)} runs: {reason}")
+        for note, group in table[table["family_note"].notna()].groupby("family_note"):
+            print(f"{len(group)} runs {note}")
         recorded = dict(zip(runs["run_key"], runs["library_versions"].map(json.loads)))
         for key in checked.loc[~checked["reproduced"].astype(bool), "run_key"]:
             versions = recorded[key]

@@ -100,3 +100,19 @@ def test_store_pack_moves_loose_runs_into_packs(capsys, isolated):
     assert main(["store", "pack", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)[0]
     assert (record["runs"], record["packs"], record["loose_files"], len(record["packs_written"])) == (2, 1, 0, 1)
+
+
+def test_grid_in_the_avx2_family_reruns_itself_with_the_family_environment(monkeypatch, isolated):
+    import subprocess
+
+    from almodules import book_commands
+    path = isolated / "g.yaml"
+    path.write_text("dataset: blobs\nembedder: gauss\nstrategy: random\ncycles: 2\nbudget: 10\n")
+    seen = []
+    monkeypatch.setattr(book_commands, "numpy_simd", lambda: "X86_V3,X86_V4")
+    monkeypatch.setattr(book_commands, "avx2_environment", lambda: {"NPY_DISABLE_CPU_FEATURES": "X86_V4"})
+    monkeypatch.setattr(book_commands.subprocess, "run", lambda cmd, env: seen.append((cmd, env))
+                        or subprocess.CompletedProcess(cmd, 0))
+    assert main(["grid", str(path), "--family", "avx2", "--dry-run"]) == 0
+    (cmd, env), = seen
+    assert cmd[-4:] == [str(path), "--family", "avx2", "--dry-run"] and env["NPY_DISABLE_CPU_FEATURES"] == "X86_V4"

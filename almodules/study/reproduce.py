@@ -17,11 +17,15 @@ A stored run whose key no longer matches its config on the data registered now (
 the embedder changed since) is ``stale``: it is not recomputed, and no grid serves it.
 
 Bits depend on the CPU's instruction family: numpy dispatches its own loops by the SIMD targets it
-finds (AVX-512, ``X86_V4``, or AVX2 only, ``X86_V3``) and OpenBLAS picks its kernels. On a CPU with
-AVX-512, :func:`verify_across_families` recomputes a run that did not reproduce once more in a child
-process that computes as an AVX2-only machine does (numpy's wider targets turned off with
-``NPY_DISABLE_CPU_FEATURES``, OpenBLAS pinned to its Haswell kernels), so runs computed on either
-kind of x86-64 machine are checked bit for bit. Thread counts never matter: every run uses one.
+finds (AVX-512, ``X86_V4``, or AVX2 only, ``X86_V3``) and OpenBLAS picks its kernels. Every run
+records the targets it ran with. :func:`verify_across_families` recomputes each run under the family
+it records: a run of the AVX2 family on a CPU with AVX-512 in a child process that computes as an
+AVX2-only machine does (:func:`avx2_environment`: numpy's wider targets turned off with
+``NPY_DISABLE_CPU_FEATURES``, OpenBLAS pinned to its Haswell kernels); a run of the AVX-512 family on
+a CPU without it cannot be, and is recomputed natively with that said (``family_note``). Runs that
+record no family (computed before it was recorded) are tried natively, then as the AVX2 family. The
+study is computed in the AVX2 family (``grid --family avx2``), which every x86-64 CPU with AVX2 can
+reproduce. Thread counts never matter: every run uses one.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from almodules.results.store import ResultStore
 from almodules.study.analysis import SETTING, area_under_curve
 
 __all__ = ["verify_runs", "verify_across_families", "avx2_environment", "ranking_changes", "VERIFY_COLUMNS",
-           "DEFAULT_TOLERANCE"]
+           "DEFAULT_TOLERANCE", "FAMILIES", "family_of"]
 
 DEFAULT_TOLERANCE = 0.01
 """Largest per-cycle accuracy difference that still counts as agreeing across machines."""
@@ -157,38 +161,73 @@ def avx2_environment() -> dict[str, str] | None:
     return {"NPY_DISABLE_CPU_FEATURES": " ".join(wider), "OPENBLAS_CORETYPE": "Haswell"}
 
 
-def verify_across_families(run_keys: Iterable[str], *, store: ResultStore | None = None,
-                           tolerance: float = DEFAULT_TOLERANCE, workers: int | None = None,
-                           progress: bool = True) -> pd.DataFrame:
-    """:func:`verify_runs`, then the runs that did not reproduce once more as an AVX2-only machine computes them.
+FAMILIES: tuple[str, ...] = ("avx2", "avx512")
+"""Instruction families a run can record: numpy's widest SIMD target ``X86_V3`` or ``X86_V4``."""
 
-    The second pass runs in a child process (the instruction family is chosen when numpy loads); a
-    run it reproduces counts as reproduced, its ``simd`` column naming the targets it ran with.
-    """
-    store = store or ResultStore()
-    table = verify_runs(run_keys, store=store, tolerance=tolerance, workers=workers, progress=progress)
-    env = avx2_environment()
-    retry = table[~table["stale"].astype(bool) & table["skipped"].isna() & ~table["reproduced"].fillna(True).astype(bool)]
-    if env is None or retry.empty:
-        return table
+
+def family_of(simd: str | None) -> str | None:
+    """``"avx512"``, ``"avx2"`` or ``None`` (nothing recorded) for numpy SIMD targets as recorded."""
+    if not simd:
+        return None
+    return "avx512" if "X86_V4" in simd.split(",") else "avx2"
+
+
+def _in_child(keys: list[str], store: ResultStore, tolerance: float, workers: int | None,
+              env: dict[str, str]) -> pd.DataFrame:
+    """:func:`verify_runs` of ``keys`` in a child process under ``env`` (a family is chosen when numpy loads)."""
     script = ("import json, sys; from almodules.results.store import ResultStore; "
               "from almodules.study.reproduce import verify_runs; a = json.load(sys.stdin); "
               "t = verify_runs(a['keys'], store=ResultStore(a['root']), tolerance=a['tolerance'], "
               "workers=a['workers'], progress=False); print(t.to_json(orient='records'))")
-    request = {"keys": list(retry["run_key"]), "root": str(store.root), "tolerance": tolerance, "workers": workers}
+    request = {"keys": keys, "root": str(store.root), "tolerance": tolerance, "workers": workers}
     done = subprocess.run([sys.executable, "-c", script], input=json.dumps(request), capture_output=True, text=True,
                           env={**os.environ, **env})
     if done.returncode != 0:
         raise RuntimeError(f"the AVX2-family recomputation failed: {done.stderr[-2000:]}")
-    again = pd.DataFrame(json.loads(done.stdout.strip().splitlines()[-1])).set_index("run_key")
-    table = table.set_index("run_key").astype(object)
-    better = [k for k in again.index if bool(again.loc[k, "reproduced"])]
-    for column in ("reproduced", "first_divergent_cycle", "max_accuracy_diff", "within_tolerance",
-                   "recomputed_auc", "simd"):
-        table.loc[better, column] = again.loc[better, column].to_numpy()
-    table = table.reset_index()[list(VERIFY_COLUMNS)]
-    return table.astype({"first_divergent_cycle": "Int64", "reproduced": "boolean", "within_tolerance": "boolean",
-                         "max_accuracy_diff": float, "recomputed_auc": float, "stale": bool})
+    return pd.DataFrame(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _typed(table: pd.DataFrame) -> pd.DataFrame:
+    return table[list(VERIFY_COLUMNS)].astype({
+        "first_divergent_cycle": "Int64", "reproduced": "boolean", "within_tolerance": "boolean",
+        "max_accuracy_diff": float, "recomputed_auc": float, "stale": bool})
+
+
+def verify_across_families(run_keys: Iterable[str], *, store: ResultStore | None = None,
+                           tolerance: float = DEFAULT_TOLERANCE, workers: int | None = None,
+                           progress: bool = True) -> pd.DataFrame:
+    """:func:`verify_runs`, each run under the instruction family it records where this CPU has it.
+
+    Returns the table of :func:`verify_runs` plus ``family_note``: why a run could not be recomputed
+    under its own family (``None`` where it was).
+    """
+    store = store or ResultStore()
+    keys = list(dict.fromkeys(run_keys))
+    runs = store.runs(run_key=keys)
+    recorded = {k: family_of(json.loads(v).get("numpy_simd")) for k, v in zip(runs["run_key"], runs["library_versions"])}
+    here, env = family_of(numpy_simd()), avx2_environment()
+    emulated = [k for k in keys if recorded.get(k) == "avx2" and here == "avx512" and env is not None]
+    native = [k for k in keys if k not in emulated]
+    parts = []
+    if native:
+        parts.append(verify_runs(native, store=store, tolerance=tolerance, workers=workers, progress=progress))
+    if emulated:
+        parts.append(_in_child(emulated, store, tolerance, workers, env))
+    table = pd.concat([p.astype(object) for p in parts], ignore_index=True).set_index("run_key").loc[keys]
+    # Runs that record no family: computed natively above; those that differ get one more try as AVX2.
+    retry = [k for k in native if recorded.get(k) is None and env is not None and not table.loc[k, "stale"]
+             and pd.isna(table.loc[k, "skipped"]) and not bool(table.loc[k, "reproduced"])]
+    if retry:
+        again = _in_child(retry, store, tolerance, workers, env).set_index("run_key")
+        better = [k for k in again.index if bool(again.loc[k, "reproduced"])]
+        for column in ("reproduced", "first_divergent_cycle", "max_accuracy_diff", "within_tolerance",
+                       "recomputed_auc", "simd"):
+            table.loc[better, column] = again.loc[better, column].to_numpy()
+    table = _typed(table.reset_index())
+    table["family_note"] = [f"recorded on the AVX-512 family; this CPU ({numpy_simd()}) lacks it, so it was "
+                            "recomputed as this CPU computes: compare within the tolerance"
+                            if recorded.get(k) == "avx512" and here == "avx2" else None for k in table["run_key"]]
+    return table
 
 
 def _auc_by_key(cycles: pd.DataFrame) -> dict[str, float]:

@@ -3,6 +3,7 @@ stale runs (data changed since) and whether the order of strategies would change
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -110,11 +111,25 @@ def test_a_child_under_the_avx2_environment_uses_only_avx2_loops():
     assert done.stdout.strip() == "X86_V3"
 
 
+def record_family(store, key, simd):
+    """Rewrite the numpy SIMD targets a stored run records (``None``: a run from before they were recorded)."""
+    rows = pq.read_table(store.path(key)).to_pylist()
+    for row in rows:
+        versions = json.loads(row["library_versions"])
+        versions.pop("numpy_simd", None)
+        if simd is not None:
+            versions["numpy_simd"] = simd
+        row["library_versions"] = json.dumps(versions, sort_keys=True)
+    store.path(key).unlink()
+    store.write_table(pa.Table.from_pylist(rows, schema=SCHEMA))
+
+
 def test_a_run_that_reproduces_in_neither_family_stays_not_reproduced(monkeypatch):
     store = ResultStore()
     store.write(run(config(seed=3)))
     key = key_of(config(seed=3))
     tamper(store, key, from_cycle=2, accuracy_shift=0.0)
+    record_family(store, key, None)  # computed before runs recorded their family: tried natively, then as AVX2
     monkeypatch.setattr(reproduce, "avx2_environment", lambda: {"NPY_DISABLE_CPU_FEATURES": ""})
     monkeypatch.setattr(reproduce, "verify_runs", lambda keys, **kw: _fake_table(keys, reproduced=False))
     monkeypatch.setattr(reproduce.subprocess, "run", lambda *a, **kw: subprocess.CompletedProcess(
@@ -152,3 +167,24 @@ def test_runs_whose_data_is_not_here_are_skipped_and_the_others_verified():
     assert "its data is not known here" in table.loc[gone, "skipped"] and "a-folder-of-another-machine" in \
         table.loc[gone, "skipped"]
     assert table.loc[gone, "dataset"] == "a-folder-of-another-machine" and not table.loc[gone, "stale"]
+
+
+@pytest.mark.parametrize("recorded, here, child, note", [
+    ("X86_V3", "X86_V3,X86_V4,AVX512_ICL", True, False),   # an AVX2 run on an AVX-512 CPU: emulated in a child
+    ("X86_V3,X86_V4,AVX512_ICL", "X86_V3,X86_V4,AVX512_ICL", False, False),  # its own family: natively
+    ("X86_V3,X86_V4,AVX512_ICL", "X86_V3", False, True),   # an AVX-512 run on an AVX2 CPU: natively, said so
+])
+def test_each_run_is_recomputed_under_the_family_it_records(recorded, here, child, note, monkeypatch):
+    store = ResultStore()
+    store.write(run(config(seed=4)))
+    key = key_of(config(seed=4))
+    record_family(store, key, recorded)
+    monkeypatch.setattr(reproduce, "numpy_simd", lambda: here)
+    calls = []
+    monkeypatch.setattr(reproduce, "verify_runs", lambda keys, **kw: calls.append("native") or _fake_table(
+        keys, reproduced=True))
+    monkeypatch.setattr(reproduce.subprocess, "run", lambda *a, **kw: calls.append("child") or subprocess.CompletedProcess(
+        a, 0, stdout=_fake_table([key], reproduced=True, simd="X86_V3").to_json(orient="records") + "\n", stderr=""))
+    table = reproduce.verify_across_families([key], store=store, progress=False)
+    assert calls == (["child"] if child else ["native"]) and table["reproduced"].all()
+    assert (table.loc[0, "family_note"] is not None) == note
