@@ -262,17 +262,18 @@ def _band_lines(frame: pd.DataFrame, row: str | None, col: str | None, *, x: str
                     x=np.concatenate([xs, xs[::-1]]), y=np.concatenate([mean + std, (mean - std)[::-1]]),
                     fill="toself", fillcolor=rgba(hue, 0.15), line=dict(width=0), hoverinfo="skip", legendgroup=name,
                     showlegend=False, name=name), row=i, col=j)
-                seeds = sorted(sub["n_seeds"].dropna().unique()) if "n_seeds" in sub else []
-                seeds_text = "-".join(f"{n:g}" for n in (seeds[0], seeds[-1]) if seeds) if len(seeds) > 1 else \
-                    (f"{seeds[0]:g}" if seeds else "?")
                 fig.add_trace(go.Scatter(
                     x=xs, y=mean, mode="lines+markers", name=name, legendgroup=name,
-                    showlegend=name not in shown, marker=dict(size=4),
-                    line=dict(color=hue, dash=dash_styles[k % len(dash_styles)]), customdata=std,
-                    hovertemplate=(f"<b>{name}</b><br>{x_title} %{{x}}<br>{y_title} %{{y:.4f}} "
-                                   f"± %{{customdata:.4f}}<br>seeds {seeds_text}<extra></extra>")),
-                    row=i, col=j)
+                    showlegend=name not in shown, line=dict(color=hue, dash=dash_styles[k % len(dash_styles)]),
+                    customdata=std), row=i, col=j)
                 shown.add(name)
+    # What every curve shares is said once, in the figure's template, not on each of up to a thousand traces.
+    seeds = sorted(frame["n_seeds"].dropna().unique()) if "n_seeds" in frame else []
+    seeds_text = f"<br>seeds {seeds[0]:g}" if len(seeds) == 1 else (
+        f"<br>seeds {seeds[0]:g}-{seeds[-1]:g}" if seeds else "")
+    fig.layout.template.data.scatter = [go.Scatter(
+        marker=dict(size=4), hovertemplate=(f"<b>%{{fullData.name}}</b><br>{x_title} %{{x}}<br>{y_title} %{{y:.4f}} "
+                                            f"± %{{customdata:.4f}}{seeds_text}<extra></extra>"))]
     if zero_line:
         fig.add_hline(y=0, line=dict(color="black", width=1, dash="dot"), row="all", col="all")
     if log_x:  # ticks at the values shown, not plotly's "2 5 100 2 5 1000"
