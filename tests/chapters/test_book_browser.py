@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+FIGURES = Path(__file__).resolve().parents[2] / "_build" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
@@ -130,6 +131,10 @@ def test_every_page_loads_cleanly_and_every_figure_renders(book_html, server, br
             overlaps = page.evaluate(OVERLAPPING_TITLES)
             assert not overlaps, f"{rel}: figure titles overlap: {overlaps}"
             page.screenshot(path=str(SCREENSHOTS / (re.sub(r"[^A-Za-z0-9]+", "_", rel) + ".png")), full_page=True)
+            if rel.startswith("book/executed/") and count:
+                # a reviewer's look at the book without opening it: each chapter's first figure
+                FIGURES.mkdir(parents=True, exist_ok=True)
+                graphs.first.screenshot(path=str(FIGURES / f"{Path(rel).stem}.png"))
         finally:
             page.close()
         assert not problems, f"{rel}: " + "; ".join(problems)
@@ -186,3 +191,48 @@ def test_the_dataset_menu_swaps_traces_panels_and_titles(browser, tmp_path):
     assert titles() == [f"e{k}" for k in range(6)] and traces() == 6 * 2 * 2  # d3's six embedders, two rows
     assert page.eval_on_selector(".updatemenu-header .updatemenu-item-text", "e => e.textContent") == "dataset: d3"
     page.close()
+
+
+def test_every_chapter_page_offers_its_downloads_and_the_command_to_rerun_it(book_html, server, browser):
+    import nbformat
+
+    from almodules.chapters.parameters import notebook_names
+
+    for name in notebook_names():
+        page, problems = _open(browser, f"{server}/book/executed/{name}.html")
+        try:
+            assert page.locator("h2", has_text="Run this chapter yourself").count() == 1, name
+            assert f"python -m almodules book --only {name}" in page.inner_text("article")
+            links = {href.rsplit("/", 1)[-1]: href for href in page.eval_on_selector_all(
+                "a.download", "els => els.map(e => e.getAttribute('href'))")}
+            for file in (f"{name}.ipynb", f"{name}-student.ipynb", f"{name}.md"):
+                assert file in links, f"{name}: no download link to {file} ({sorted(links)})"
+                response = page.request.get(f"{server}/book/executed/{links[file]}")
+                assert response.status == 200, f"{name}: {file} answers HTTP {response.status}"
+                if file.endswith(".ipynb"):
+                    nbformat.validate(nbformat.reads(response.text(), as_version=4))
+        finally:
+            page.close()
+        assert not problems, f"{name}: " + "; ".join(problems)
+
+
+def test_hovering_a_learning_curve_shows_its_spread(server, browser):
+    page, problems = _open(browser, f"{server}/book/executed/03_al_cycles.html")
+    try:
+        graph = page.locator(".js-plotly-plot").first
+        graph.scroll_into_view_if_needed()
+        point = graph.evaluate("gd => { const t = gd._fullData.find(d => d.mode === 'lines+markers' && d.visible === true);"
+                               " return [t.xaxis, t.yaxis, t.x[1], t.y[1], t.name]; }")
+        xa, ya, x, y, _ = point
+        position = graph.evaluate(
+            "(gd, p) => { const L = gd._fullLayout; const xa = L[p[0].replace('x', 'xaxis')];"
+            " const ya = L[p[1].replace('y', 'yaxis')]; const r = gd.getBoundingClientRect();"
+            " return [r.left + xa._offset + xa.l2p(p[2]), r.top + ya._offset + ya.l2p(p[3])]; }", [xa, ya, x, y])
+        page.mouse.move(*position)
+        label = graph.locator(".hoverlayer .hovertext")
+        label.first.wait_for(state="attached", timeout=5_000)
+        text = " ".join(label.all_text_contents())
+    finally:
+        page.close()
+    assert "±" in text and "seeds" in text, text
+    assert not problems, "; ".join(problems)

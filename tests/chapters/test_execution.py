@@ -148,7 +148,7 @@ def test_chapter_runs_with_tiny_parameters(name, isolated_store):
             if "application/vnd.plotly.v1+json" in data:
                 assert "Plotly.newPlot" in data["text/html"]  # the HTML the book renders
                 figures += 1
-    assert figures >= 2
+    assert figures >= 1  # tables are HTML tables, not figures
 
 
 @pytest.mark.parametrize("given, message", [

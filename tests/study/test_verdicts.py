@@ -18,7 +18,8 @@ QUALITY = {"weak": 0.6, "mid": 0.75, "strong": 0.9}
 
 
 def quality_table(datasets=DATASETS):
-    return pd.DataFrame([{"dataset": d, "embedder": e, "probe_accuracy": QUALITY[e] + 0.01 * i}
+    return pd.DataFrame([{"dataset": d, "embedder": e, "probe_accuracy": QUALITY[e] + 0.01 * i,
+                          "knn_accuracy": QUALITY[e] - 0.05 + 0.01 * i}
                          for i, d in enumerate(datasets) for e in EMBEDDERS])
 
 
