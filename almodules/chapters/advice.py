@@ -12,13 +12,14 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from almodules.chapters.parameters import load_book_parameters
+from almodules.chapters.parameters import chapter_configs, load_book_parameters
 from almodules.chapters.plans import claims_plan, embedding_pairs
 from almodules.results.planning import plan_runs
 from almodules.results.store import ResultStore
 from almodules.study.advisor import Advice, advise_pool, check_advice_inputs, reference_table
+from almodules.study.stopping_evaluation import stop_advice, stored_run_stops
 
-__all__ = ["study_reference", "advise", "print_advice"]
+__all__ = ["study_reference", "stop_evidence", "advise", "print_advice"]
 
 
 def study_reference(*, study: str = "06_claims") -> pd.DataFrame:
@@ -36,6 +37,20 @@ def study_reference(*, study: str = "06_claims") -> pd.DataFrame:
     return reference_table(frames["al"], frames["ips"], pairs)
 
 
+def stop_evidence(*, study: str = "09_when_to_stop") -> dict | None:
+    """When to stop, from the stopping chapter's stored runs (their signals replayed): the criterion with
+    the least regret among those that lose at most 0.01 accuracy (:func:`~almodules.study.stopping_evaluation.stop_advice`)."""
+    parameters = load_book_parameters().get(study)
+    if not parameters:
+        return None
+    configs = chapter_configs(study, parameters)
+    store = ResultStore()
+    planned = plan_runs(configs)
+    missing = set(store.missing(p.run_key for p in planned))
+    cycles = store.load(p.run_key for p in planned if p.run_key not in missing)
+    return stop_advice(stored_run_stops(cycles, store)) if len(cycles) else None
+
+
 def advise(dataset: str, embedder: str, *, k: int = 3, initial_labels: bool = False,
            reference: pd.DataFrame | None = None) -> Advice:
     """:func:`~almodules.study.advisor.advise_pool` against the book's study (or ``reference``)."""
@@ -48,8 +63,9 @@ def print_advice(dataset: str, embedder: str, *, k: int = 3, initial_labels: boo
                  as_json: bool = False) -> int:
     """``python -m almodules advise``: the advice as text, or as JSON."""
     advice = advise(dataset, embedder, k=k, initial_labels=initial_labels)
+    stop = stop_evidence()
     if as_json:
-        print(json.dumps(asdict(advice), indent=2, allow_nan=False, default=float))
+        print(json.dumps({**asdict(advice), "stop": stop}, indent=2, allow_nan=False, default=float))
         return 0
     print(f"{advice.dataset} x {advice.embedder}: measures "
           + ", ".join(f"{m} {v:g}" for m, v in advice.measures.items()))
@@ -66,4 +82,10 @@ def print_advice(dataset: str, embedder: str, *, k: int = 3, initial_labels: boo
                                                                for c in advice.nearest))
     print("track record, nested leave one dataset out (mean regret, advisor minus policy): " + "; ".join(
         f"{r['policy']} {r['mean_regret']:.4f} ({r['advisor_minus_this']:+.4f})" for r in advice.track_record))
+    if stop is not None:
+        print(f"stop when: {stop['criterion']} fires (label with --stop {stop['criterion']}); on the study it saved "
+              f"{stop['labels_saved']:.0%} of the budget for {stop['accuracy_lost']:.3f} accuracy (means over "
+              f"{stop['n_datasets']} datasets, chapter 9)")
+    else:
+        print("stop when: no stopping criterion has evidence here yet (chapter 9's runs are not in the store)")
     return 0

@@ -35,7 +35,7 @@ from almodules.engine.stopping import CRITERIA, StopHistory, check_criterion, fi
 from almodules.results.store import ResultStore
 from almodules.study.verdicts import natural_cells
 
-__all__ = ["LAMBDAS", "METRICS", "run_stops", "stored_run_stops", "stop_summary", "quality_effect"]
+__all__ = ["LAMBDAS", "METRICS", "run_stops", "stored_run_stops", "stop_summary", "quality_effect", "stop_advice"]
 
 LAMBDAS: tuple[float, ...] = (0.5, 1.0, 2.0)
 """Costs of one error on the unlabeled rest of the pool, in labels."""
@@ -161,3 +161,22 @@ def quality_effect(stops: pd.DataFrame, quality: pd.DataFrame, *, metric: str = 
         rows.append({"criterion": criterion, "n_datasets": len(rhos), "spearman": rhos.mean() if len(rhos) else np.nan,
                      "low": low, "high": high})
     return pd.DataFrame(rows)
+
+
+def stop_advice(stops: pd.DataFrame, *, max_accuracy_lost: float = 0.01, n_boot: int = 1000) -> dict | None:
+    """The criterion to follow: the least regret (λ = 1) among those whose mean accuracy lost stays within
+    ``max_accuracy_lost``; ``None`` when no criterion qualifies or there are no stops to judge.
+
+    Returns ``criterion``, ``labels_saved`` (share of the budget), ``accuracy_lost``, ``regret_1`` and
+    ``n_datasets``: the evidence for the sentence "stop when <criterion> fires".
+    """
+    if stops.empty:
+        return None
+    summary = stop_summary(stops, n_boot=n_boot)
+    ok = summary[summary["accuracy_lost"] <= max_accuracy_lost]
+    if ok.empty:
+        return None
+    best = ok.sort_values(["regret_1", "criterion"]).iloc[0]
+    return {"criterion": best["criterion"], "labels_saved": float(1 - best["labels_share"]),
+            "accuracy_lost": float(best["accuracy_lost"]), "regret_1": float(best["regret_1"]),
+            "n_datasets": int(best["n_datasets"])}

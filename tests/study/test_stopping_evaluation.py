@@ -82,3 +82,15 @@ def test_quality_effect_comes_out_either_way(better_stops_earlier):
     stops = run_stops(frame(*runs), pools, {"p": 3, "q": 3, "r": 3}, criteria=["kappa-average"])
     effect = quality_effect(stops, pd.DataFrame(quality), n_boot=100)
     assert effect["spearman"].iloc[0] == pytest.approx(-1.0 if better_stops_earlier else 1.0)
+
+
+def test_stop_advice_picks_the_least_regret_among_criteria_that_lose_little():
+    from almodules.study.stopping_evaluation import stop_advice
+    runs = [run_rows(f"{d}{i}", d, kappas=[0.5, 0.995, 0.995, 0.995, 0.995], accuracy=[0.5, 0.7, 0.8, 0.85, 0.86, 0.86],
+                     seed=i) for d in ("x", "y") for i in range(2)]
+    stops = run_stops(frame(*runs), {f"{d}{i}": 100 for d in ("x", "y") for i in range(2)}, {"x": 3, "y": 3},
+                      criteria=["kappa-average", "max-iterations"])
+    advice = stop_advice(stops, n_boot=100)
+    assert advice["criterion"] in ("kappa-average", "max-iterations") and advice["accuracy_lost"] <= 0.01
+    assert advice["n_datasets"] == 2 and 0 <= advice["labels_saved"] < 1
+    assert stop_advice(stops, max_accuracy_lost=-1) is None and stop_advice(stops.iloc[:0]) is None
