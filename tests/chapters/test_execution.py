@@ -302,6 +302,8 @@ def test_the_committed_book_builds_without_any_dataset_on_the_machine(tmp_path, 
     assert len(rows) == len(NAMES) and all(row[3].strip() == "0" for row in rows), report
     assert "were not on the machine that built this book" in report
     assert "runs read from the store" in (tmp_path / "root" / "_build" / "html" / "book" / "intro.html").read_text()
+    pages = {p.stem: p.stat().st_size for p in (tmp_path / "root" / "_build" / "html" / "book" / "executed").glob("*.html")}
+    assert set(pages) == set(NAMES) and max(pages.values()) <= 2_000_000, pages  # every chapter page loads at once
 
 
 def test_a_failed_run_leaves_the_chapter_executed_before(tmp_path, monkeypatch):
