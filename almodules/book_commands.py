@@ -59,14 +59,18 @@ def cmd_grid(args: argparse.Namespace) -> int:
     else:
         done = run_grid(configs, executor=args.executor, scheduler=args.scheduler, workers=args.workers,
                         store=store, progress=not args.json)
-        counts, verb = {"runs": len(configs), "computed": len(done), "stored": len(configs) - len(done)}, "computed"
+        left = len(store.missing(p.run_key for p in plan_runs(configs))) if len(done) < len(configs) else 0
+        counts, verb = {"runs": len(configs), "computed": len(done), "stored": len(configs) - len(done) - left,
+                        "left_to_another_grid": left}, "computed"
     if args.embedded_only:
         counts["waiting_for_embeddings"] = waiting
     if args.json:
         print_json({"source": source, **counts, "store": str(store.root)})
     else:
-        print(f"{counts['runs']} runs in {source}: {counts['runs'] - counts['stored']} {verb}, {counts['stored']} "
-              f"already stored in {store.root}" + (" (dry run: nothing computed)" if args.dry_run else "")
+        print(f"{counts['runs']} runs in {source}: {counts.get('computed', counts['runs'] - counts['stored'])} {verb}, "
+              f"{counts['stored']} already stored in {store.root}" + (" (dry run: nothing computed)" if args.dry_run else "")
+              + (f", {counts['left_to_another_grid']} left to another grid computing them"
+                 if counts.get("left_to_another_grid") else "")
               + (f"; {waiting} more wait for their embeddings" if args.embedded_only else ""))
     return 0
 

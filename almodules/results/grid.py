@@ -137,6 +137,9 @@ def _compute(planned: list[PlannedRun], store: ResultStore, executor: str, worke
             release(path)
             continue
         claimed.append(p)
+    if progress and len(claimed) < len(planned):
+        print(f"{len(planned) - len(claimed)} of these runs are being computed by another grid on this store; "
+              "left to it", flush=True)
     if not claimed:
         return []
     expected = {p.config.config_hash: p.run_key for p in claimed}
