@@ -8,11 +8,15 @@ from almodules.study.rankings import (win_rates, win_rate_matrix, top_frequency,
                                       ips_win_frequency)
 from almodules.study.summaries import (Summary, embedder_ranking, ips_wins, al_cycles, strategy_tops, tyrogue_costs,
                                        claim_verdicts, seed_noise, show)
-from almodules.study.claim_measures import (PAPER_STRATEGIES, CELL, TARGET, Evidence, ips_small_k0, ips_fades_with_k0,
-                                            ips_fades_over_cycles, win_rate_of, margin_vs_badge_spread,
-                                            spread_difference, top_varies_with_embedder, ips_gain_with_quality,
-                                            badge_gain_with_quality, accuracy_with_quality, tyrogue_label_cost,
+from almodules.study.bootstrap import nested_bootstrap_interval, replicate_means
+from almodules.study.claim_measures import (PAPER_STRATEGIES, CELL, TARGET, Evidence, ips_small_k0, coreset_ips_worse,
+                                            ips_fades_with_k0, ips_fades_over_cycles, ips_gap_by_cycle,
+                                            ips_gain_with_quality, accuracy_with_quality, tyrogue_label_cost,
                                             tyrogue_latency)
+from almodules.study.strategy_measures import (EXPLORATION, EXPLOITATION, seed_win_rates, win_rate_of,
+                                               ips_preconditions_entropy, win_rate_table, strategy_gains,
+                                               top_varies_with_embedder, badge_gain_with_quality, transition_cycles,
+                                               quality_speeds_transition)
 from almodules.study.verdicts import (MINCELLS, MIN_DATASETS, VERDICTS, Claim, CLAIMS, bootstrap_interval,
                                       cluster_bootstrap_interval, natural_cells, seed_variance, verdict, claim_table)
 from almodules.study.reproduce import (verify_runs, verify_across_families, avx2_environment, ranking_changes,
@@ -35,8 +39,10 @@ __all__ = ['SETTING', 'METHOD', 'METRICS', 'summarise_seeds', 'learning_curves',
            'gain_quality_correlation', 'censored_label_cost', 'win_rates', 'win_rate_matrix', 'top_frequency',
            'top_strategy_frequency', 'ips_accuracy', 'ips_win_frequency', 'Summary', 'embedder_ranking', 'ips_wins',
            'al_cycles', 'strategy_tops', 'tyrogue_costs', 'claim_verdicts', 'seed_noise', 'show', 'PAPER_STRATEGIES',
-           'CELL', 'TARGET', 'Evidence', 'ips_small_k0', 'ips_fades_with_k0', 'ips_fades_over_cycles', 'win_rate_of',
-           'margin_vs_badge_spread', 'spread_difference', 'top_varies_with_embedder', 'ips_gain_with_quality',
+           'CELL', 'TARGET', 'Evidence', 'ips_small_k0', 'coreset_ips_worse', 'ips_fades_with_k0', 'ips_fades_over_cycles',
+           'ips_gap_by_cycle', 'nested_bootstrap_interval', 'replicate_means', 'EXPLORATION', 'EXPLOITATION',
+           'seed_win_rates', 'win_rate_of', 'ips_preconditions_entropy', 'win_rate_table', 'strategy_gains',
+           'top_varies_with_embedder', 'ips_gain_with_quality', 'transition_cycles', 'quality_speeds_transition',
            'badge_gain_with_quality', 'accuracy_with_quality', 'tyrogue_label_cost', 'tyrogue_latency', 'MINCELLS',
            'MIN_DATASETS', 'VERDICTS', 'Claim', 'CLAIMS', 'bootstrap_interval', 'cluster_bootstrap_interval',
            'natural_cells', 'seed_variance', 'verdict', 'claim_table', 'verify_runs', 'verify_across_families',

@@ -1,28 +1,29 @@
-"""How each claim of :mod:`almodules.study.verdicts` is measured: one value per cell or dataset.
+"""How the claims of :mod:`almodules.study.verdicts` about initial pools, embedding quality and
+TYROGUE are measured (the query strategies' claims: :mod:`almodules.study.strategy_measures`).
 
 Each measure takes the :class:`Evidence` (the cycle tables of the three studies and each cell's
-embedding quality) and returns one row per independent unit with a ``value`` column (or the rows
-its claim's statistic needs). Pairing is always per seed inside a cell.
+embedding quality) and returns one row per cell and seed (``dataset``, ``embedder``, ``seed`` and
+the values: the bootstrap draws datasets, then seeds within cells) or, for a claim about embedding
+quality, one row per dataset. Pairing is always per seed inside a cell.
 """
 
 from __future__ import annotations
 
-import itertools
-
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from almodules.datasets.registry import DATASETS
-from almodules.study.analysis import SETTING, area_under_curve, auc_gains, labels_to_target, paired
+from almodules.study.analysis import SETTING, labels_to_target, paired
+from almodules.study.bootstrap import nested_bootstrap_interval
 
 __all__ = [
-    "PAPER_STRATEGIES", "CELL", "TARGET", "Evidence", "ips_small_k0", "ips_fades_with_k0", "ips_fades_over_cycles",
-    "win_rate_of", "margin_vs_badge_spread", "spread_difference", "top_varies_with_embedder", "ips_gain_with_quality",
-    "badge_gain_with_quality", "accuracy_with_quality", "tyrogue_label_cost", "tyrogue_latency", "FADED_BY",
-    "FADED_MARGIN", "absolute_mean", "geometric_mean", "QUALITY",
+    "PAPER_STRATEGIES", "CELL", "TARGET", "QUALITY", "FADED_BY", "FADED_MARGIN", "Evidence", "per_seed",
+    "within_dataset_spearman", "ips_small_k0", "coreset_ips_worse", "ips_fades_with_k0", "ips_fades_over_cycles",
+    "ips_gap_by_cycle", "absolute_mean", "ips_gain_with_quality", "accuracy_with_quality", "tyrogue_label_cost",
+    "geometric_mean", "tyrogue_latency", "label_cost_ratio", "label_cost_table",
 ]
 
 PAPER_STRATEGIES: tuple[str, ...] = ("random", "margin", "entropy", "badge", "coreset", "probcover", "typiclust",
@@ -67,10 +68,24 @@ def _ips_gap(frame: pd.DataFrame, index: Sequence[str]) -> pd.DataFrame:
     return (wide["typiclust"] - wide["random"]).dropna().rename("gap").reset_index()
 
 
+def per_seed(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The mean of ``column`` per cell and seed, as ``value`` (the seeds are the bootstrap's second level)."""
+    return frame.groupby([*CELL, "seed"])[column].mean().rename("value").reset_index()
+
+
 def ips_small_k0(ev: Evidence) -> pd.DataFrame:
     gap = _ips_gap(ev.ips_only, [*SETTING, "strategy", "seed"])
-    small = gap[gap["k0"] <= _SMALL_K0]
-    return small.groupby(list(CELL))["gap"].mean().rename("value").reset_index()
+    return per_seed(gap[gap["k0"] <= _SMALL_K0], "gap")
+
+
+def coreset_ips_worse(ev: Evidence) -> pd.DataFrame:
+    """Per cell and seed: CoreSet initial pool minus random, over the k0 of at most half the pool."""
+    wide = paired(ev.ips_only[ev.ips_only["ips"].isin(["coreset", "random"])], "ips", "accuracy",
+                  [*SETTING, "strategy", "seed"])
+    if not {"coreset", "random"} <= set(wide.columns):
+        return pd.DataFrame(columns=[*CELL, "seed", "value"])
+    gap = (wide["coreset"] - wide["random"]).dropna().rename("gap").reset_index()
+    return per_seed(gap[gap["k0"] <= _pool_rows(gap) / 2], "gap")
 
 
 def _pool_rows(frame: pd.DataFrame) -> pd.Series:
@@ -83,8 +98,8 @@ def ips_fades_with_k0(ev: Evidence) -> pd.DataFrame:
     gap = _ips_gap(ev.ips_only, [*SETTING, "strategy", "seed"])
     # An initial pool of more than half the pool leaves both IPS nearly the same points: the gap is forced to 0.
     gap = gap[gap["k0"] <= _pool_rows(gap) / 2]
-    small = gap[gap["k0"] <= _SMALL_K0].groupby(list(CELL))["gap"].mean()
-    large = gap[gap["k0"] >= _LARGE_K0].groupby(list(CELL))["gap"].mean()
+    small = gap[gap["k0"] <= _SMALL_K0].groupby([*CELL, "seed"])["gap"].mean()
+    large = gap[gap["k0"] >= _LARGE_K0].groupby([*CELL, "seed"])["gap"].mean()
     return (small - large).dropna().rename("value").reset_index()
 
 
@@ -97,71 +112,29 @@ FADED_MARGIN = 0.01
 
 def ips_fades_over_cycles(ev: Evidence) -> pd.DataFrame:
     gap = _ips_gap(ev.al, [*SETTING, "strategy", "seed", "cycle"])
-    window = gap[gap["cycle"].between(*FADED_BY)]
-    return window.groupby(list(CELL))["gap"].mean().rename("value").reset_index()
+    return per_seed(gap[gap["cycle"].between(*FADED_BY)], "gap")
+
+
+def ips_gap_by_cycle(ev: Evidence) -> pd.DataFrame:
+    """The TypiClust − random IPS gap per cycle: mean over cells (each the mean of its seeds and
+    strategies), with its 95 % interval over datasets and seeds (the fade curve of the claim)."""
+    gap = _ips_gap(ev.al, [*SETTING, "strategy", "seed", "cycle"])
+    rows = []
+    for cycle, grp in gap.groupby("cycle"):
+        seeds = per_seed(grp, "gap")
+        low, high = nested_bootstrap_interval(seeds, _mean_of_cells, n_boot=500)
+        rows.append((int(cycle), _mean_of_cells(seeds.groupby(list(CELL))["value"].mean().reset_index()),
+                     low, high, seeds["dataset"].nunique()))
+    return pd.DataFrame(rows, columns=["cycle", "gap", "low", "high", "n_datasets"])
+
+
+def _mean_of_cells(frame: pd.DataFrame) -> float:
+    return float(frame["value"].mean())
 
 
 def absolute_mean(frame: pd.DataFrame) -> float:
     """``|mean|`` of the values: an interval of it below a margin says the mean is near zero."""
     return float(abs(frame["value"].mean()))
-
-
-def win_rate_of(strategy: str) -> Callable[[Evidence], pd.DataFrame]:
-    def values(ev: Evidence) -> pd.DataFrame:
-        al = ev.al[ev.al["cycle"] >= 1]
-        rows = []
-        for cell, grp in al.groupby(list(CELL)):
-            wide = paired(grp, "strategy", "accuracy", [*SETTING, "ips", "seed", "cycle"])
-            if strategy not in wide.columns or wide.shape[1] < 2:
-                continue
-            own = wide[strategy].to_numpy()[:, None]
-            others = wide.drop(columns=strategy).to_numpy()
-            both = ~np.isnan(own) & ~np.isnan(others)
-            wins = ((own > others) & both).sum() + 0.5 * ((own == others) & both).sum()
-            rows.append((*cell, wins / both.sum()))
-        return pd.DataFrame(rows, columns=[*CELL, "value"])
-    return values
-
-
-def _auc_gains(ev: Evidence) -> pd.DataFrame:
-    """Per cell and strategy: AUC minus random's AUC, paired per seed and IPS, averaged."""
-    if not (ev.al["strategy"] == "random").any():
-        return pd.DataFrame(columns=[*CELL, "strategy", "gain"])
-    return auc_gains(ev.al).groupby([*CELL, "strategy"])["gain"].mean().reset_index()
-
-
-def margin_vs_badge_spread(ev: Evidence) -> pd.DataFrame:
-    gains = _auc_gains(ev)
-    wide = gains.pivot_table(index=list(CELL), columns="strategy", values="gain")
-    if not {"margin", "badge"} <= set(wide.columns):
-        return pd.DataFrame(columns=[*CELL, "margin", "badge"])
-    return wide[["margin", "badge"]].dropna().reset_index()
-
-
-def spread_difference(frame: pd.DataFrame) -> float:
-    return float(frame["margin"].std(ddof=1) - frame["badge"].std(ddof=1)) if len(frame) > 1 else np.nan
-
-
-def top_varies_with_embedder(ev: Evidence) -> pd.DataFrame:
-    """Per dataset: how much more often two embedders' top strategies differ than two seeds' of one embedder.
-
-    The top of one run set (dataset, embedder, seed; random IPS) is the paper strategy with the highest
-    AUC. ``across``: the share of embedder pairs whose tops differ at the same seed; ``within``: the share
-    of seed pairs of one embedder whose tops differ (seed noise alone). ``value = across - within``: above
-    0 when the embedder changes the top strategy more than reseeding does; about 0 when seed noise alone
-    makes the tops differ (then no quality or embedder effect is shown).
-    """
-    runs = ev.al[(ev.al["ips"] == "random") & ev.al["strategy"].isin(PAPER_STRATEGIES)]
-    auc = area_under_curve(runs)
-    top = auc.loc[auc.groupby([*CELL, "seed"])["auc"].idxmax(), [*CELL, "seed", "strategy"]]
-    rows = []
-    for dataset, grp in top.groupby("dataset"):
-        tops = grp.pivot(index="embedder", columns="seed", values="strategy")
-        across = [a != b for s in tops.columns for a, b in itertools.combinations(tops[s].dropna(), 2)]
-        within = [a != b for e in tops.index for a, b in itertools.combinations(tops.loc[e].dropna(), 2)]
-        if across and within:
-            rows.append((dataset, float(np.mean(across) - np.mean(within))))
-    return pd.DataFrame(rows, columns=["dataset", "value"])
 
 
 QUALITY = "knn_accuracy"
@@ -170,7 +143,7 @@ geometry of the embedding alone separates. Not the AL probe's own full-pool accu
 AL accuracy is about 96 % of that, so a correlation with it would be nearly circular."""
 
 
-def _within_dataset_spearman(per_cell: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
+def within_dataset_spearman(per_cell: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
     """Per dataset: Spearman correlation over its embedders of ``value`` with :data:`QUALITY`."""
     data = per_cell.merge(quality[[*CELL, QUALITY]], on=list(CELL))
     rows = []
@@ -181,33 +154,54 @@ def _within_dataset_spearman(per_cell: pd.DataFrame, quality: pd.DataFrame) -> p
 
 
 def ips_gain_with_quality(ev: Evidence) -> pd.DataFrame:
-    return _within_dataset_spearman(ips_small_k0(ev), ev.quality)
-
-
-def badge_gain_with_quality(ev: Evidence) -> pd.DataFrame:
-    gains = _auc_gains(ev)
-    badge = gains[gains["strategy"] == "badge"].rename(columns={"gain": "value"})[[*CELL, "value"]]
-    return _within_dataset_spearman(badge, ev.quality)
+    gain = ips_small_k0(ev).groupby(list(CELL))["value"].mean().reset_index()
+    return within_dataset_spearman(gain, ev.quality)
 
 
 def accuracy_with_quality(ev: Evidence) -> pd.DataFrame:
     al = ev.al
     final = al[al["cycle"] == al["cycles"]].groupby(list(CELL))["accuracy"].mean().rename("value").reset_index()
-    return _within_dataset_spearman(final, ev.quality)
+    return within_dataset_spearman(final, ev.quality)
+
+
+def label_cost_ratio(ev: Evidence, baseline: str = "entropy") -> pd.DataFrame:
+    """Per cell and seed, the log of the labels TYROGUE needs to reach :data:`TARGET` of the full-pool probe
+    over those ``baseline`` needs from the same (random) initial pool; a run that never reaches it counts
+    as one label above its budget (censored)."""
+    c = ev.al_runs
+    runs = c[(c["ips"] == "random") & c["strategy"].isin(["tyrogue", baseline])]
+    if runs.empty or not {"tyrogue", baseline} <= set(runs["strategy"]):
+        return pd.DataFrame(columns=[*CELL, "seed", "value"])
+    cost = labels_to_target(runs, ev.quality[[*CELL, "probe_accuracy"]], (TARGET,), score="probe_accuracy")
+    cost["labels"] = cost["labels"].where(cost["reached"], cost["budget"] + 1)
+    labels = cost.groupby([*CELL, "seed", "strategy"])["labels"].mean().unstack("strategy")
+    return np.log(labels["tyrogue"] / labels[baseline]).dropna().rename("value").reset_index()
 
 
 def tyrogue_label_cost(ev: Evidence) -> pd.DataFrame:
-    """Per cell, the log of the median labels TYROGUE needs to reach the target over those Entropy needs
-    (TYROGUE's paper compares with uncertainty sampling); a run that never reaches it counts as one
-    label above its budget (censored)."""
-    c = ev.al_runs
-    runs = c[(c["ips"] == "random") & c["strategy"].isin(["tyrogue", "entropy"])]
-    if runs.empty or not {"tyrogue", "entropy"} <= set(runs["strategy"]):
-        return pd.DataFrame(columns=[*CELL, "value"])
-    cost = labels_to_target(runs, ev.quality[[*CELL, "probe_accuracy"]], (TARGET,), score="probe_accuracy")
-    cost["labels"] = cost["labels"].where(cost["reached"], cost["budget"] + 1)
-    median = cost.groupby([*CELL, "strategy"])["labels"].median().unstack("strategy")
-    return np.log(median["tyrogue"] / median["entropy"]).dropna().rename("value").reset_index()
+    """:func:`label_cost_ratio` against Entropy, the uncertainty sampling TYROGUE's paper compares with."""
+    return label_cost_ratio(ev, "entropy")
+
+
+def label_cost_table(ev: Evidence, baselines: Sequence[str] = ("entropy", "badge", "cal", "random"), *,
+                     n_boot: int = 2000) -> pd.DataFrame:
+    """TYROGUE's label cost against each baseline separately: the geometric mean of the per-cell ratios
+    with its 95 % interval over datasets and seeds (baselines without runs are left out).
+
+    Returns
+    -------
+    DataFrame
+        ``baseline``, ``ratio``, ``low``, ``high``, ``n_datasets``, ``n_cells``.
+    """
+    rows = []
+    for baseline in baselines:
+        logs = label_cost_ratio(ev, baseline)
+        if logs.empty:
+            continue
+        low, high = nested_bootstrap_interval(logs, geometric_mean, n_boot=n_boot)
+        rows.append((baseline, geometric_mean(logs.groupby(list(CELL))["value"].mean().reset_index()), low, high,
+                     logs["dataset"].nunique(), len(logs[list(CELL)].drop_duplicates())))
+    return pd.DataFrame(rows, columns=["baseline", "ratio", "low", "high", "n_datasets", "n_cells"])
 
 
 def geometric_mean(frame: pd.DataFrame) -> float:

@@ -26,7 +26,7 @@ from almodules.core.validation import ConfigError, check_int, require_columns
 from almodules.study.analysis import SETTING, area_under_curve, paired
 from almodules.study.rankings import win_rates
 
-__all__ = ["cell_outcomes", "measure_correlations", "within_between", "nearest_cells", "leave_one_dataset_out"]
+__all__ = ["holm", "cell_outcomes", "measure_correlations", "within_between", "nearest_cells", "leave_one_dataset_out"]
 
 _CELL = ["dataset", "embedder"]
 
@@ -102,7 +102,9 @@ def measure_correlations(table: pd.DataFrame, measures: Sequence[str], outcomes:
     Returns
     -------
     DataFrame
-        ``measure``, ``outcome``, ``spearman``, ``low``, ``high``, ``n_cells``, ``n_datasets``.
+        ``measure``, ``outcome``, ``spearman``, ``low``, ``high``, ``p`` (two-sided bootstrap p-value
+        against 0), ``p_holm`` (adjusted by Holm over every measure × outcome pair: picking the
+        strongest of many correlations needs it), ``n_cells``, ``n_datasets``.
     """
     require_columns(table, ["dataset", *measures, *outcomes], "measure_correlations")
     check_int("n_boot", n_boot, minimum=1)
@@ -124,8 +126,29 @@ def measure_correlations(table: pd.DataFrame, measures: Sequence[str], outcomes:
             boot = _bootstrap_spearman(a, b, rows) if len(draws) else np.empty(0)
             boot = boot[np.isfinite(boot)]
             low, high = (np.quantile(boot, [0.025, 0.975]) if len(boot) else (np.nan, np.nan))
-            out.append((m, o, rho, float(low), float(high), len(table), len(datasets)))
-    return pd.DataFrame(out, columns=["measure", "outcome", "spearman", "low", "high", "n_cells", "n_datasets"])
+            out.append((m, o, rho, float(low), float(high), _bootstrap_p(boot), len(table), len(datasets)))
+    frame = pd.DataFrame(out, columns=["measure", "outcome", "spearman", "low", "high", "p", "n_cells", "n_datasets"])
+    frame["p_holm"] = holm(frame["p"].to_numpy())
+    return frame
+
+
+def _bootstrap_p(boot: np.ndarray) -> float:
+    """Two-sided bootstrap p-value of a correlation against 0: twice the smaller share of resamples on
+    either side of 0 (at least one resample's worth), NaN without resamples."""
+    if len(boot) == 0:
+        return float("nan")
+    return float(min(1.0, max(2 * min((boot <= 0).mean(), (boot >= 0).mean()), 1 / len(boot))))
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of ``p`` (family-wise error over all finite p-values; NaN stays NaN)."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    order = ok[np.argsort(p[ok], kind="stable")]
+    adjusted = np.maximum.accumulate((len(order) - np.arange(len(order))) * p[order])
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
 
 
 def within_between(table: pd.DataFrame, measure: str, outcome: str) -> dict[str, float]:

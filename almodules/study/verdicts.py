@@ -11,10 +11,16 @@ bootstrap, :func:`cluster_bootstrap_interval`); treating them as independent mad
 narrow. The controlled quality ladder (derived embedders, ``<name>+pca32``, ``<name>+noise0.5``) is
 left out of these claims: its cells are copies of one embedding, analysed apart (chapter 7).
 
+Where a measure gives one value per seed of a cell, the bootstrap has two levels: datasets, then
+the seeds of each drawn cell (:func:`~almodules.study.bootstrap.nested_bootstrap_interval`), so a
+cell measured with few seeds counts as less certain.
+
 Verdict rule (:func:`verdict`): with fewer datasets than :data:`MIN_DATASETS`, *inconclusive*;
 otherwise *reproduced* when the whole interval lies on the claimed side of the claim's threshold,
 *not reproduced* when the whole interval lies on the other side, and *inconclusive* when the
-interval contains the threshold.
+interval contains the threshold. A degenerate interval (no resample moves the effect: every unit
+has the same value) is flagged in the ``degenerate`` column: on real runs it says the measure may
+be unable to fail (as a difference of top strategies that seed noise alone saturates was).
 """
 
 from __future__ import annotations
@@ -28,7 +34,10 @@ import pandas as pd
 from almodules.core.validation import ConfigError, check_int, require_columns
 from almodules.embeddings.derived import DERIVED_SEPARATOR
 from almodules.study import claim_measures as m
+from almodules.study import strategy_measures as sm
 from almodules.study.analysis import SETTING
+from almodules.study.bootstrap import (bootstrap_interval, cluster_bootstrap_interval, nested_bootstrap_interval,
+                                       replicate_means)
 from almodules.study.claim_measures import CELL, PAPER_STRATEGIES, Evidence
 
 __all__ = [
@@ -103,7 +112,7 @@ CLAIMS: tuple[Claim, ...] = (
           "The advantage of a diverse initial pool is largest for small initial pools.",
           "the TypiClust − random gap at k0 <= 100 minus the gap at k0 >= 1000 (k0 at most half the pool: a "
           "larger one forces the gap to 0); mean over cells > 0", "cell", 0.0, 1, m.ips_fades_with_k0),
-    Claim("ips_fades_over_cycles", _RAUCH, "Sec. 5, Fig. 3",
+    Claim("ips_fades_over_cycles", _RAUCH, "Sec. 4.2, Fig. 3",
           "The performance difference generally diminishes and approaches zero within approximately 5 to 10 "
           "AL cycles.",
           f"AL runs: the TypiClust − random IPS gap over cycles {m.FADED_BY[0]}-{m.FADED_BY[1]}, paired per seed "
@@ -113,31 +122,56 @@ CLAIMS: tuple[Claim, ...] = (
           "Diversity-based initial pools synergise with high-quality embeddings.",
           "per dataset, Spearman correlation over its embedders between full-pool k-NN accuracy (quality) and "
           "the small-k0 IPS gain; mean over datasets > 0", "dataset", 0.0, 1, m.ips_gain_with_quality),
+    Claim("coreset_ips_worse", _RAUCH, "Sec. 4.1 (takeaway), Fig. 1",
+          "CoreSet consistently underperforms random sampling for IPS in this setting.",
+          "IPS study: accuracy of the CoreSet initial pool minus the random one, paired per seed, k0 at most half "
+          "the pool; mean over cells < 0", "cell", 0.0, -1, m.coreset_ips_worse),
     Claim("badge_win_rate", _RAUCH, "Fig. 4; abstract",
-          "Badge is robust across tasks: it wins most of its pairwise comparisons.",
-          "per cell, Badge's share of wins (ties count half) against the other 7 paper strategies, every cycle "
-          ">= 1, both IPS, paired per seed; mean over cells > 0.5", "cell", 0.5, 1, m.win_rate_of("badge")),
+          "Badge, Entropy, and Margin consistently achieve high average win rates (0.62-0.74).",
+          "per cell and seed, Badge's share of wins (ties count half) against the other 7 paper strategies, every "
+          "cycle >= 1, both IPS; mean over cells > 0.5", "cell", 0.5, 1, sm.win_rate_of("badge")),
     Claim("entropy_win_rate", _RAUCH, "Fig. 4",
           "Badge, Entropy, and Margin consistently achieve high average win rates (0.62-0.74).",
-          "per cell, Entropy's share of wins against the other 7 paper strategies; mean over cells > 0.5",
-          "cell", 0.5, 1, m.win_rate_of("entropy")),
+          "per cell and seed, Entropy's share of wins against the other 7 paper strategies; mean over cells > 0.5",
+          "cell", 0.5, 1, sm.win_rate_of("entropy")),
     Claim("margin_win_rate", _RAUCH, "Fig. 4",
-          "Margin, though inexpensive, is among the strongest strategies in pairwise comparisons.",
-          "per cell, Margin's share of wins against the other 7 paper strategies; mean over cells > 0.5",
-          "cell", 0.5, 1, m.win_rate_of("margin")),
-    Claim("margin_spikes_badge_robust", _RAUCH, "Fig. 5, 7; abstract",
-          "Margin achieves performance spikes on specific datasets; Badge is more robust across tasks.",
-          "across cells, the standard deviation of Margin's AUC gain over random minus that of Badge's gain "
-          "(each paired per seed); > 0", "cell", 0.0, 1, m.margin_vs_badge_spread, m.spread_difference),
+          "Badge, Entropy, and Margin consistently achieve high average win rates (0.62-0.74).",
+          "per cell and seed, Margin's share of wins against the other 7 paper strategies; mean over cells > 0.5",
+          "cell", 0.5, 1, sm.win_rate_of("margin")),
+    Claim("badge_robust_across_tasks", _RAUCH, "Sec. 4.3 (takeaway)",
+          "Badge and Entropy emerge as more consistently high-performing and robust strategies across datasets.",
+          "Badge's win rate (as above) on its worst dataset (the lowest dataset mean); > 0.5", "cell", 0.5, 1,
+          sm.win_rate_of("badge"), sm.worst_dataset),
+    Claim("ips_preconditions_uncertainty", _RAUCH, "Sec. 4.2, Fig. 4",
+          "Entropy's win rate against TypiClust increases from 0.69 to 0.73 [when the AL process is initiated "
+          "with TypiClust IPS].",
+          "per cell and seed, Entropy's win rate against the TypiClust query strategy after a TypiClust initial "
+          "pool minus after a random one; mean over cells > 0", "cell", 0.0, 1, sm.ips_preconditions_entropy),
+    Claim("margin_spikes_between_datasets", _RAUCH, "Sec. 1 (contribution 3), Fig. 7",
+          "While Margin sampling is strong on specific datasets, Badge and Entropy demonstrate greater robustness.",
+          "over datasets, the standard deviation of each dataset's mean AUC gain over random (paired per seed): "
+          "Margin's minus Badge's; > 0", "cell", 0.0, 1, sm.strategy_gains, sm.spread_between_datasets),
+    Claim("margin_robust_to_quality", _RAUCH, "Sec. 4.3 (takeaway), Fig. 7 (left)",
+          "Margin sampling exhibits strong performance spikes and is relatively robust to varying embedding "
+          "qualities.",
+          "within each dataset, the standard deviation over its embedders of Margin's AUC gain minus the mean of "
+          "the other 6 paper strategies'; mean over datasets < 0", "cell", 0.0, -1, sm.strategy_gains,
+          sm.spread_within_datasets),
     Claim("top_depends_on_embedder", _RAUCH, "Fig. 5, 7; abstract",
           "The choice of the optimal query strategy is sensitive to embedding quality.",
           "per dataset, how often two embedders' top strategies (AUC, random IPS, paper strategies, same seed) "
           "differ minus how often two seeds' of one embedder do (seed noise); mean over datasets > 0",
-          "dataset", 0.0, 1, m.top_varies_with_embedder),
+          "dataset", 0.0, 1, sm.top_varies_with_embedder),
+    Claim("quality_speeds_transition", _RAUCH, "Sec. 1 (finding 3), Fig. 5",
+          "Superior representations accelerate the transition from initial diversity-based exploration to "
+          "effective uncertainty-based exploitation later in the cycle.",
+          "per cell, the first cycle from which Margin, Entropy or Badge top at least as many runs as TypiClust, "
+          "ProbCover, CoreSet or DropQuery for good; per dataset, its Spearman correlation with k-NN accuracy "
+          "(quality) over the embedders; mean over datasets < 0", "dataset", 0.0, -1, sm.quality_speeds_transition),
     Claim("badge_gain_with_quality", _RAUCH, "Fig. 6, 7; abstract",
           "The effectiveness of strategies like Badge is often enhanced by higher-quality embeddings.",
           "per dataset, Spearman correlation over its embedders between k-NN accuracy (quality) and Badge's "
-          "AUC gain over random; mean over datasets > 0", "dataset", 0.0, 1, m.badge_gain_with_quality),
+          "AUC gain over random; mean over datasets > 0", "dataset", 0.0, 1, sm.badge_gain_with_quality),
     Claim("accuracy_with_quality", _RAUCH, "Fig. 6",
           "Higher-quality embeddings give higher AL accuracy.",
           "per dataset, Spearman correlation over its embedders between k-NN accuracy (quality, not the AL "
@@ -157,47 +191,6 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 # ---------------------------------------------------------------------------------------- statistics
-
-def bootstrap_interval(frame: pd.DataFrame, statistic: Callable[[pd.DataFrame], float], *,
-                       n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile interval of ``statistic`` over resamples of ``frame``'s rows (the units).
-
-    Returns ``(nan, nan)`` for fewer than two rows.
-    """
-    check_int("n_boot", n_boot, minimum=1)
-    if len(frame) < 2:
-        return np.nan, np.nan
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(frame), size=(n_boot, len(frame)))
-    return _percentiles([statistic(frame.iloc[rows]) for rows in draws], level)
-
-
-def _percentiles(stats, level: float) -> tuple[float, float]:
-    """The central ``level`` interval of the finite bootstrap statistics, or ``(nan, nan)`` without any."""
-    stats = np.asarray(stats, dtype=float)
-    stats = stats[np.isfinite(stats)]
-    if len(stats) == 0:
-        return np.nan, np.nan
-    tail = (1 - level) / 2
-    return float(np.quantile(stats, tail)), float(np.quantile(stats, 1 - tail))
-
-
-def cluster_bootstrap_interval(frame: pd.DataFrame, statistic: Callable[[pd.DataFrame], float], *,
-                               cluster: str = "dataset", n_boot: int = 2000, level: float = 0.95,
-                               seed: int = 0) -> tuple[float, float]:
-    """Percentile interval of ``statistic`` over resamples of whole clusters (all rows of a drawn cluster).
-
-    Rows that share a ``cluster`` value (the cells of one dataset) are not independent; drawing the
-    clusters with replacement keeps them together. ``(nan, nan)`` for fewer than two clusters.
-    """
-    check_int("n_boot", n_boot, minimum=1)
-    if len(frame) == 0 or frame[cluster].nunique() < 2:
-        return np.nan, np.nan
-    members = [np.flatnonzero(frame[cluster].to_numpy() == c) for c in frame[cluster].unique()]
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(members), size=(n_boot, len(members)))
-    return _percentiles([statistic(frame.iloc[np.concatenate([members[j] for j in row])]) for row in draws], level)
-
 
 def natural_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` without the controlled ladder's cells (derived embedders, named ``<base>+<transform>``)."""
@@ -287,7 +280,7 @@ def claim_table(al_runs: pd.DataFrame, ips_only: pd.DataFrame, latency: pd.DataF
     DataFrame
         ``claim``, ``paper``, ``where``, ``statement``, ``measure``, ``unit`` (``dataset``: what the
         bootstrap resamples), ``n_units`` (datasets), ``n_cells``, ``effect``, ``low``, ``high``,
-        ``threshold``, ``verdict``. The AL runs, the IPS study and the quality table are taken on the
+        ``threshold``, ``verdict``, ``degenerate``. The AL runs, the IPS study and the quality table are taken on the
         natural embedders only (:func:`natural_cells`).
     """
     columns = [*SETTING, "ips", "strategy", "seed", "cycle", "n_labeled", "accuracy", "select_s"]
@@ -302,13 +295,18 @@ def claim_table(al_runs: pd.DataFrame, ips_only: pd.DataFrame, latency: pd.DataF
         frame = claim.values(evidence)
         n_units = int(frame["dataset"].nunique()) if len(frame) else 0
         n_cells = len(frame[list(CELL)].drop_duplicates()) if len(frame) and "embedder" in frame else n_units
-        effect = claim.effect(frame) if len(frame) else np.nan
-        low, high = cluster_bootstrap_interval(frame, claim.effect, n_boot=n_boot, seed=seed)
+        if "seed" in frame:  # one row per seed of a cell: datasets, then seeds within cells
+            effect = claim.effect(replicate_means(frame, CELL)) if len(frame) else np.nan
+            low, high = nested_bootstrap_interval(frame, claim.effect, unit=CELL, n_boot=n_boot, seed=seed)
+        else:
+            effect = claim.effect(frame) if len(frame) else np.nan
+            low, high = cluster_bootstrap_interval(frame, claim.effect, n_boot=n_boot, seed=seed)
         judged = verdict(low, high, claim.threshold, claim.direction, n_units, min_datasets)
         if claim.unit == "cell" and n_cells < min_cells:
             judged = "inconclusive"
+
         rows.append({"claim": claim.key, "paper": claim.paper, "where": claim.where, "statement": claim.statement,
                      "measure": claim.measure, "unit": "dataset", "n_units": n_units, "n_cells": n_cells,
                      "effect": effect, "low": low, "high": high, "threshold": claim.threshold,
-                     "verdict": judged})
+                     "verdict": judged, "degenerate": bool(np.isfinite(low) and low == high)})
     return pd.DataFrame(rows)

@@ -106,3 +106,17 @@ def test_each_resample_is_ranked_on_its_own():
     for row, value in zip(rows, got):
         idx = row[row >= 0]
         assert value == pytest.approx(spearmanr(a[idx], b[idx]).statistic, abs=1e-12)
+
+
+def test_holm_adjusts_for_picking_the_strongest_of_many_correlations():
+    assert np.allclose(pa.holm(np.array([0.01, 0.04, 0.03, 0.005])), [0.03, 0.06, 0.06, 0.02])
+    assert np.isnan(pa.holm(np.array([np.nan, 0.2]))[0]) and pa.holm(np.array([np.nan, 0.2]))[1] == 0.2
+    # Twenty pure-noise measures: the strongest one's raw p may look significant, its Holm p must not.
+    rng = np.random.default_rng(3)
+    t = cells_table(n_datasets=8)
+    noise = [f"noise{i}" for i in range(20)]
+    for name in noise:
+        t[name] = rng.uniform(size=len(t))
+    out = pa.measure_correlations(t, ["tightness", *noise], ["gain_badge"], n_boot=1000).set_index("measure")
+    assert out.loc["tightness", "p_holm"] < 0.05
+    assert (out.loc[noise, "p_holm"] > 0.05).all() and (out["p_holm"] >= out["p"]).all()

@@ -1,0 +1,122 @@
+"""Percentile bootstrap intervals over independent units: rows, clusters of rows, and clusters with
+replicates inside their units (datasets, then seeds within each dataset's cells).
+
+The claims (:mod:`almodules.study.verdicts`) resample **datasets**: the cells of a dataset share its
+texts and test split, so they are drawn together. Where a measure gives one value per seed of a
+cell, the seeds are a second level: a resample draws the datasets, then, inside every cell of a
+drawn dataset, that cell's seeds with replacement, so seed noise widens the interval as it should
+(a cell measured with three seeds is less certain than one measured with fifty).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from almodules.core.validation import check_int, require_columns
+
+__all__ = ["bootstrap_interval", "cluster_bootstrap_interval", "nested_bootstrap_interval", "replicate_means"]
+
+Statistic = Callable[[pd.DataFrame], float]
+
+
+def _percentiles(stats, level: float) -> tuple[float, float]:
+    """The central ``level`` interval of the finite bootstrap statistics, or ``(nan, nan)`` without any."""
+    stats = np.asarray(stats, dtype=float)
+    stats = stats[np.isfinite(stats)]
+    if len(stats) == 0:
+        return np.nan, np.nan
+    tail = (1 - level) / 2
+    return float(np.quantile(stats, tail)), float(np.quantile(stats, 1 - tail))
+
+
+def bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, n_boot: int = 2000, level: float = 0.95,
+                       seed: int = 0) -> tuple[float, float]:
+    """Percentile interval of ``statistic`` over resamples of ``frame``'s rows (the units).
+
+    Returns ``(nan, nan)`` for fewer than two rows.
+    """
+    check_int("n_boot", n_boot, minimum=1)
+    if len(frame) < 2:
+        return np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(frame), size=(n_boot, len(frame)))
+    return _percentiles([statistic(frame.iloc[rows]) for rows in draws], level)
+
+
+def cluster_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, cluster: str = "dataset",
+                               n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile interval of ``statistic`` over resamples of whole clusters (all rows of a drawn cluster).
+
+    Rows that share a ``cluster`` value (the cells of one dataset) are not independent; drawing the
+    clusters with replacement keeps them together. ``(nan, nan)`` for fewer than two clusters.
+    """
+    check_int("n_boot", n_boot, minimum=1)
+    if len(frame) == 0 or frame[cluster].nunique() < 2:
+        return np.nan, np.nan
+    members = [np.flatnonzero(frame[cluster].to_numpy() == c) for c in frame[cluster].unique()]
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(members), size=(n_boot, len(members)))
+    return _percentiles([statistic(frame.iloc[np.concatenate([members[j] for j in row])]) for row in draws], level)
+
+
+def _value_columns(frame: pd.DataFrame, keys: Sequence[str]) -> list[str]:
+    return [c for c in frame.columns if c not in keys and pd.api.types.is_numeric_dtype(frame[c])]
+
+
+def replicate_means(frame: pd.DataFrame, unit: Sequence[str], replicate: str = "seed") -> pd.DataFrame:
+    """One row per ``unit``: the mean of its replicates' numeric columns (``replicate`` dropped)."""
+    require_columns(frame, [*unit, replicate], "replicate_means")
+    values = _value_columns(frame, [*unit, replicate])
+    return frame.groupby(list(unit), sort=True, observed=True)[values].mean().reset_index()
+
+
+def nested_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, unit: Sequence[str] = ("dataset", "embedder"),
+                              cluster: str = "dataset", replicate: str = "seed", n_boot: int = 2000,
+                              level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile interval of ``statistic`` under a two-level bootstrap: clusters, then replicates in units.
+
+    Each resample draws the ``cluster`` values with replacement; inside every ``unit`` of a drawn
+    cluster it draws that unit's ``replicate`` rows with replacement and averages their numeric
+    columns. ``statistic`` sees one row per drawn unit, as it sees :func:`replicate_means` of
+    ``frame`` for the point estimate.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``unit`` columns (``cluster`` among them), ``replicate`` and numeric value columns, one row per
+        replicate of a unit.
+    statistic : callable
+        ``statistic(units) -> float``.
+    unit, cluster, replicate : str
+        The unit (a cell), the independent cluster (a dataset) and the replicate (a seed).
+    n_boot, level, seed : int, float, int
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``; ``(nan, nan)`` for fewer than two clusters.
+    """
+    check_int("n_boot", n_boot, minimum=1)
+    require_columns(frame, [*unit, cluster, replicate], "nested_bootstrap_interval")
+    if len(frame) == 0 or frame[cluster].nunique() < 2:
+        return np.nan, np.nan
+    values = _value_columns(frame, [*unit, replicate])
+    groups = frame.groupby(list(unit), sort=True, observed=True)
+    template = groups.size().reset_index()[list(unit)]
+    rng = np.random.default_rng(seed)
+    # Every unit's n_boot resampled means, drawn once up front: (n_boot, units, values).
+    means = np.stack([g[values].to_numpy(float)[rng.integers(0, len(g), size=(n_boot, len(g)))].mean(axis=1)
+                      for _, g in groups], axis=1)
+    clusters = template[cluster].to_numpy()
+    members = [np.flatnonzero(clusters == c) for c in pd.unique(clusters)]
+    draws = rng.integers(0, len(members), size=(n_boot, len(members)))
+    stats = []
+    for b, row in enumerate(draws):
+        rows = np.concatenate([members[j] for j in row])
+        drawn = template.iloc[rows].reset_index(drop=True)
+        drawn[values] = means[b, rows]
+        stats.append(statistic(drawn))
+    return _percentiles(stats, level)
