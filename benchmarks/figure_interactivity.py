@@ -67,11 +67,13 @@ def measure(html: Path) -> list[dict]:
                     page = context.new_page()
                     loaded: list[int] = []
                     page.on("response", lambda r: loaded.append(int(r.headers.get("content-length", 0) or 0)))
-                    page.goto(f"{root}/{rel}", wait_until="commit")
+                    # Every figure's div is in the DOM once it is parsed; READY then waits for all of them.
+                    page.goto(f"{root}/{rel}", wait_until="domcontentloaded")
                     page.wait_for_function(READY, timeout=60_000, polling=20)
                     times.append(page.evaluate("() => performance.now()") / 1000)
                     page.wait_for_load_state("networkidle")
-                    size, figures = sum(loaded), page.locator("div.plotly-graph-div").count()
+                    size = sum(loaded)
+                    figures = page.evaluate("() => document.querySelectorAll('div.plotly-graph-div').length")
                     context.close()
                 rows.append({"page": rel, "figures": figures, "bytes_loaded": size,
                              "html_bytes": (html / rel).stat().st_size, "interactive_s": statistics.median(times),

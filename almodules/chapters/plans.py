@@ -19,6 +19,7 @@ from almodules.core.validation import ConfigError, check_choice, check_int
 from almodules.datasets.loading import DatasetUnavailableError, load_dataset
 from almodules.datasets.local import find_dataset
 from almodules.datasets.registry import DATASETS
+from almodules.embeddings.derived import DERIVED_SEPARATOR
 from almodules.embeddings.local import find_embedder
 from almodules.embeddings.registry import EMBEDDERS
 from almodules.engine.config import RunConfig
@@ -29,7 +30,7 @@ from almodules.study.diagnostics import embedding_quality
 
 __all__ = [
     "IPS_STUDY_K0", "as_list", "embedding_pairs", "mteb_table", "fully_supervised", "al_configs", "ips_study_configs", "capped_k0", "tyrogue_r_configs",
-    "latency_configs", "tyrogue_plan", "claims_plan", "properties_plan", "labeling_plan", "PLANS", "plan_configs", "param_labels", "relabel",
+    "latency_configs", "TYROGUE_PROTOCOL", "TYROGUE_BASELINES", "tyrogue_protocol_configs", "tyrogue_plan", "claims_plan", "properties_plan", "labeling_plan", "PLANS", "plan_configs", "param_labels", "relabel",
     "CELL_LISTS", "merge_parameters",
 ]
 
@@ -162,10 +163,33 @@ def latency_configs(dataset: str, embedder: str, strategies: Any, pool_sizes: An
                         for name in names])
 
 
-def _tyrogue_latency(dataset: str, embedder: str, names: list, pool_sizes: Any, n_random: int) -> list[RunConfig]:
+def _tyrogue_latency(dataset: str, embedder: str, names: list, pool_sizes: Any, n_random: int,
+                     seeds: Sequence[int] = (0,)) -> list[RunConfig]:
     """:func:`latency_configs` with TYROGUE's pre-filter set to ``n_random`` points (when it is compared)."""
     params = {"tyrogue": {"n_random": check_int("latency_n_random", n_random, minimum=1)}} if "tyrogue" in names else None
-    return latency_configs(dataset, embedder, names, pool_sizes, strategy_params=params)
+    return [c for seed in seeds for c in latency_configs(dataset, embedder, names, pool_sizes, seed=seed,
+                                                         strategy_params=params)]
+
+
+TYROGUE_PROTOCOL: dict[str, int] = {"budget": 1000, "k0": 50, "cycles": 19}
+"""TYROGUE's paper: 1,000 labels in batches of 50, a first batch of 50 (its cold start or a random one)."""
+
+TYROGUE_BASELINES: tuple[str, ...] = ("entropy", "badge", "contrastive", "random")
+"""The baselines of TYROGUE's paper that run here (CAL is ``contrastive``), each from a random first batch."""
+
+
+def tyrogue_protocol_configs(cells: Any, seeds: Any) -> list[RunConfig]:
+    """TYROGUE as its paper runs it: :data:`TYROGUE_PROTOCOL`, TYROGUE from its own cold start (IPS
+    ``tyrogue``, ``r = 1``), :data:`TYROGUE_BASELINES` from a random first batch (warm start).
+
+    Cells of the controlled ladder (derived embedders, ``<base>+<transform>``) are left out: the claims
+    are judged on natural embedders only, so a study can pass all its cells.
+    """
+    pairs = [(d, e) for d, e in (embedding_pairs([], [], cells) if cells else []) if DERIVED_SEPARATOR not in e]
+    seeds = as_list("tyrogue_seeds", seeds)
+    return expand_grid([g for d, e in pairs for g in (
+        _grid(dataset=d, embedder=e, ips="tyrogue", strategy="tyrogue", seed=seeds, **TYROGUE_PROTOCOL),
+        _grid(dataset=d, embedder=e, ips="random", strategy=list(TYROGUE_BASELINES), seed=seeds, **TYROGUE_PROTOCOL))])
 
 
 def tyrogue_plan(datasets: Any, embedders: Any, strategies: Any, ips: str, seeds: Any, *, budget: int | None = None,
@@ -201,8 +225,10 @@ def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds:
                 k0: int | None = None, cycles: int | None = None, pool_size: int | None = None,
                 latency_cells: Any = ("bbc_news:tfidf-svd",),
                 latency_strategies: Any = ("coreset", "badge", "tyrogue"), latency_pool_sizes: Any = (400, 800, 1600),
-                latency_n_random: int = 500, protocol: Any = None) -> dict[str, list[RunConfig]]:
-    """The runs the claims chapter judges: the AL runs, the IPS study and the latency study.
+                latency_n_random: int = 500, latency_seeds: Any = (0,), tyrogue_cells: Any = (),
+                protocol: Any = None) -> dict[str, list[RunConfig]]:
+    """The runs the claims chapter judges: the AL runs, the IPS study, the latency study and TYROGUE at
+    its paper's protocol.
 
     ``cells`` (``"dataset:embedder"`` entries) replaces the product of ``datasets`` and ``embedders``
     (a study grows cell by cell, not as a full product).
@@ -213,9 +239,11 @@ def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds:
         ``"al"``: :func:`al_configs` of every cell; ``"ips"``: :func:`ips_study_configs` of
         ``ips_study``; ``"latency"``: :func:`latency_configs` on each of ``latency_cells`` with
         TYROGUE's pre-filter set to ``latency_n_random``, over the ``latency_pool_sizes`` smaller
-        than the cell's train split and the whole split.
+        than the cell's train split and the whole split, for each of ``latency_seeds``; ``"tyrogue"``:
+        :func:`tyrogue_protocol_configs` on ``tyrogue_cells`` (none by default) with ``seeds``.
     """
     names = as_list("latency_strategies", latency_strategies)
+    latency_seeds = [check_int("latency_seeds", s, minimum=0) for s in as_list("latency_seeds", latency_seeds)]
     latency_pairs = embedding_pairs([], [], as_list("latency_cells", latency_cells))
     sizes = [check_int("latency_pool_sizes", n, minimum=1) for n in as_list("latency_pool_sizes", latency_pool_sizes)]
     pools = {d: _pools_within(d, sizes) for d in dict.fromkeys(d for d, _ in latency_pairs)}  # each dataset read once
@@ -223,7 +251,9 @@ def claims_plan(datasets: Any, embedders: Any, ips: Any, strategies: Any, seeds:
         "al": al_configs(datasets, embedders, ips, strategies, seeds, budget=budget, k0=k0, cycles=cycles,
                          pool_size=pool_size, cells=cells),
         "ips": ips_study_configs(datasets, embedders, ips_study, k0s, seeds, pool_size=pool_size, cells=cells),
-        "latency": [c for d, e in latency_pairs for c in _tyrogue_latency(d, e, names, pools[d], latency_n_random)],
+        "latency": [c for d, e in latency_pairs
+                    for c in _tyrogue_latency(d, e, names, pools[d], latency_n_random, latency_seeds)],
+        "tyrogue": tyrogue_protocol_configs(tyrogue_cells, seeds),
     })
 
 
@@ -301,7 +331,7 @@ def relabel(cycles: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
     return out
 
 
-CELL_LISTS: tuple[str, ...] = ("cells", "r_cells")
+CELL_LISTS: tuple[str, ...] = ("cells", "r_cells", "tyrogue_cells")
 """Book parameters that list a chapter's cells; ``datasets`` or ``embedders`` given without ``cells``
 replace them (the chapter then runs on every dataset × embedder given)."""
 

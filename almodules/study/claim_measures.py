@@ -23,7 +23,8 @@ __all__ = [
     "PAPER_STRATEGIES", "CELL", "TARGET", "QUALITY", "FADED_BY", "FADED_MARGIN", "Evidence", "per_seed",
     "within_dataset_spearman", "ips_small_k0", "coreset_ips_worse", "ips_fades_with_k0", "ips_fades_over_cycles",
     "ips_gap_by_cycle", "absolute_mean", "ips_gain_with_quality", "accuracy_with_quality", "tyrogue_label_cost",
-    "geometric_mean", "tyrogue_latency", "label_cost_ratio", "label_cost_table",
+    "geometric_mean", "tyrogue_latency", "label_cost_ratio", "label_cost_table", "PROTOCOL_TARGETS",
+    "protocol_cost_ratio", "tyrogue_label_cost_study",
 ]
 
 PAPER_STRATEGIES: tuple[str, ...] = ("random", "margin", "entropy", "badge", "coreset", "probcover", "typiclust",
@@ -46,13 +47,16 @@ class Evidence:
 
     ``al_runs``: AL runs (chapter 3's plan); ``ips_only``: the IPS study's initial pools alone
     (chapter 2); ``latency``: the latency study's short runs (chapter 5); ``quality``: ``dataset``,
-    ``embedder``, ``probe_accuracy``.
+    ``embedder``, ``probe_accuracy`` (and ``probe_macro_f1`` where ``tyrogue`` has runs);
+    ``tyrogue``: TYROGUE and its baselines at its paper's protocol
+    (:func:`almodules.chapters.plans.tyrogue_protocol_configs`), empty when not run.
     """
 
     al_runs: pd.DataFrame
     ips_only: pd.DataFrame
     latency: pd.DataFrame
     quality: pd.DataFrame
+    tyrogue: pd.DataFrame | None = None
 
     @property
     def al(self) -> pd.DataFrame:
@@ -164,44 +168,72 @@ def accuracy_with_quality(ev: Evidence) -> pd.DataFrame:
     return within_dataset_spearman(final, ev.quality)
 
 
-def label_cost_ratio(ev: Evidence, baseline: str = "entropy") -> pd.DataFrame:
-    """Per cell and seed, the log of the labels TYROGUE needs to reach :data:`TARGET` of the full-pool probe
-    over those ``baseline`` needs from the same (random) initial pool; a run that never reaches it counts
-    as one label above its budget (censored)."""
-    c = ev.al_runs
-    runs = c[(c["ips"] == "random") & c["strategy"].isin(["tyrogue", baseline])]
+PROTOCOL_TARGETS: tuple[float, ...] = (0.85, 0.95)
+"""TYROGUE's paper's targets: these shares of the fully supervised model's macro-F1."""
+
+
+def _log_label_ratio(runs: pd.DataFrame, quality: pd.DataFrame, baseline: str, targets: Sequence[float],
+                     score: str, metric: str) -> pd.DataFrame:
+    """Per cell and seed: log(labels TYROGUE needs / labels ``baseline`` needs) to reach each target share
+    of the full-pool probe's ``score``, averaged over ``targets``; never reached: budget + 1 (censored)."""
+    runs = runs[runs["strategy"].isin(["tyrogue", baseline])]
     if runs.empty or not {"tyrogue", baseline} <= set(runs["strategy"]):
         return pd.DataFrame(columns=[*CELL, "seed", "value"])
-    cost = labels_to_target(runs, ev.quality[[*CELL, "probe_accuracy"]], (TARGET,), score="probe_accuracy")
+    cost = labels_to_target(runs, quality[[*CELL, score]], tuple(targets), score=score, metric=metric)
     cost["labels"] = cost["labels"].where(cost["reached"], cost["budget"] + 1)
-    labels = cost.groupby([*CELL, "seed", "strategy"])["labels"].mean().unstack("strategy")
-    return np.log(labels["tyrogue"] / labels[baseline]).dropna().rename("value").reset_index()
+    labels = cost.groupby([*CELL, "seed", "fraction", "strategy"])["labels"].mean().unstack("strategy")
+    logs = np.log(labels["tyrogue"] / labels[baseline]).dropna().rename("value").reset_index()
+    return logs.groupby([*CELL, "seed"])["value"].mean().reset_index()
+
+
+def label_cost_ratio(ev: Evidence, baseline: str = "entropy") -> pd.DataFrame:
+    """This study's protocol: log of the labels TYROGUE needs to reach :data:`TARGET` of the full-pool
+    probe's accuracy over those ``baseline`` needs, both from the same random initial pool, per cell and seed."""
+    runs = ev.al_runs[ev.al_runs["ips"] == "random"]
+    return _log_label_ratio(runs, ev.quality, baseline, (TARGET,), "probe_accuracy", "accuracy")
+
+
+def protocol_cost_ratio(ev: Evidence, baseline: str = "entropy") -> pd.DataFrame:
+    """TYROGUE's protocol: log of the labels TYROGUE (from its cold start) needs to reach
+    :data:`PROTOCOL_TARGETS` of the full-pool probe's macro-F1 over those ``baseline`` (from a random
+    first batch) needs, averaged over the targets, per cell and seed."""
+    if ev.tyrogue is None or ev.tyrogue.empty:
+        return pd.DataFrame(columns=[*CELL, "seed", "value"])
+    return _log_label_ratio(ev.tyrogue, ev.quality, baseline, PROTOCOL_TARGETS, "probe_macro_f1", "macro_f1")
 
 
 def tyrogue_label_cost(ev: Evidence) -> pd.DataFrame:
-    """:func:`label_cost_ratio` against Entropy, the uncertainty sampling TYROGUE's paper compares with."""
+    """:func:`protocol_cost_ratio` against Entropy, the uncertainty sampling TYROGUE's paper compares with."""
+    return protocol_cost_ratio(ev, "entropy")
+
+
+def tyrogue_label_cost_study(ev: Evidence) -> pd.DataFrame:
+    """:func:`label_cost_ratio` against Entropy, in this study's AL runs."""
     return label_cost_ratio(ev, "entropy")
 
 
-def label_cost_table(ev: Evidence, baselines: Sequence[str] = ("entropy", "badge", "cal", "random"), *,
+def label_cost_table(ev: Evidence, baselines: Sequence[str] = ("entropy", "badge", "contrastive", "random"), *,
                      n_boot: int = 2000) -> pd.DataFrame:
-    """TYROGUE's label cost against each baseline separately: the geometric mean of the per-cell ratios
-    with its 95 % interval over datasets and seeds (baselines without runs are left out).
+    """TYROGUE's label cost against each baseline separately, at TYROGUE's protocol and at this study's:
+    the geometric mean of the per-cell ratios with its 95 % interval over datasets and seeds
+    (protocols and baselines without runs are left out).
 
     Returns
     -------
     DataFrame
-        ``baseline``, ``ratio``, ``low``, ``high``, ``n_datasets``, ``n_cells``.
+        ``protocol``, ``baseline``, ``ratio``, ``low``, ``high``, ``n_datasets``, ``n_cells``.
     """
     rows = []
-    for baseline in baselines:
-        logs = label_cost_ratio(ev, baseline)
-        if logs.empty:
-            continue
-        low, high = nested_bootstrap_interval(logs, geometric_mean, n_boot=n_boot)
-        rows.append((baseline, geometric_mean(logs.groupby(list(CELL))["value"].mean().reset_index()), low, high,
-                     logs["dataset"].nunique(), len(logs[list(CELL)].drop_duplicates())))
-    return pd.DataFrame(rows, columns=["baseline", "ratio", "low", "high", "n_datasets", "n_cells"])
+    for protocol, measure in (("TYROGUE's (cold start, batches of 50, macro-F1 85/95 %)", protocol_cost_ratio),
+                              ("this study's (random IPS, accuracy 90 %)", label_cost_ratio)):
+        for baseline in baselines:
+            logs = measure(ev, baseline)
+            if logs.empty:
+                continue
+            low, high = nested_bootstrap_interval(logs, geometric_mean, n_boot=n_boot)
+            rows.append((protocol, baseline, geometric_mean(logs.groupby(list(CELL))["value"].mean().reset_index()),
+                         low, high, logs["dataset"].nunique(), len(logs[list(CELL)].drop_duplicates())))
+    return pd.DataFrame(rows, columns=["protocol", "baseline", "ratio", "low", "high", "n_datasets", "n_cells"])
 
 
 def geometric_mean(frame: pd.DataFrame) -> float:

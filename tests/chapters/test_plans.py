@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from almodules.chapters import plans as chapters
+from almodules.core.validation import ConfigError
 
 
 def test_al_configs_cross_every_axis_with_paper_defaults():
@@ -103,3 +104,18 @@ def test_fully_supervised_has_one_score_per_seed_only_for_subsampled_pools(monke
     assert "seed" not in whole.columns and len(whole) == 1
     sub = chapters.fully_supervised("trec6", "tfidf-svd", [0, 1], pool_size=500)
     assert list(sub["seed"]) == [0, 1]
+
+
+def test_tyrogue_runs_at_its_papers_protocol_beside_the_claims():
+    configs = chapters.tyrogue_protocol_configs(["bbc_news:tfidf-svd", "trec6:glove-50d"], [0, 1])
+    assert len(configs) == 2 * 2 * (1 + len(chapters.TYROGUE_BASELINES))
+    assert {(c.budget, c.k0, c.batch_size) for c in configs} == {(1000, 50, 50)}
+    tyrogue = [c for c in configs if c.strategy == "tyrogue"]
+    assert {c.ips for c in tyrogue} == {"tyrogue"} and dict(tyrogue[0].ips_params)["r"] == 1  # its cold start
+    assert {c.ips for c in configs if c.strategy != "tyrogue"} == {"random"}  # the baselines' warm start
+    plan = chapters.claims_plan([], [], ["random"], ["random"], [0], [20], cells=["bbc_news:tfidf-svd"],
+                             latency_cells=["bbc_news:tfidf-svd"], latency_strategies=["random"],
+                             latency_pool_sizes=[400], latency_seeds=[0, 1, 2])
+    assert plan["tyrogue"] == [] and {c.seed for c in plan["latency"]} == {0, 1, 2}
+    with pytest.raises(ConfigError, match="latency_seeds"):
+        chapters.claims_plan([], [], ["random"], ["random"], [0], [20], cells=["bbc_news:tfidf-svd"], latency_seeds=[-1])

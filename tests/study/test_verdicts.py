@@ -306,7 +306,33 @@ def test_label_cost_is_reported_against_each_baseline_separately():
     frame = table(runs)
     quality = quality_table().assign(probe_accuracy=1.0)
     ev = claim_measures.Evidence(frame, frame.iloc[:0], frame.iloc[:0], quality)
-    out = claim_measures.label_cost_table(ev, ("entropy", "random", "cal"), n_boot=100).set_index("baseline")
-    assert list(out.index) == ["entropy", "random"]  # no CAL runs: left out, not a guess
+    out = claim_measures.label_cost_table(ev, ("entropy", "random", "contrastive"), n_boot=100).set_index("baseline")
+    assert list(out.index) == ["entropy", "random"]  # no CAL runs, no protocol runs: left out, not a guess
     assert out.loc["entropy", "ratio"] == pytest.approx(30 / 50)  # 10 + 2 x 10 labels over 10 + 4 x 10
     assert out.loc["random", "ratio"] == pytest.approx(30 / 61)  # never reached: budget + 1 (censored)
+
+
+def _protocol_runs(tyrogue_reach, entropy_reach=10):
+    """TYROGUE (from its cold start) and Entropy at TYROGUE's protocol: macro-F1 jumps past both targets
+    at the given cycle (batches of 50 from 50 labels)."""
+    runs = []
+    for (i, d), e, seed in itertools.product(enumerate(DATASETS), EMBEDDERS, (0, 1, 2)):
+        for s, ips, reach in (("tyrogue", "tyrogue", tyrogue_reach + (seed + i) % 2), ("entropy", "random", entropy_reach)):
+            curve = [0.5 if t < reach else 0.99 for t in range(20)]
+            runs.append(run_rows(curve, dataset=d, embedder=e, ips=ips, strategy=s, seed=seed, k0=50, batch_size=50))
+    frame = table(runs)
+    return frame.assign(macro_f1=frame["accuracy"])
+
+
+@pytest.mark.parametrize("tyrogue_reach, expected", [(5, "reproduced"), (15, "not reproduced")])
+def test_tyrogue_label_cost_at_its_own_protocol(tyrogue_reach, expected):
+    al = al_grid(lambda i, e: 0.0, lambda i, e: 0.0, seeds=(0,))
+    quality = quality_table().assign(probe_accuracy=1.0, probe_macro_f1=1.0)
+    out = verdicts.claim_table(al, ips_grid(0.0, 0.0, seeds=(0,)), al.iloc[:0], quality,
+                               tyrogue_runs=_protocol_runs(tyrogue_reach), n_boot=200).set_index("claim")
+    assert out.loc["tyrogue_label_cost", "verdict"] == expected
+    assert out.loc["tyrogue_label_cost", "n_units"] == 6
+    without = judged(al, ips_grid(0.0, 0.0, seeds=(0,)))
+    assert without.loc["tyrogue_label_cost", "n_units"] == 0 and without.loc["tyrogue_label_cost", "verdict"] == "inconclusive"
+    with pytest.raises(ConfigError, match="probe_macro_f1"):
+        verdicts.claim_table(al, al.iloc[:0], al.iloc[:0], quality_table(), tyrogue_runs=_protocol_runs(5))
