@@ -3,7 +3,8 @@
 from almodules.chapters.plans import (IPS_STUDY_K0, as_list, embedding_pairs, mteb_table, fully_supervised,
                                       al_configs, ips_study_configs, capped_k0, tyrogue_r_configs, latency_configs,
                                       tyrogue_plan, claims_plan, properties_plan, labeling_plan, PLANS, plan_configs,
-                                      param_labels, relabel, CELL_LISTS, merge_parameters)
+                                      CELL_LISTS, merge_parameters)
+from almodules.chapters.run_labels import param_labels, relabel
 from almodules.chapters.parameters import (NotebookError, notebooks_dir, executed_dir, read_source, notebook_names,
                                            notebook_defaults, notebook_parameters, chapter_configs, book_configs,
                                            check_chapter_parameters, parse_parameter_value, load_book_parameters)

@@ -25,12 +25,15 @@ from almodules.embeddings.registry import EMBEDDERS
 from almodules.engine.config import RunConfig
 from almodules.engine.fingerprints import recorded_train_rows
 from almodules.labeling.plan import SessionPlan
+from almodules.engine.strategies import SCHEDULE_PHASES
+from almodules.results.grid import stored_cycles
 from almodules.results.planning import expand_grid, with_protocol
 from almodules.study.diagnostics import embedding_quality
+from almodules.study.schedules import held_out_schedule_configs
 
 __all__ = [
     "IPS_STUDY_K0", "as_list", "embedding_pairs", "mteb_table", "fully_supervised", "al_configs", "ips_study_configs", "capped_k0", "tyrogue_r_configs",
-    "latency_configs", "TYROGUE_PROTOCOL", "TYROGUE_BASELINES", "tyrogue_protocol_configs", "tyrogue_plan", "claims_plan", "properties_plan", "labeling_plan", "PLANS", "plan_configs", "param_labels", "relabel",
+    "latency_configs", "TYROGUE_PROTOCOL", "TYROGUE_BASELINES", "tyrogue_protocol_configs", "tyrogue_plan", "claims_plan", "properties_plan", "labeling_plan", "PLANS", "plan_configs",
     "CELL_LISTS", "merge_parameters",
 ]
 
@@ -274,15 +277,23 @@ def _pools_within(dataset: str, sizes: Sequence[int]) -> list[int]:
 
 def properties_plan(datasets: Any, embedders: Any, strategies: Any, seeds: Any, k0s: Sequence[int], *,
                     cells: Any = None, budget: int | None = None, k0: int | None = None, cycles: int | None = None,
-                    pool_size: int | None = None, protocol: Any = None) -> dict[str, list[RunConfig]]:
+                    pool_size: int | None = None, schedule_seeds: Any = (), protocol: Any = None) -> dict[str, list[RunConfig]]:
     """The runs of the embedding-properties chapter: random-IPS AL runs and the TypiClust / random IPS
-    study at ``k0s``, for every cell (``cells``, else every dataset × embedder)."""
-    return _under(protocol, {
+    study at ``k0s``, for every cell (``cells``, else every dataset × embedder); with ``schedule_seeds``,
+    once every AL run is stored, the ``schedule`` runs of each natural cell with its dataset's schedule
+    chosen on the other datasets (:func:`almodules.study.schedules.held_out_schedule_configs`)."""
+    plan = _under(protocol, {
         "al": al_configs(datasets, embedders, "random", strategies, seeds, budget=budget, k0=k0, cycles=cycles,
                          pool_size=pool_size, cells=cells),
         "ips": ips_study_configs(datasets, embedders, ["random", "typiclust"], k0s, seeds, pool_size=pool_size,
                                  cells=cells),
     })
+    schedule_seeds = [check_int("schedule_seeds", s, minimum=0) for s in (schedule_seeds or [])]
+    natural = [c for c in plan["al"] if DERIVED_SEPARATOR not in c.embedder and c.strategy in SCHEDULE_PHASES]
+    stage_one = stored_cycles(natural) if schedule_seeds and len({c.dataset for c in natural}) > 1 else None
+    plan["schedule"] = [] if stage_one is None else held_out_schedule_configs(stage_one, schedule_seeds,
+                                                                               protocol=protocol)
+    return plan
 
 
 def labeling_plan(dataset: str, embedder: str, strategies: Any, seeds: Any, *, ips: str = "random", k0: int = 10,
@@ -311,24 +322,6 @@ def plan_configs(plan: str, parameters: Mapping[str, Any]) -> list[RunConfig]:
     accepted = inspect.signature(function).parameters
     out = function(**{k: v for k, v in parameters.items() if k in accepted})
     return [c for group in out.values() for c in group] if isinstance(out, dict) else list(out)
-
-
-def param_labels(configs: Sequence[RunConfig], param: str) -> dict[str, str]:
-    """``{config_hash: "<strategy> <param>=<value>"}`` for configs whose strategy has ``param``."""
-    labels = {}
-    for c in configs:
-        params = dict(c.strategy_params)
-        if param in params:
-            labels[c.config_hash] = f"{c.strategy} {param}={params[param]}"
-    return labels
-
-
-def relabel(cycles: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
-    """A copy of ``cycles`` whose ``strategy`` is replaced by ``labels[config_hash]`` where given."""
-    out = cycles.copy()
-    mapped = out["config_hash"].map(labels)
-    out["strategy"] = mapped.where(mapped.notna(), out["strategy"])
-    return out
 
 
 CELL_LISTS: tuple[str, ...] = ("cells", "r_cells", "tyrogue_cells")

@@ -270,7 +270,7 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
         })
         if t == config.cycles:
             break
-        state.probe, state.proba, infer_s = probe, proba, next_infer_s
+        state.probe, state.proba, state.cycle, infer_s = probe, proba, t + 1, next_infer_s
         t0 = time.perf_counter()
         picked = select_batch(config.strategy, state, config.batch_size, rngs[t + 1], **strategy_params)
         select_s = time.perf_counter() - t0

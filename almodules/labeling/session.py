@@ -259,7 +259,7 @@ class LabelingSession:
         # One scratch cache for the whole session, as execute_run keeps one per run: what strategies
         # store there (row norms, neighbour graphs) depends only on the pool, not on the labels.
         state = PoolState(X=self._inputs.X, labeled=self._seen.copy(), y=np.full(len(self._seen), -1, dtype=np.int64),
-                          n_classes=len(self.classes), cache=self._pool_cache)
+                          n_classes=len(self.classes), cache=self._pool_cache, cycle=self._round + 1)
         state.y[rows] = labels
         return state
 

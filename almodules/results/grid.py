@@ -42,7 +42,7 @@ from almodules.results.claim_files import release, try_claim
 from almodules.results.planning import Loader, PlannedRun, groups, plan_runs
 from almodules.results.store import ResultStore
 
-__all__ = ["EXECUTORS", "run_grid", "get_or_run"]
+__all__ = ["EXECUTORS", "run_grid", "get_or_run", "stored_cycles"]
 
 EXECUTORS: tuple[str, ...] = ("local", "dask")
 
@@ -238,4 +238,18 @@ def get_or_run(configs: Iterable[RunConfig], *, store: ResultStore | None = None
         todo = [p for p in planned if p.run_key in missing]
         if not _compute(todo, store, executor, workers, scheduler, progress, loader, loaded):
             time.sleep(poll_s)  # all claimed by another grid: wait for its results
+    return store.load(p.run_key for p in planned)
+
+
+def stored_cycles(configs: Iterable[RunConfig], *, store: ResultStore | None = None,
+                  loader: Loader = load_inputs) -> pd.DataFrame | None:
+    """Cycles of ``configs`` when every one of them is stored, else ``None``; never computes a run.
+
+    For plans in two stages (runs chosen from other runs' results): the second stage is planned only
+    once the first is complete.
+    """
+    store = ResultStore() if store is None else store
+    planned = plan_runs(configs, loader, loaded={})
+    if store.missing(p.run_key for p in planned):
+        return None
     return store.load(p.run_key for p in planned)

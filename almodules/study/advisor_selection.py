@@ -8,6 +8,10 @@ A *policy* picks a query strategy for a cell from what a user knows before label
 * ``rule unless m``: the training datasets' best fixed rule, switching to the nearest cells' pick
   only when those cells expect it to beat the rule by more than ``m`` AUC (a margin).
 
+Beside them, where the table has ``auc_schedule`` (the runs of :mod:`almodules.study.schedules`,
+each dataset's schedule chosen on the other datasets), the **schedule**'s regret: the cell's best
+fixed strategy's AUC minus the schedule's (negative where the schedule beats every fixed one).
+
 The **advisor** is not one of them but a procedure: on the datasets it may see, score every
 candidate by leave-one-dataset-out (each dataset weighs the same) and keep the best. Its track
 record comes from **nested** leave-one-dataset-out: for each held-out dataset, everything — which
@@ -96,7 +100,7 @@ def choose_policy(table: pd.DataFrame, measures: Sequence[str], strategies: Sequ
 
 def nested_evaluation(table: pd.DataFrame, measures: Sequence[str], strategies: Sequence[str]) -> pd.DataFrame:
     """Per held-out dataset: the advisor's choice (made on the others) and its regret there, the regret
-    of the fixed rule best on the others, and of every fixed rule.
+    of the fixed rule best on the others, of every fixed rule and (with ``auc_schedule``) of the schedule.
 
     Raises
     ------
@@ -117,6 +121,9 @@ def nested_evaluation(table: pd.DataFrame, measures: Sequence[str], strategies: 
                "advisor": dataset_regrets(held, picks, strategies).mean(), "best_rule": rule,
                "best_rule_regret": dataset_regrets(held, [rule] * len(held), strategies).mean()}
         row |= {f"always_{s}": dataset_regrets(held, [s] * len(held), strategies).mean() for s in strategies}
+        if "auc_schedule" in held:  # its own runs, with the schedule chosen on the other datasets
+            best = held[[f"auc_{s}" for s in strategies]].max(axis=1)
+            row["schedule"] = float((best - held["auc_schedule"]).mean())
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -125,7 +132,8 @@ def compare_with_rules(nested: pd.DataFrame, *, n_boot: int = 2000, seed: int = 
     """Mean regret over held-out datasets of the advisor, the trained best rule and every fixed rule,
     each with the paired difference to the advisor and its 95 % bootstrap interval over datasets
     (negative: the advisor has less regret)."""
-    policies = ["advisor", "best_rule_regret", *[c for c in nested.columns if c.startswith("always_")]]
+    policies = ["advisor", "best_rule_regret", *(["schedule"] if "schedule" in nested else []),
+                *[c for c in nested.columns if c.startswith("always_")]]
     draws = np.random.default_rng(seed).integers(0, len(nested), size=(n_boot, len(nested)))
     rows = []
     for policy in policies:

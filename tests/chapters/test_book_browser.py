@@ -236,3 +236,26 @@ def test_hovering_a_learning_curve_shows_its_spread(server, browser):
         page.close()
     assert "±" in text and "seeds" in text, text
     assert not problems, "; ".join(problems)
+
+
+def test_every_downloaded_notebook_executes_with_papermill_where_it_was_saved(book_html, server, browser,
+                                                                                tmp_path, monkeypatch):
+    """A reader downloads a chapter's .ipynb from its page and runs it with papermill in their own folder."""
+    import papermill
+
+    from almodules.chapters.execution import _this_interpreters_kernels, notebook_names, notebooks_dir
+
+    monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
+    for name in notebook_names():
+        page, _ = _open(browser, f"{server}/book/executed/{name}.html")
+        try:
+            href = next(h for h in page.eval_on_selector_all("a.download", "els => els.map(e => e.getAttribute('href'))")
+                        if h.endswith(f"/{name}.ipynb"))
+            saved = tmp_path / f"{name}.ipynb"
+            saved.write_bytes(page.request.get(f"{server}/book/executed/{href}").body())
+        finally:
+            page.close()
+        tiny = jupytext.read(notebooks_dir() / f"{name}.md").metadata["almodules"]["tiny"]
+        with _this_interpreters_kernels():
+            papermill.execute_notebook(str(saved), str(tmp_path / f"{name}.out.ipynb"), parameters=tiny,
+                                       cwd=str(tmp_path), progress_bar=False)  # its own kernelspec

@@ -71,16 +71,6 @@ def test_plan_configs_flattens_plans_and_ignores_display_parameters():
         chapters.plan_configs("magic", params)
 
 
-def test_param_labels_and_relabel():
-    configs = chapters.tyrogue_r_configs("bbc_news", "tfidf-svd", [1, 10], [0])
-    labels = chapters.param_labels(configs, "r")
-    assert sorted(labels.values()) == ["tyrogue r=1", "tyrogue r=10"]
-    cycles = pd.DataFrame({"config_hash": [configs[0].config_hash, "other"], "strategy": ["tyrogue", "margin"]})
-    out = chapters.relabel(cycles, labels)
-    assert list(out["strategy"]) == [labels[configs[0].config_hash], "margin"]
-    assert list(cycles["strategy"]) == ["tyrogue", "margin"]  # input untouched
-
-
 def test_embedding_pairs_and_mteb_table():
     assert chapters.embedding_pairs(["trec6", "bbc_news"], "tfidf-svd") == [("trec6", "tfidf-svd"),
                                                                           ("bbc_news", "tfidf-svd")]

@@ -29,8 +29,8 @@ from almodules.engine.strategies.tyrogue import tyrogue
 from almodules.engine.strategies.uncertainty import entropy, least_confident, margin
 
 __all__ = [
-    "PoolState", "StrategySpec", "STRATEGIES", "QUERY_STRATEGIES", "IPS_STRATEGIES",
-    "get_strategy", "select_batch",
+    "PoolState", "StrategySpec", "STRATEGIES", "QUERY_STRATEGIES", "IPS_STRATEGIES", "SCHEDULE_PHASES",
+    "get_strategy", "select_batch", "schedule",
 ]
 
 _INT = NumberRule(integer=True, minimum=1)
@@ -82,6 +82,42 @@ STRATEGIES: dict[str, StrategySpec] = {s.name: s for s in [
                  "point nearest to each k-means centre", "zhdanov2019diverse", query=False,
                  rules={"representative": ChoiceRule(REPRESENTATIVE_RULES), "max_points": _OPTIONAL_INT}, version=2),
 ]}
+
+SCHEDULE_PHASES: tuple[str, ...] = ("random", "margin", "entropy", "badge", "coreset", "probcover", "typiclust",
+                                    "dropquery")
+"""The strategies a ``schedule`` can switch between (the paper's eight), each with its default parameters."""
+
+
+def schedule(state: PoolState, b: int, rng: np.random.Generator, *, first: str = "typiclust",
+             second: str = "dropquery", third: str = "margin", first_cycles: int = 2,
+             second_cycles: int = 8) -> np.ndarray:
+    """Switch query strategies by AL cycle: ``first`` for the first ``first_cycles`` queries, then
+    ``second`` for ``second_cycles``, then ``third`` (the study's tops move from diversity early to
+    uncertainty late; chapter 7 chooses the phases on training datasets).
+
+    Parameters
+    ----------
+    state : PoolState
+        ``state.cycle`` says which query this is (1 = the first after the initial pool).
+    b : int
+    rng : numpy.random.Generator
+        Handed to the phase's strategy.
+    first, second, third : str
+        Strategies of :data:`SCHEDULE_PHASES`.
+    first_cycles, second_cycles : int
+        Lengths of the first two phases, in cycles (0 skips a phase).
+    """
+    cycle = max(int(state.cycle), 1)
+    name = first if cycle <= first_cycles else second if cycle <= first_cycles + second_cycles else third
+    return select_batch(name, state, b, rng)
+
+
+STRATEGIES["schedule"] = StrategySpec(
+    "schedule", schedule, True, "hybrid", "switches strategies by AL cycle (phases chosen on other datasets)",
+    "hacohen2023selectal", rules={"first": ChoiceRule(SCHEDULE_PHASES), "second": ChoiceRule(SCHEDULE_PHASES),
+                                "third": ChoiceRule(SCHEDULE_PHASES),
+                                "first_cycles": NumberRule(integer=True, minimum=0),
+                                "second_cycles": NumberRule(integer=True, minimum=0)})
 
 QUERY_STRATEGIES: tuple[str, ...] = tuple(n for n, s in STRATEGIES.items() if s.query)
 """Strategies offered for the AL cycles."""

@@ -38,6 +38,9 @@ class PoolState:
     cache : dict
         Per-run scratch space shared by every cycle of one run (row norms, neighbour graphs).
         Anything stored here must depend only on ``X`` and the strategy's parameters.
+    cycle : int
+        The query's AL cycle: 1 for the first query after the initial pool, 0 for the initial pool
+        (read by the ``schedule`` strategy, which switches strategies by cycle).
     """
 
     X: np.ndarray
@@ -47,6 +50,7 @@ class PoolState:
     probe: Any = None
     proba: np.ndarray | None = None
     cache: dict = field(default_factory=dict)
+    cycle: int = 0
 
     @property
     def n_pool(self) -> int:

@@ -1,0 +1,47 @@
+"""The nested leave-one-dataset-out comparison of the advisor, the fixed rules and the schedule."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from almodules.study import advisor_selection as sel
+
+STRATEGIES = ["random", "margin", "badge"]
+
+
+def cells(best_of, n_datasets=4, n_embedders=3, seed=0):
+    """Cells whose best strategy is ``best_of(dataset index)``, with one label-free measure."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, e in itertools.product(range(n_datasets), range(n_embedders)):
+        auc = {s: 0.70 + 0.01 * rng.random() for s in STRATEGIES}
+        auc[best_of(i)] += 0.05
+        rows.append({"dataset": f"d{i}", "embedder": f"e{e}", "m": float(i) + 0.1 * e,
+                     **{f"auc_{s}": a for s, a in auc.items()},
+                     **{f"gain_{s}": auc[s] - auc["random"] for s in STRATEGIES if s != "random"}})
+    return pd.DataFrame(rows)
+
+
+def test_the_rule_is_chosen_without_the_held_out_dataset():
+    # d0 is the only dataset where Margin is best: a rule trained on the others says Badge there.
+    table = cells(lambda i: "margin" if i == 0 else "badge")
+    nested = sel.nested_evaluation(table, ["m"], STRATEGIES).set_index("dataset")
+    assert nested.loc["d0", "best_rule"] == "badge" and nested.loc["d0", "best_rule_regret"] > 0.03
+    assert nested.loc["d1", "best_rule"] == "badge" and nested.loc["d1", "best_rule_regret"] == 0.0
+    assert nested.loc["d0", "always_margin"] == 0.0
+
+
+def test_the_schedule_is_compared_on_its_own_runs():
+    table = cells(lambda i: "badge")
+    table["auc_schedule"] = table[[f"auc_{s}" for s in STRATEGIES]].max(axis=1) + 0.01  # beats every fixed one
+    nested = sel.nested_evaluation(table, ["m"], STRATEGIES)
+    assert nested["schedule"].to_numpy() == pytest.approx(-0.01)
+    compared = sel.compare_with_rules(nested, n_boot=200).set_index("policy")
+    assert compared.loc["schedule", "mean_regret"] == pytest.approx(-0.01)
+    assert compared.loc["schedule", "advisor_minus_this"] == pytest.approx(0.01)  # the advisor picks Badge: regret 0
+    assert "schedule" not in sel.compare_with_rules(sel.nested_evaluation(cells(lambda i: "badge"), ["m"],
+                                                                             STRATEGIES), n_boot=50)["policy"].tolist()
