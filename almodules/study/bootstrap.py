@@ -51,7 +51,9 @@ def cluster_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, clu
     """Percentile interval of ``statistic`` over resamples of whole clusters (all rows of a drawn cluster).
 
     Rows that share a ``cluster`` value (the cells of one dataset) are not independent; drawing the
-    clusters with replacement keeps them together. ``(nan, nan)`` for fewer than two clusters.
+    clusters with replacement keeps them together. In a resample the ``cluster`` column numbers the
+    draws (a cluster drawn twice is two clusters to ``statistic``). ``(nan, nan)`` for fewer than two
+    clusters.
     """
     check_int("n_boot", n_boot, minimum=1)
     if len(frame) == 0 or frame[cluster].nunique() < 2:
@@ -59,7 +61,18 @@ def cluster_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, clu
     members = [np.flatnonzero(frame[cluster].to_numpy() == c) for c in frame[cluster].unique()]
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(members), size=(n_boot, len(members)))
-    return _percentiles([statistic(frame.iloc[np.concatenate([members[j] for j in row])]) for row in draws], level)
+    stats = []
+    for row in draws:
+        drawn = frame.iloc[np.concatenate([members[j] for j in row])].copy()
+        drawn[cluster] = _draw_labels(members, row)
+        stats.append(statistic(drawn))
+    return _percentiles(stats, level)
+
+
+def _draw_labels(members: list[np.ndarray], row: np.ndarray) -> np.ndarray:
+    """The cluster column of a resample: the k-th draw is cluster ``k``, so a cluster drawn twice counts
+    as two (a statistic that groups by cluster would merge the copies otherwise)."""
+    return np.repeat(np.arange(len(row)), [len(members[j]) for j in row])
 
 
 def _value_columns(frame: pd.DataFrame, keys: Sequence[str]) -> list[str]:
@@ -78,9 +91,9 @@ def nested_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, unit
                               level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile interval of ``statistic`` under a two-level bootstrap: clusters, then replicates in units.
 
-    Each resample draws the ``cluster`` values with replacement; inside every ``unit`` of a drawn
-    cluster it draws that unit's ``replicate`` rows with replacement and averages their numeric
-    columns. ``statistic`` sees one row per drawn unit, as it sees :func:`replicate_means` of
+    Each resample draws the ``cluster`` values with replacement (its ``cluster`` column then numbers
+    the draws, so a cluster drawn twice counts twice); inside every ``unit`` of a drawn cluster it
+    draws that unit's ``replicate`` rows with replacement and averages their numeric columns. ``statistic`` sees one row per drawn unit, as it sees :func:`replicate_means` of
     ``frame`` for the point estimate.
 
     Parameters
@@ -113,10 +126,12 @@ def nested_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, unit
     clusters = template[cluster].to_numpy()
     members = [np.flatnonzero(clusters == c) for c in pd.unique(clusters)]
     draws = rng.integers(0, len(members), size=(n_boot, len(members)))
+    keys = {u: template[u].to_numpy() for u in unit}
     stats = []
     for b, row in enumerate(draws):
         rows = np.concatenate([members[j] for j in row])
-        drawn = template.iloc[rows].reset_index(drop=True)
-        drawn[values] = means[b, rows]
+        # One constructor call per resample: assembling the frame column by column costs more than the statistic.
+        drawn = pd.DataFrame({**{u: keys[u][rows] for u in unit}, **dict(zip(values, means[b, rows].T))})
+        drawn[cluster] = _draw_labels(members, row)
         stats.append(statistic(drawn))
     return _percentiles(stats, level)

@@ -24,9 +24,32 @@ __all__ = [
 ]
 
 
+def _by_dataset(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per dataset of ``frame``: the count of finite values of ``column``, their sum and their sum of squares."""
+    codes = pd.factorize(frame["dataset"])[0]
+    x = frame[column].to_numpy(float)
+    ok = np.isfinite(x)
+    x0 = np.where(ok, x, 0.0)
+    return (np.bincount(codes, ok), np.bincount(codes, x0), np.bincount(codes, x0 * x0))
+
+
+def _dataset_means(frame: pd.DataFrame, column: str) -> np.ndarray:
+    n, s, _ = _by_dataset(frame, column)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return s / n
+
+
+def _dataset_sds(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Per dataset, the standard deviation (ddof 1) of ``column`` over its rows; NaN with fewer than two."""
+    n, s, q = _by_dataset(frame, column)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (q - s * s / n) / (n - 1)
+    return np.where(n > 1, np.sqrt(np.maximum(var, 0.0)), np.nan)
+
+
 def worst_dataset(frame: pd.DataFrame) -> float:
     """The lowest dataset mean of the values: a claim of robustness across tasks must hold on each."""
-    return float(frame.groupby("dataset")["value"].mean().min())
+    return float(np.nanmin(_dataset_means(frame, "value")))
 
 
 def seed_win_rates(al: pd.DataFrame, strategy: str, against: Sequence[str] | None = None) -> pd.DataFrame:
@@ -111,18 +134,22 @@ def strategy_gains(ev: Evidence) -> pd.DataFrame:
 
 def spread_between_datasets(frame: pd.DataFrame) -> float:
     """Standard deviation over datasets of their mean gain (over embedders): Margin's minus Badge's."""
-    per_dataset = frame.groupby("dataset")[["margin", "badge"]].mean()
-    return float(per_dataset["margin"].std(ddof=1) - per_dataset["badge"].std(ddof=1)) if len(per_dataset) > 1 else np.nan
+    margin, badge = _dataset_means(frame, "margin"), _dataset_means(frame, "badge")
+    return float(np.std(margin, ddof=1) - np.std(badge, ddof=1)) if len(margin) > 1 else np.nan
 
 
 def spread_within_datasets(frame: pd.DataFrame) -> float:
     """Mean over datasets of the standard deviation over their embedders of the gain: Margin's minus
     the mean of the other paper strategies' (negative: Margin varies less with the embedder)."""
     others = [c for c in frame.columns if c in PAPER_STRATEGIES and c not in ("margin", "random")]
-    spread = frame.groupby("dataset")[["margin", *others]].std(ddof=1).dropna(subset=["margin"])
-    if spread.empty or not others:
+    if not others or frame.empty:
         return np.nan
-    return float((spread["margin"] - spread[others].mean(axis=1)).mean())
+    margin = _dataset_sds(frame, "margin")
+    with np.errstate(invalid="ignore"):
+        rest = np.nanmean(np.column_stack([_dataset_sds(frame, c) for c in others]), axis=1) \
+            if len(frame) else np.array([])
+    diff = margin - rest
+    return float(np.nanmean(diff)) if np.isfinite(diff).any() else np.nan
 
 
 def top_varies_with_embedder(ev: Evidence) -> pd.DataFrame:

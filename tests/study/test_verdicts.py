@@ -336,3 +336,13 @@ def test_tyrogue_label_cost_at_its_own_protocol(tyrogue_reach, expected):
     assert without.loc["tyrogue_label_cost", "n_units"] == 0 and without.loc["tyrogue_label_cost", "verdict"] == "inconclusive"
     with pytest.raises(ConfigError, match="probe_macro_f1"):
         verdicts.claim_table(al, al.iloc[:0], al.iloc[:0], quality_table(), tyrogue_runs=_protocol_runs(5))
+
+
+def test_a_dataset_drawn_twice_counts_as_two_datasets():
+    frame = pd.DataFrame({"dataset": np.repeat(DATASETS, 3), "embedder": EMBEDDERS * 6, "seed": 0,
+                          "value": np.arange(18.0)})
+    seen = []
+    count = lambda f: seen.append(f["dataset"].nunique()) or 0.0  # noqa: E731
+    verdicts.cluster_bootstrap_interval(frame, count, n_boot=50)
+    verdicts.nested_bootstrap_interval(frame, count, n_boot=50)
+    assert set(seen) == {len(DATASETS)}  # every resample has six datasets, duplicates included
