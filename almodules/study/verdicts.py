@@ -104,12 +104,14 @@ _RAUCH = "rauch2025nofreelunch"
 _MAEKAWA = "maekawa2022tyrogue"
 
 CLAIMS: tuple[Claim, ...] = (
-    Claim("ips_small_k0", _RAUCH, "Fig. 1; abstract",
-          "A diversity-based initial pool (TypiClust) boosts performance in early AL iterations.",
+    Claim("ips_small_k0", _RAUCH, "Sec. 4.1, Fig. 1",
+          "TypiClust, which aims to select diverse and representative instances through clustering, outperforms "
+          "random sampling and CoreSet for smaller initial pools, particularly those up to approximately 250-300 "
+          "instances.",
           "IPS study, k0 <= 100: accuracy of the TypiClust initial pool minus the random one, paired per seed; "
           "mean over cells > 0", "cell", 0.0, 1, m.ips_small_k0),
-    Claim("ips_fades_with_k0", _RAUCH, "Fig. 1",
-          "The advantage of a diverse initial pool is largest for small initial pools.",
+    Claim("ips_fades_with_k0", _RAUCH, "Sec. 4.1 (takeaway), Fig. 1",
+          "The advantage diminishes with larger initial pools or simpler tasks.",
           "the TypiClust − random gap at k0 <= 100 minus the gap at k0 >= 1000 (k0 at most half the pool: a "
           "larger one forces the gap to 0); mean over cells > 0", "cell", 0.0, 1, m.ips_fades_with_k0),
     Claim("ips_fades_over_cycles", _RAUCH, "Sec. 4.2, Fig. 3",
@@ -118,8 +120,9 @@ CLAIMS: tuple[Claim, ...] = (
           f"AL runs: the TypiClust − random IPS gap over cycles {m.FADED_BY[0]}-{m.FADED_BY[1]}, paired per seed "
           f"and query strategy; |mean over cells| < {m.FADED_MARGIN}", "cell", m.FADED_MARGIN, -1,
           m.ips_fades_over_cycles, m.absolute_mean),
-    Claim("ips_gain_with_quality", _RAUCH, "Fig. 2; abstract",
-          "Diversity-based initial pools synergise with high-quality embeddings.",
+    Claim("ips_gain_with_quality", _RAUCH, "abstract; Fig. 2",
+          "Initializing the labeled pool using diversity-based sampling synergizes with high-quality embeddings, "
+          "boosting performance in early AL iterations.",
           "per dataset, Spearman correlation over its embedders between full-pool k-NN accuracy (quality) and "
           "the small-k0 IPS gain; mean over datasets > 0", "dataset", 0.0, 1, m.ips_gain_with_quality),
     Claim("coreset_ips_worse", _RAUCH, "Sec. 4.1 (takeaway), Fig. 1",
@@ -139,7 +142,8 @@ CLAIMS: tuple[Claim, ...] = (
           "per cell and seed, Margin's share of wins against the other 7 paper strategies; mean over cells > 0.5",
           "cell", 0.5, 1, sm.win_rate_of("margin")),
     Claim("badge_robust_across_tasks", _RAUCH, "Sec. 4.3 (takeaway)",
-          "Badge and Entropy emerge as more consistently high-performing and robust strategies across datasets.",
+          "Badge and Entropy emerge as more consistently high-performing and robust strategies across datasets and "
+          "AL cycles.",
           "Badge's win rate (as above) on its worst dataset (the lowest dataset mean); > 0.5", "cell", 0.5, 1,
           sm.win_rate_of("badge"), sm.worst_dataset),
     Claim("ips_preconditions_uncertainty", _RAUCH, "Sec. 4.2, Fig. 4",
@@ -148,7 +152,8 @@ CLAIMS: tuple[Claim, ...] = (
           "per cell and seed, Entropy's win rate against the TypiClust query strategy after a TypiClust initial "
           "pool minus after a random one; mean over cells > 0", "cell", 0.0, 1, sm.ips_preconditions_entropy),
     Claim("margin_spikes_between_datasets", _RAUCH, "Sec. 1 (contribution 3), Fig. 7",
-          "While Margin sampling is strong on specific datasets, Badge and Entropy demonstrate greater robustness.",
+          "While Margin sampling is strong on specific datasets, Badge and Entropy demonstrate greater robustness "
+          "and benefit from higher-quality embeddings.",
           "over datasets, the standard deviation of each dataset's mean AUC gain over random (paired per seed): "
           "Margin's minus Badge's; > 0", "cell", 0.0, 1, sm.strategy_gains, sm.spread_between_datasets),
     Claim("margin_robust_to_quality", _RAUCH, "Sec. 4.3 (takeaway), Fig. 7 (left)",
@@ -168,12 +173,13 @@ CLAIMS: tuple[Claim, ...] = (
           "per cell, the first cycle from which Margin, Entropy or Badge top at least as many runs as TypiClust, "
           "ProbCover, CoreSet or DropQuery for good; per dataset, its Spearman correlation with k-NN accuracy "
           "(quality) over the embedders; mean over datasets < 0", "dataset", 0.0, -1, sm.quality_speeds_transition),
-    Claim("badge_gain_with_quality", _RAUCH, "Fig. 6, 7; abstract",
-          "The effectiveness of strategies like Badge is often enhanced by higher-quality embeddings.",
+    Claim("badge_gain_with_quality", _RAUCH, "abstract; Fig. 6, 7",
+          "Strategies like Badge exhibit greater robustness across tasks. Importantly, their effectiveness is "
+          "often enhanced when paired with higher-quality embeddings.",
           "per dataset, Spearman correlation over its embedders between k-NN accuracy (quality) and Badge's "
           "AUC gain over random; mean over datasets > 0", "dataset", 0.0, 1, sm.badge_gain_with_quality),
-    Claim("accuracy_with_quality", _RAUCH, "Fig. 6",
-          "Higher-quality embeddings give higher AL accuracy.",
+    Claim("accuracy_with_quality", _RAUCH, "Sec. 4.3 (takeaway), Fig. 6",
+          "High-quality LLM embeddings generally boost AL performance compared to baseline embeddings.",
           "per dataset, Spearman correlation over its embedders between k-NN accuracy (quality, not the AL "
           "probe's own full-pool score) and the final AL accuracy (mean over strategies); mean over datasets > 0", "dataset", 0.0, 1, m.accuracy_with_quality),
     Claim("tyrogue_label_cost", _MAEKAWA, "abstract; Sec. 4.1, Fig. 3",
@@ -188,7 +194,7 @@ CLAIMS: tuple[Claim, ...] = (
           "full-pool probe's accuracy over those Entropy needs from the same initial pool, as a log ratio; "
           "geometric mean < 1", "cell", 1.0, -1, m.tyrogue_label_cost_study, m.geometric_mean),
     Claim("tyrogue_latency", _MAEKAWA, "abstract",
-          "TYROGUE reduces the acquisition latency by as much as 11X.",
+          "TYROGUE reduces the labeling cost by up to 43% and the acquisition latency by as much as 11X.",
           "latency study, largest pool: median query seconds of whole-pool TypiClust (the clustering TYROGUE's "
           "pre-filter avoids; with cached embeddings no strategy needs a forward pass) over TYROGUE's; mean "
           "ratio > 1", "cell", 1.0, 1, m.tyrogue_latency),

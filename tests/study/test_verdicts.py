@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pandas as pd
@@ -346,3 +347,23 @@ def test_a_dataset_drawn_twice_counts_as_two_datasets():
     verdicts.cluster_bootstrap_interval(frame, count, n_boot=50)
     verdicts.nested_bootstrap_interval(frame, count, n_boot=50)
     assert set(seen) == {len(DATASETS)}  # every resample has six datasets, duplicates included
+
+
+PAPERS = {"rauch2025nofreelunch": "rauch2025-no-free-lunch-in-active-learning.txt",
+          "maekawa2022tyrogue": "maekawa2022-tyrogue-low-resource-interactive-al.txt"}
+
+
+def _plain(text: str) -> str:
+    text = re.sub(r"-\n(?=[a-zA-Z])", "", text)  # a word hyphenated at a line break
+    return re.sub(r"\s+", " ", text.replace("*", "")).lower()
+
+
+@pytest.mark.parametrize("claim", verdicts.CLAIMS, ids=lambda c: c.key)
+def test_every_claim_quotes_its_paper(claim):
+    from almodules.core.paths import repo_root
+    papers = (repo_root().parent / "shared" / "papers").resolve()
+    if not papers.is_dir():
+        pytest.skip("the papers' texts are in ../shared/papers")
+    text = _plain((papers / PAPERS[claim.paper]).read_text(encoding="utf-8"))
+    for part in re.split(r"\s*\[[^\]]*\]\s*", claim.statement):  # [an editor's insertion] is not quoted
+        assert _plain(part).strip(" .") in text, (claim.key, part)
