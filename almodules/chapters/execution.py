@@ -23,6 +23,7 @@ import nbformat
 import papermill
 import plotly
 from papermill.exceptions import PapermillExecutionError
+from traitlets.config import Config
 
 from almodules.chapters import plans as chapters
 from almodules.chapters.downloads import add_run_yourself, write_downloads
@@ -42,7 +43,11 @@ from almodules.chapters.preflight import build_report, chapter_needs, check_need
 from almodules.core.paths import repo_root
 from almodules.core.validation import check_choice
 
-__all__ = ["run_notebooks", "chapter_parameters", "build_book"]
+__all__ = ["KERNEL_CONFIG", "run_notebooks", "chapter_parameters", "build_book"]
+
+KERNEL_CONFIG = Config({"KernelManager": {"transport": "ipc"}})
+"""The chapters' kernels talk to papermill over local sockets, not TCP: nothing else on the machine can
+listen in, and the kernel has no TCP-without-encryption warning to print into every build's output."""
 
 @contextlib.contextmanager
 def _this_interpreters_kernels() -> Iterator[None]:
@@ -131,7 +136,7 @@ def _execute(name: str, params: Mapping[str, Any], out_dir: Path, timeout: int |
         with _this_interpreters_kernels():
             papermill.execute_notebook(
                 nb, str(trial), parameters=params, kernel_name=nb.metadata["kernelspec"]["name"],
-                cwd=str(notebooks_dir()), progress_bar=False, execution_timeout=timeout)
+                cwd=str(notebooks_dir()), progress_bar=False, execution_timeout=timeout, config=KERNEL_CONFIG)
     except PapermillExecutionError as exc:
         first = next((line for line in exc.source.splitlines() if line.strip()), "")
         failed = trial.replace(out_dir / f"{name}.failed.ipynb")

@@ -322,3 +322,14 @@ def test_a_failed_run_leaves_the_chapter_executed_before(tmp_path, monkeypatch):
         notebooks.run_notebooks(NAMES[2], output_dir=out, progress=False)
     assert (out / f"{NAMES[2]}.ipynb").read_text() == "the chapter as it was"
     assert (out / f"{NAMES[2]}.failed.ipynb").read_text() == "half executed"
+
+
+@pytest.mark.slow
+def test_executing_a_chapter_prints_one_line_and_no_kernel_warnings(tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("ALM_RESULTS_DIR", str(tmp_path / "results"))
+    name = "08_label_it_yourself"
+    tiny = jupytext.read(parameters.notebooks_dir() / f"{name}.md").metadata["almodules"]["tiny"]
+    notebooks.run_notebooks(name, output_dir=tmp_path / "executed", per_notebook={name: tiny})
+    out, err = capfd.readouterr()
+    assert out.strip().splitlines() == [out.strip()] and out.startswith(f"[1/1] {name}: executed in")
+    assert "WARNING" not in err and "IPKernelApp" not in err, err
