@@ -31,7 +31,7 @@ from almodules.datasets.registry import DATASETS
 from almodules.embeddings.local import find_embedder
 from almodules.embeddings.registry import EMBEDDERS
 from almodules.engine.experiment import load_inputs
-from almodules.study.claim_measures import PAPER_STRATEGIES, Evidence, ips_small_k0
+from almodules.study.claim_measures import PAPER_STRATEGIES, Evidence, small_k0_gain
 from almodules.study.properties import (
     INITIAL_LABEL,
     LABEL_FREE,
@@ -82,7 +82,7 @@ def reference_table(al_runs: pd.DataFrame, ips_runs: pd.DataFrame, pairs: list[t
         raise ConfigError("the study has no stored runs to compare with (compute them: python -m almodules grid --book)")
     outcomes = cell_outcomes(al_runs, PAPER_STRATEGIES)
     empty = al_runs.iloc[:0]
-    ips = ips_small_k0(Evidence(empty, ips_runs, empty, pd.DataFrame())).rename(columns={"value": "ips_gain"})
+    ips = small_k0_gain(Evidence(empty, ips_runs, empty, pd.DataFrame())).rename(columns={"value": "ips_gain"})
     properties = pd.concat([embedding_properties(d, e) for d, e in pairs], ignore_index=True)
     return properties.merge(outcomes, on=["dataset", "embedder"]).merge(ips, on=["dataset", "embedder"], how="left")
 

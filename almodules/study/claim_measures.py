@@ -21,7 +21,7 @@ from almodules.study.bootstrap import nested_bootstrap_interval
 
 __all__ = [
     "PAPER_STRATEGIES", "CELL", "TARGET", "QUALITY", "FADED_BY", "FADED_MARGIN", "Evidence", "per_seed",
-    "within_dataset_spearman", "ips_small_k0", "coreset_ips_worse", "ips_fades_with_k0", "ips_fades_over_cycles",
+    "within_dataset_spearman", "ips_small_k0", "small_k0_gain", "coreset_ips_worse", "ips_fades_with_k0", "ips_fades_over_cycles",
     "ips_gap_by_cycle", "absolute_mean", "ips_gain_with_quality", "accuracy_with_quality", "tyrogue_label_cost",
     "geometric_mean", "tyrogue_latency", "label_cost_ratio", "label_cost_table", "PROTOCOL_TARGETS",
     "protocol_cost_ratio", "tyrogue_label_cost_study",
@@ -80,6 +80,11 @@ def per_seed(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 def ips_small_k0(ev: Evidence) -> pd.DataFrame:
     gap = _ips_gap(ev.ips_only, [*SETTING, "strategy", "seed"])
     return per_seed(gap[gap["k0"] <= _SMALL_K0], "gap")
+
+
+def small_k0_gain(ev: Evidence) -> pd.DataFrame:
+    """Per cell (the mean of its seeds): the TypiClust − random initial-pool accuracy at k0 <= 100, as ``value``."""
+    return ips_small_k0(ev).groupby(list(CELL))["value"].mean().reset_index()
 
 
 def coreset_ips_worse(ev: Evidence) -> pd.DataFrame:
@@ -158,8 +163,7 @@ def within_dataset_spearman(per_cell: pd.DataFrame, quality: pd.DataFrame) -> pd
 
 
 def ips_gain_with_quality(ev: Evidence) -> pd.DataFrame:
-    gain = ips_small_k0(ev).groupby(list(CELL))["value"].mean().reset_index()
-    return within_dataset_spearman(gain, ev.quality)
+    return within_dataset_spearman(small_k0_gain(ev), ev.quality)
 
 
 def accuracy_with_quality(ev: Evidence) -> pd.DataFrame:

@@ -367,3 +367,12 @@ def test_every_claim_quotes_its_paper(claim):
     text = _plain((papers / PAPERS[claim.paper]).read_text(encoding="utf-8"))
     for part in re.split(r"\s*\[[^\]]*\]\s*", claim.statement):  # [an editor's insertion] is not quoted
         assert _plain(part).strip(" .") in text, (claim.key, part)
+
+
+def test_the_small_k0_gain_is_one_row_per_cell_whatever_the_seeds():
+    from almodules.study import claim_measures
+    ips = ips_grid(0.04, 0.0, seeds=(0, 1, 2))
+    ev = claim_measures.Evidence(ips.iloc[:0], ips, ips.iloc[:0], quality_table())
+    per_seed, per_cell = claim_measures.ips_small_k0(ev), claim_measures.small_k0_gain(ev)
+    assert len(per_seed) == 3 * len(per_cell) and not per_cell.duplicated(["dataset", "embedder"]).any()
+    assert per_cell["value"].to_numpy() == pytest.approx(0.04)
