@@ -40,7 +40,7 @@ from almodules.study.properties import (
     label_free_steps,
 )
 from almodules.study.advisor_selection import (choose_policy, compare_with_rules, dataset_regrets, ips_record,
-                                               nested_evaluation, pick)
+                                               nested_evaluation, pick, task_features, with_task_features)
 from almodules.study.property_analysis import cell_outcomes, nearest_cells
 from almodules.study.verdicts import natural_cells
 
@@ -84,7 +84,8 @@ def reference_table(al_runs: pd.DataFrame, ips_runs: pd.DataFrame, pairs: list[t
     empty = al_runs.iloc[:0]
     ips = small_k0_gain(Evidence(empty, ips_runs, empty, pd.DataFrame())).rename(columns={"value": "ips_gain"})
     properties = pd.concat([embedding_properties(d, e) for d, e in pairs], ignore_index=True)
-    return properties.merge(outcomes, on=["dataset", "embedder"]).merge(ips, on=["dataset", "embedder"], how="left")
+    return with_task_features(properties.merge(outcomes, on=["dataset", "embedder"])
+                              .merge(ips, on=["dataset", "embedder"], how="left"))
 
 
 def check_advice_inputs(dataset: str, embedder: str, k: int, initial_labels: bool) -> tuple[str, str, int]:
@@ -133,7 +134,7 @@ def advise_pool(dataset: str, embedder: str, reference: pd.DataFrame, *, k: int 
                 f"measures (embedders {', '.join(sorted(set(reference['embedder'])))})")
     else:
         note = ""
-    query = pd.Series(measures)
+    query = pd.Series({**measures, **task_features(len(X), inputs.n_classes)})
     policy, _ = choose_policy(others, columns, PAPER_STRATEGIES)
     rule = min(PAPER_STRATEGIES, key=lambda s: (nested_rule_regret(others, s), s))
     chosen = pick(policy, query, others, columns, PAPER_STRATEGIES, rule)

@@ -6,7 +6,9 @@ A *policy* picks a query strategy for a cell from what a user knows before label
 * ``nearest k``: the strategy with the best mean AUC gain over random among the ``k`` study cells
   nearest in the label-free measures (:func:`~almodules.study.property_analysis.nearest_cells`);
 * ``rule unless m``: the training datasets' best fixed rule, switching to the nearest cells' pick
-  only when those cells expect it to beat the rule by more than ``m`` AUC (a margin).
+  only when those cells expect it to beat the rule by more than ``m`` AUC (a margin);
+* ``nearest_task k``: as ``nearest k``, with what a user knows of the task before labeling beside the
+  measures (:data:`TASK_FEATURES`: the pool's size and the number of classes), where the table has them.
 
 Beside them, where the table has ``auc_schedule`` (the runs of :mod:`almodules.study.schedules`,
 each dataset's schedule chosen on the other datasets), the **schedule**'s regret: the cell's best
@@ -30,9 +32,10 @@ import numpy as np
 import pandas as pd
 
 from almodules.core.validation import ConfigError, require_columns
+from almodules.datasets.registry import DATASETS
 from almodules.study.property_analysis import nearest_cells
 
-__all__ = ["KS", "MARGINS", "candidates", "pick", "dataset_regrets", "choose_policy", "nested_evaluation",
+__all__ = ["KS", "MARGINS", "TASK_FEATURES", "task_features", "with_task_features", "candidates", "pick", "dataset_regrets", "choose_policy", "nested_evaluation",
            "compare_with_rules", "ips_record"]
 
 KS: tuple[int, ...] = (1, 3, 5)
@@ -42,10 +45,26 @@ MARGINS: tuple[float, ...] = (0.0, 0.005, 0.01, 0.02)
 """AUC margins the ``rule unless m`` candidates require before leaving the rule."""
 
 
-def candidates(strategies: Sequence[str]) -> list[tuple]:
-    """Every candidate policy: ``("always", s)``, ``("nearest", k)``, ``("rule_unless", m)``."""
+TASK_FEATURES: tuple[str, ...] = ("log_pool", "log_classes")
+"""What a user knows of the task before labeling: log10 of the pool's size and of the number of classes."""
+
+
+def task_features(pool_size: int, n_classes: int) -> dict[str, float]:
+    """:data:`TASK_FEATURES` of a pool of ``pool_size`` texts and ``n_classes`` classes."""
+    return {"log_pool": float(np.log10(pool_size)), "log_classes": float(np.log10(n_classes))}
+
+
+def with_task_features(cells: pd.DataFrame) -> pd.DataFrame:
+    """``cells`` with :data:`TASK_FEATURES` from each dataset's registry entry (train split, classes)."""
+    rows = [task_features(DATASETS[d].n_train, DATASETS[d].n_classes) for d in cells["dataset"]]
+    return cells.assign(**{f: [r[f] for r in rows] for f in TASK_FEATURES})
+
+
+def candidates(strategies: Sequence[str], *, task: bool = False) -> list[tuple]:
+    """Every candidate policy: ``("always", s)``, ``("nearest", k)``, ``("rule_unless", m)`` and, with
+    ``task``, ``("nearest_task", k)``."""
     return ([("always", s) for s in strategies] + [("nearest", k) for k in KS]
-            + [("rule_unless", m) for m in MARGINS])
+            + [("rule_unless", m) for m in MARGINS] + ([("nearest_task", k) for k in KS] if task else []))
 
 
 def _best_rule(train: pd.DataFrame, strategies: Sequence[str]) -> str:
@@ -62,10 +81,10 @@ def pick(policy: tuple, cell: pd.Series, reference: pd.DataFrame, measures: Sequ
     if kind == "always":
         return value
     k = 3 if kind == "rule_unless" else value
-    near = nearest_cells(reference, cell, measures, k)
+    near = nearest_cells(reference, cell, [*measures, *(TASK_FEATURES if kind == "nearest_task" else ())], k)
     gains = {s: (near[f"gain_{s}"].mean() if s != "random" else 0.0) for s in strategies}
     best = max(gains, key=lambda s: (gains[s], s == "random"))
-    if kind == "nearest":
+    if kind in ("nearest", "nearest_task"):
         return best
     rule = rule or _best_rule(reference, strategies)
     return best if gains[best] - gains[rule] > value else rule
@@ -93,8 +112,9 @@ def _lodo_regret(table: pd.DataFrame, policy: tuple, measures: Sequence[str], st
 
 def choose_policy(table: pd.DataFrame, measures: Sequence[str], strategies: Sequence[str]) -> tuple[tuple, pd.Series]:
     """The candidate with the least leave-one-dataset-out regret on ``table``, and every candidate's."""
+    task = set(TASK_FEATURES) <= set(table.columns)
     scores = pd.Series({policy: _lodo_regret(table, policy, measures, strategies)
-                        for policy in candidates(strategies)})
+                        for policy in candidates(strategies, task=task)})
     return min(scores.index, key=lambda p: (scores[p], p[0] != "always", str(p))), scores
 
 

@@ -45,3 +45,16 @@ def test_the_schedule_is_compared_on_its_own_runs():
     assert compared.loc["schedule", "advisor_minus_this"] == pytest.approx(0.01)  # the advisor picks Badge: regret 0
     assert "schedule" not in sel.compare_with_rules(sel.nested_evaluation(cells(lambda i: "badge"), ["m"],
                                                                              STRATEGIES), n_boot=50)["policy"].tolist()
+
+
+def test_the_task_is_a_candidate_the_nested_choice_can_take():
+    # Badge is best on the many-class datasets, Margin on the two-class ones; the label-free measure says
+    # nothing (pure noise): only the number of classes tells them apart.
+    table = cells(lambda i: "badge" if i % 2 else "margin", n_datasets=6)
+    table["m"] = np.random.default_rng(3).random(len(table))
+    table["log_pool"], table["log_classes"] = 4.0, np.where(table["dataset"].str[1:].astype(int) % 2, 1.5, 0.3)
+    nested = sel.nested_evaluation(table, ["m"], STRATEGIES)
+    assert set(nested["advisor_policy"]) <= {f"nearest_task {k}" for k in sel.KS}
+    assert nested["advisor"].max() == 0.0 and nested["best_rule_regret"].mean() > 0.02
+    assert ("nearest_task", 3) not in sel.candidates(STRATEGIES)  # only where the table has the task
+    assert sel.task_features(10_000, 100) == {"log_pool": 4.0, "log_classes": 2.0}
