@@ -249,6 +249,10 @@ def stored_cycles(configs: Iterable[RunConfig], *, store: ResultStore | None = N
     once the first is complete.
     """
     store = ResultStore() if store is None else store
+    configs = list(configs)
+    # A config never computed on any data is missing for sure: no need to fingerprint the data to say so.
+    if not {c.config_hash for c in configs} <= set(store.table()["config_hash"].unique().to_pylist()):
+        return None
     planned = plan_runs(configs, loader, loaded={})
     if store.missing(p.run_key for p in planned):
         return None
