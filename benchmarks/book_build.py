@@ -70,7 +70,7 @@ def main() -> None:
         "measured with nothing else running.\n\n"
         f"| step | seconds | target |\n|---|---|---|\n"
         f"| first `make book` (venv, chapters, pages) | {record['make_book_s']} | <= {TARGETS['make_book_s']} |\n"
-        f"| all eight chapters | {record['chapters_s']} | <= {TARGETS['chapters_s']} |\n"
+        f"| all {len(chapters)} chapters | {record['chapters_s']} | <= {TARGETS['chapters_s']} (the issue's, set for eight) |\n"
         f"| slowest chapter | {record['slowest_chapter_s']} | <= {TARGETS['chapter_s']} |\n"
         f"| second `make book`, nothing changed ({kept} chapters kept) | {record['second_make_book_s']} "
         f"| <= {TARGETS['second_make_book_s']} |\n\n| chapter | seconds |\n|---|---|\n{rows}\n")
