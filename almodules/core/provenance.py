@@ -5,6 +5,7 @@ Stored with every run so a reader can tell which code and which libraries comput
 
 from __future__ import annotations
 
+import functools
 import platform
 import subprocess
 from importlib import metadata
@@ -70,8 +71,15 @@ def numpy_simd() -> str:
 
 def library_versions() -> dict[str, str | None]:
     """``{"python", "blas", "blas_threads", "numpy_simd", <distribution>: version or None}`` for :data:`LIBRARIES`."""
-    versions: dict[str, str | None] = {"python": platform.python_version(), "blas": blas_architecture(),
-                                       "blas_threads": str(blas_threads()), "numpy_simd": numpy_simd()}
+    return {"python": platform.python_version(), "blas": blas_architecture(),
+            "blas_threads": str(blas_threads()), "numpy_simd": numpy_simd(), **_distribution_versions()}
+
+
+@functools.cache
+def _distribution_versions() -> dict[str, str | None]:
+    # Read once per process: the metadata lookups cost about 12 ms, and a grid stores a run every
+    # fraction of a second; the code that runs is the code imported at start anyway.
+    versions: dict[str, str | None] = {}
     for dist in LIBRARIES:
         try:
             versions[dist] = metadata.version(dist)

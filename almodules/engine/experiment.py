@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
@@ -41,6 +40,7 @@ from almodules.embeddings.compute import embed_dataset, embedding_fingerprint
 from almodules.engine.config import RunConfig
 from almodules.engine.fingerprints import Fingerprints, recorded_fingerprints
 from almodules.engine.probe import LinearProbe
+from almodules.engine.scores import accuracy, macro_f1
 from almodules.engine.stop_signals import StopSignals
 from almodules.engine.strategies import PoolState, select_batch
 
@@ -232,7 +232,6 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
                           f"{config.dataset!r}); budget must be <= {len(pool)}")
     X = inputs.train if len(pool) == len(inputs.train_labels) else inputs.train[pool]
     y_pool = inputs.train_labels[pool]
-    all_labels = np.arange(inputs.n_classes)
     state = PoolState(X=X, labeled=np.zeros(len(pool), dtype=bool),
                       y=np.full(len(pool), -1, dtype=np.int64), n_classes=inputs.n_classes)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(config.cycles + 1)]
@@ -261,9 +260,8 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
         next_infer_s = time.perf_counter() - t0
         rows.append({
             "cycle": t, "n_labeled": int(labeled.size),
-            "accuracy": float(accuracy_score(inputs.test_labels, predicted)),
-            "macro_f1": float(f1_score(inputs.test_labels, predicted, labels=all_labels,
-                                       average="macro", zero_division=0)),
+            "accuracy": accuracy(inputs.test_labels, predicted),
+            "macro_f1": macro_f1(inputs.test_labels, predicted, inputs.n_classes),
             "fit_s": fit_s, "infer_s": infer_s, "select_s": select_s,
             "selected": pool[picked].tolist(),
             **signals.cycle(proba, state.labeled, picked if t else None, y_pool[picked]),

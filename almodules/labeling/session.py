@@ -33,13 +33,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, f1_score
 from threadpoolctl import threadpool_limits
 
 from almodules.core.validation import ConfigError, check_choice, check_int
 from almodules.datasets.local import find_dataset
 from almodules.embeddings.local import find_embedder
 from almodules.engine.probe import LinearProbe
+from almodules.engine.scores import accuracy, macro_f1
 from almodules.engine.stop_signals import step_signals
 from almodules.engine.strategies import PoolState, select_batch
 from almodules.labeling.plan import (SKIP, UNSURE, SessionInputs, SessionPlan, data_location, load_session_inputs,
@@ -312,9 +312,8 @@ class LabelingSession:
             if self._probe is not None:
                 with threadpool_limits(limits=1):
                     predicted = self._probe.predict(self._inputs.X_test)
-                row["accuracy"] = float(accuracy_score(self._inputs.y_test, predicted))
-                row["macro_f1"] = float(f1_score(self._inputs.y_test, predicted, labels=np.arange(len(self.classes)),
-                                                 average="macro", zero_division=0))
+                row["accuracy"] = accuracy(self._inputs.y_test, predicted)
+                row["macro_f1"] = macro_f1(self._inputs.y_test, predicted, len(self.classes))
         event = {"event": "round", **row}
         append_event(self.path, event)
         self._apply(event)

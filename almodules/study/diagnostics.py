@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
-from sklearn.metrics import accuracy_score, f1_score
 from sklearn.neighbors import KNeighborsClassifier
 
 from almodules.core.atomic import canonical_hash, write_atomic
@@ -31,6 +30,7 @@ from almodules.datasets.loading import load_dataset, subsample_indices
 from almodules.engine.experiment import load_inputs, registered_fingerprints
 from almodules.engine.fingerprints import record_fingerprints
 from almodules.engine.probe import LinearProbe
+from almodules.engine.scores import accuracy, macro_f1
 
 __all__ = [
     "DIAGNOSTICS_VERSION", "PROJECTION_MIN_POINTS", "cached_frame", "embedding_quality", "embedding_quality_table",
@@ -143,10 +143,9 @@ def embedding_quality(dataset: str, embedder: str, *, pool_size: int | None = No
         return pd.DataFrame([{
             **{key: v for key, v in inputs_key.items() if key != "k"}, "n_pool": len(y), "n_test": len(inputs.test_labels), "dim": X.shape[1],
             "n_classes": inputs.n_classes,
-            "probe_accuracy": float(accuracy_score(inputs.test_labels, predicted)),
-            "probe_macro_f1": float(f1_score(inputs.test_labels, predicted, labels=np.arange(inputs.n_classes),
-                                             average="macro", zero_division=0)),
-            "knn_accuracy": float(accuracy_score(inputs.test_labels, knn.predict(inputs.test))),
+            "probe_accuracy": accuracy(inputs.test_labels, predicted),
+            "probe_macro_f1": macro_f1(inputs.test_labels, predicted, inputs.n_classes),
+            "knn_accuracy": accuracy(inputs.test_labels, knn.predict(inputs.test)),
             "knn_k": k, "probe_fit_s": fit_s,
         }])
 
