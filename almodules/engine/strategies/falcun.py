@@ -15,7 +15,10 @@ floating-point order, and it draws from the same ``RandomState`` stream that sci
 derives from its seed, so for the same seed the picks are identical
 (``tests/engine/strategies/test_falcun.py``). The difference is cost: scikit-activeml re-validates its inputs,
 allocates a ``b x N`` utility matrix and several ``N``-sized temporaries per pick; here every
-``N``-sized array is allocated once and updated in place.
+``N``-sized array is allocated once and updated in place, and the L1 distances are summed over the
+classes on a class-major copy of the probabilities in numpy's own pairwise order
+(:func:`class_sums`): the same bits as ``sum(axis=1)``, which on a few classes spends most of a pick
+on per-row overhead.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import numpy as np
 from almodules.engine.strategies.base import PoolState
 from almodules.engine.strategies.sampling import draw_seed
 
-__all__ = ["falcun"]
+__all__ = ["falcun", "class_sums"]
 
 
 def falcun(state: PoolState, b: int, rng: np.random.Generator, *, gamma: float = 10.0) -> np.ndarray:
@@ -53,17 +56,16 @@ def falcun(state: PoolState, b: int, rng: np.random.Generator, *, gamma: float =
     top2 = -(np.partition(-P, 1, axis=1)[:, :2])
     uncertainty = 1 - np.abs(top2[:, 0] - top2[:, 1])
     diversity = uncertainty.copy()
-    gap = np.empty_like(P)
-    distance = np.empty(len(P))
+    by_class = np.ascontiguousarray(P.T)
+    gap = np.empty_like(by_class)
     relevance = np.empty(len(P))
     cdf = np.empty(len(P))
     picks: list[int] = []
     for i in range(b):
         if i > 0:
-            np.subtract(P, P[picks[-1]], out=gap)
+            np.subtract(by_class, by_class[:, picks[-1], None], out=gap)
             np.abs(gap, out=gap)
-            gap.sum(axis=1, out=distance)
-            np.minimum(distance, diversity, out=diversity)
+            np.minimum(class_sums(gap), diversity, out=diversity)
             low = diversity.min()
             spread = diversity.max() - low
             diversity -= low
@@ -81,6 +83,42 @@ def falcun(state: PoolState, b: int, rng: np.random.Generator, *, gamma: float =
         cdf /= cdf[-1]
         picks.append(int(cdf.searchsorted(sampler.random_sample((1,)), side="right")[0]))
     return unlabeled[np.asarray(picks, dtype=np.int64)]
+
+
+def class_sums(rows: np.ndarray) -> np.ndarray:
+    """Column sums of a ``(C, N)`` array, bit for bit ``rows.T.sum(axis=1)``, computed in ``rows``.
+
+    numpy sums a contiguous run of ``C`` numbers pairwise: fewer than 8 in order; up to 128 in
+    eight interleaved partial sums combined as ``((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7))``, then the
+    remainder in order; more, split in two at a multiple of 8 and each half summed so. Here each
+    "number" is a row of ``N`` values, so every step is one vector operation. ``rows`` is
+    overwritten (its first row holds the result, which is returned); its entries must not be
+    ``-0.0`` (numpy starts from ``+0.0``), as distances are not. Tested against numpy for every
+    ``C`` up to 300.
+    """
+    n = rows.shape[0]
+    if n > 128:
+        half = n // 2 - (n // 2) % 8
+        left = class_sums(rows[:half])
+        left += class_sums(rows[half:])
+        return left
+    if n < 8:
+        for i in range(1, n):
+            rows[0] += rows[i]
+        return rows[0]
+    whole = n - n % 8
+    for i in range(8, whole, 8):
+        rows[:8] += rows[i:i + 8]
+    rows[0] += rows[1]
+    rows[2] += rows[3]
+    rows[0] += rows[2]
+    rows[4] += rows[5]
+    rows[6] += rows[7]
+    rows[4] += rows[6]
+    rows[0] += rows[4]
+    for i in range(whole, n):
+        rows[0] += rows[i]
+    return rows[0]
 
 
 def _skactiveml_stream(seed: int, n_unlabeled: int) -> np.random.RandomState:
