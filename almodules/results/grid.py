@@ -251,7 +251,7 @@ def stored_cycles(configs: Iterable[RunConfig], *, store: ResultStore | None = N
     store = ResultStore() if store is None else store
     configs = list(configs)
     # A config never computed on any data is missing for sure: no need to fingerprint the data to say so.
-    if not {c.config_hash for c in configs} <= set(store.table()["config_hash"].unique().to_pylist()):
+    if not {c.config_hash for c in configs} <= set(store.table(["config_hash"])["config_hash"].unique().to_pylist()):
         return None
     planned = plan_runs(configs, loader, loaded={})
     if store.missing(p.run_key for p in planned):

@@ -59,21 +59,30 @@ def write_pack(root: Path, table: pa.Table) -> Path:
 
 
 @lru_cache(maxsize=256)
-def _read_pack(path: str, size: int, mtime_ns: int, inode: int) -> tuple[pa.Table, bool]:
+def _pack_file(path: str, size: int, mtime_ns: int, inode: int) -> tuple[pa.Buffer, bool]:
     # Keyed by the file's stat too: a file replaced under the same name is read again.
     data = Path(path).read_bytes()
-    table = pq.read_table(pa.BufferReader(data), schema=SCHEMA, page_checksum_verification=True)
-    return table, hashlib.sha256(data).hexdigest() == Path(path).stem
+    return pa.py_buffer(data), hashlib.sha256(data).hexdigest() == Path(path).stem
 
 
-def read_pack(path: Path) -> tuple[pa.Table | None, bool]:
-    """The runs of one pack, read once per process, and whether its bytes match its name.
+@lru_cache(maxsize=1024)
+def _read_pack(path: str, size: int, mtime_ns: int, inode: int,
+               columns: tuple[str, ...] | None) -> tuple[pa.Table, bool]:
+    data, intact = _pack_file(path, size, mtime_ns, inode)
+    table = pq.read_table(pa.BufferReader(data), schema=SCHEMA, columns=None if columns is None else list(columns),
+                          page_checksum_verification=True)
+    return table, intact
+
+
+def read_pack(path: Path, columns: tuple[str, ...] | None = None) -> tuple[pa.Table | None, bool]:
+    """The runs of one pack (only ``columns``, when given), read once per process, and whether its
+    bytes match its name (always checked over the whole file).
 
     Returns ``(None, False)`` with a warning when the file cannot be read at all.
     """
     try:
         stat = os.stat(path)
-        return _read_pack(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        return _read_pack(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino, columns)
     except FileNotFoundError:
         return None, False
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -82,20 +91,24 @@ def read_pack(path: Path) -> tuple[pa.Table | None, bool]:
         return None, False
 
 
-def verified_packs(root: Path) -> list[tuple[Path, pa.Table]]:
-    """Every pack of the store at ``root`` with its runs; a pack whose bytes do not match its name
-    keeps only the runs whose own checksums still match (with a warning)."""
+def verified_packs(root: Path, columns: tuple[str, ...] | None = None) -> list[tuple[Path, pa.Table]]:
+    """Every pack of the store at ``root`` with its runs (only ``columns``, when given: a reader of
+    accuracies need not decode every cycle's selected points); a pack whose bytes do not match its
+    name keeps only the runs whose own checksums still match (with a warning)."""
     out = []
     for path in pack_paths(root):
-        table, intact = read_pack(path)
+        table, intact = read_pack(path, columns)
         if table is None:
             continue
         if not intact:
+            table, _ = read_pack(path)  # a run's checksum covers all of its columns
             runs = split_by(table.sort_by([("run_key", "ascending"), ("cycle", "ascending")]), "run_key")
             good = [run for _, run in runs if run["checksum"].unique().to_pylist() == [run_checksum(run)]]
             warnings.warn(f"result store: pack {path} does not match its name (its bytes changed); "
                           f"{len(runs) - len(good)} of its {len(runs)} runs fail their checksums and count as "
                           "missing", RuntimeWarning, stacklevel=3)
             table = pa.concat_tables(good) if good else SCHEMA.empty_table()
+            if columns is not None:
+                table = table.select(list(columns))
         out.append((path, table))
     return out

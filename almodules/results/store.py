@@ -46,6 +46,7 @@ import pyarrow.parquet as pq
 from almodules.core.atomic import TMP_SUFFIX, write_atomic
 from almodules.core.paths import results_dir
 from almodules.core.validation import ConfigError
+from almodules.engine.config import KEY_COLUMNS
 from almodules.engine.experiment import RunResult
 from almodules.results.packs import pack_paths, verified_packs, write_pack
 from almodules.results.run_table import CYCLE_COLUMNS, RUN_COLUMNS, SCHEMA, filtered, run_checksum, split_by
@@ -94,7 +95,7 @@ class ResultStore:
         return sorted(self.path(h) for h in self._scan())
 
     def __len__(self) -> int:
-        return len(self.table()["run_key"].unique())
+        return len(self.table(["run_key"])["run_key"].unique())
 
     # --- writing -------------------------------------------------------------------------
     def write(self, result: RunResult) -> Path:
@@ -186,12 +187,17 @@ class ResultStore:
                           RuntimeWarning, stacklevel=4)
         return _INDEX_SCHEMA.empty_table()
 
-    def table(self) -> pa.Table:
-        """Every stored run, all columns (:data:`SCHEMA`), as one Arrow table: the loose runs, then the
-        packed runs that are not loose too (each run once)."""
+    def table(self, columns: Iterable[str] | None = None) -> pa.Table:
+        """Every stored run as one Arrow table: the loose runs, then the packed runs that are not
+        loose too (each run once). All columns (:data:`SCHEMA`), or only ``columns`` (``run_key``
+        always): packs then decode only those."""
+        if columns is not None:
+            columns = tuple(dict.fromkeys(["run_key", *columns]))
         loose = self._loose_table()
+        if columns is not None:
+            loose = loose.select(list(columns))
         parts, seen = [loose], set(loose["run_key"].unique().to_pylist())
-        for _, table in verified_packs(self.root):
+        for _, table in verified_packs(self.root, columns):
             keys = table["run_key"].unique()
             if seen.intersection(keys.to_pylist()):
                 table = table.filter(pc.invert(pc.is_in(table["run_key"], pa.array(sorted(seen), pa.string()))))
@@ -276,7 +282,7 @@ class ResultStore:
 
     def missing(self, run_keys: Iterable[str]) -> list[str]:
         """The run keys (deduplicated, in order) whose runs are absent or unreadable."""
-        readable = set(self.table()["run_key"].unique().to_pylist())
+        readable = set(self.table(["run_key"])["run_key"].unique().to_pylist())
         return [k for k in dict.fromkeys(run_keys) if k not in readable]
 
     def cycles(self, **filters) -> pd.DataFrame:
@@ -286,12 +292,13 @@ class ResultStore:
         ``run_key``, ``config_hash``, ``cycle``) with one value or a list of values; ``None``
         matches a null ``pool_size``. Example: ``store.cycles(dataset="trec6", strategy=["margin", "badge"])``.
         """
-        table = filtered(self.table(), filters).select(list(CYCLE_COLUMNS))
+        table = filtered(self.table(CYCLE_COLUMNS), filters).select(list(CYCLE_COLUMNS))
         return table.to_pandas().sort_values(["run_key", "cycle"], ignore_index=True)
 
     def runs(self, **filters) -> pd.DataFrame:
         """The runs table (columns :data:`RUN_COLUMNS`), filtered like :meth:`cycles`."""
-        table = filtered(self.table(), {**filters, "cycle": 0}).select(list(RUN_COLUMNS))
+        table = filtered(self.table([*KEY_COLUMNS, "cycle", *RUN_COLUMNS]), {**filters, "cycle": 0})
+        table = table.select(list(RUN_COLUMNS))
         return table.to_pandas().sort_values("run_key", ignore_index=True)
 
     def load(self, run_keys: Iterable[str]) -> pd.DataFrame:

@@ -58,6 +58,17 @@ def test_pack_keeps_every_key_and_bit_and_removes_the_loose_files(tmp_path):
     assert store.pack() == []  # nothing loose: nothing written
 
 
+def test_a_read_of_some_columns_equals_the_same_columns_of_a_full_read(tmp_path):
+    store = filled(tmp_path)
+    store.pack()
+    data, emb = blobs()
+    store.write(run_experiment(configs(4)[-1], emb, data))  # one loose run beside the pack
+    full = store.table().sort_by([("run_key", "ascending"), ("cycle", "ascending")])
+    part = store.table(["accuracy", "cycle"]).sort_by([("run_key", "ascending"), ("cycle", "ascending")])
+    assert part.column_names == ["run_key", "accuracy", "cycle"] and len(store) == 7
+    assert part == full.select(["run_key", "accuracy", "cycle"])
+
+
 def test_a_pack_is_named_by_its_bytes(tmp_path):
     store = filled(tmp_path, n=1)
     path = store.pack()[0]
@@ -84,6 +95,8 @@ def test_a_changed_pack_keeps_only_runs_whose_checksums_match(tmp_path, monkeypa
     with pytest.warns(RuntimeWarning, match=r"does not match its name .* 1 of its 6 runs fail their checksums"):
         keys = set(store.table()["run_key"].to_pylist())
     assert victim not in keys and len(keys) == 5
+    with pytest.warns(RuntimeWarning, match="does not match its name"):  # a projected read checks the same
+        assert set(store.runs()["run_key"]) == keys and set(store.cycles()["run_key"]) == keys
     calls, real = [], grid.execute_run
     monkeypatch.setattr(grid, "execute_run", lambda c, i, **kw: calls.append(c) or real(c, i, **kw))
     with warnings.catch_warnings():
