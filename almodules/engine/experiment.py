@@ -44,7 +44,7 @@ from almodules.engine.scores import accuracy, macro_f1
 from almodules.engine.stop_signals import StopSignals
 from almodules.engine.strategies import PoolState, select_batch
 
-__all__ = ["RunInputs", "RunResult", "pair_fingerprints", "registered_fingerprints", "load_inputs", "run_experiment", "execute_run"]
+__all__ = ["RunInputs", "RunResult", "initial_pool_key", "pair_fingerprints", "registered_fingerprints", "load_inputs", "run_experiment", "execute_run"]
 
 
 @dataclass(frozen=True)
@@ -205,8 +205,14 @@ def _pool_indices(config: RunConfig, train_labels: np.ndarray) -> np.ndarray:
     return np.asarray(idx, dtype=np.int64)
 
 
+def initial_pool_key(config: RunConfig) -> tuple:
+    """What decides a run's initial pool besides its inputs: runs of one :class:`RunInputs` that
+    share this key draw the same pool, bit for bit (their query strategies do not enter it)."""
+    return config.ips, config.ips_params, config.k0, config.seed, config.pool_size
+
+
 def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
-                blas_threads: int | None = 1) -> RunResult:
+                blas_threads: int | None = 1, initial_pools: dict | None = None) -> RunResult:
     """Run ``config`` on already loaded and validated ``inputs``.
 
     Parameters
@@ -221,10 +227,15 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
         sampling strategies (FALCUN, say) can then draw a different point and diverge. ``None``
         leaves the thread pools as they are (faster on many cores; reproducible only with the
         same thread count).
+    initial_pools : dict, optional
+        Initial pools already drawn on these same ``inputs``, by :func:`initial_pool_key`: a run
+        whose pool is there takes it (and the seconds it took to draw) instead of drawing it again,
+        and a new one is added. A grid shares one between the runs of a cell that differ only in
+        their query strategy: a TypiClust initial pool costs seconds, as much as a cheap run.
     """
     if blas_threads is not None:
         with threadpool_limits(limits=check_int("blas_threads", blas_threads, minimum=1)):
-            return execute_run(config, inputs, progress=progress, blas_threads=None)
+            return execute_run(config, inputs, progress=progress, blas_threads=None, initial_pools=initial_pools)
     start = time.perf_counter()
     pool = _pool_indices(config, inputs.train_labels)
     if config.budget > len(pool):
@@ -244,9 +255,13 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
         state.labeled[picked] = True
         state.y[picked] = y_pool[picked]
 
-    t0 = time.perf_counter()
-    picked = select_batch(config.ips, state, config.k0, rngs[0], role="ips", **ips_params)
-    select_s, infer_s = time.perf_counter() - t0, 0.0
+    drawn = None if initial_pools is None else initial_pools.get(initial_pool_key(config))
+    if drawn is None:
+        t0 = time.perf_counter()
+        drawn = select_batch(config.ips, state, config.k0, rngs[0], role="ips", **ips_params), time.perf_counter() - t0
+        if initial_pools is not None:
+            initial_pools[initial_pool_key(config)] = drawn
+    picked, select_s, infer_s = drawn[0].copy(), drawn[1], 0.0
     label(picked)
     rows = []
     for t in tqdm(range(config.cycles + 1), disable=not progress, desc=config.strategy, leave=False):

@@ -36,7 +36,7 @@ from almodules.core.paths import data_dir
 from almodules.core.validation import ConfigError, check_choice, check_int
 from almodules.datasets.loading import DatasetUnavailableError
 from almodules.engine.config import RunConfig
-from almodules.engine.experiment import RunResult, execute_run, load_inputs
+from almodules.engine.experiment import RunResult, execute_run, initial_pool_key, load_inputs
 from almodules.engine.fingerprints import record_fingerprints
 from almodules.results.claim_files import release, try_claim
 from almodules.results.planning import Loader, PlannedRun, groups, plan_runs
@@ -55,19 +55,36 @@ def _default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _sharing_initial_pools(configs: list[RunConfig]) -> list[list[RunConfig]]:
+    """The runs of one pair in batches that draw the same initial pool (plan order kept within each)."""
+    batches: dict[tuple, list[RunConfig]] = {}
+    for config in configs:
+        batches.setdefault(initial_pool_key(config), []).append(config)
+    return list(batches.values())
+
+
+def _run_batch(configs: list[RunConfig], inputs) -> list[RunResult]:
+    """Runs sharing one initial pool, in one process: the pool is drawn once."""
+    pools: dict = {}
+    return [execute_run(c, inputs, blas_threads=1, initial_pools=pools) for c in configs]
+
+
 def _run_local(groups, workers: int, loader: Loader, loaded: dict) -> Iterator[RunResult]:
     n_runs = sum(map(len, groups.values()))
     if workers == 1 or n_runs == 1:
         for (dataset, embedder), configs in groups.items():
             inputs = loaded.get((dataset, embedder)) or loader(dataset, embedder)
-            for config in configs:
-                yield execute_run(config, inputs, blas_threads=1)
+            for batch in _sharing_initial_pools(configs):
+                pools: dict = {}
+                for config in batch:  # each result is stored as soon as it ends
+                    yield execute_run(config, inputs, blas_threads=1, initial_pools=pools)
         return
     with Parallel(n_jobs=min(workers, n_runs), backend="loky", batch_size=1,
                   return_as="generator_unordered") as parallel:
         for (dataset, embedder), configs in groups.items():
             inputs = loaded.get((dataset, embedder)) or loader(dataset, embedder)
-            yield from parallel(delayed(execute_run)(c, inputs, blas_threads=1) for c in configs)
+            for results in parallel(delayed(_run_batch)(b, inputs) for b in _sharing_initial_pools(configs)):
+                yield from results
 
 
 def _run_dask(groups, workers: int, scheduler, loader: Loader, loaded: dict) -> Iterator[RunResult]:

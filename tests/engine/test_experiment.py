@@ -12,8 +12,9 @@ from engine_fakes import EMBEDDER, blobs, config, run
 from sklearn.metrics import f1_score
 
 import almodules.engine.strategies as strategies
+from almodules.engine import experiment
 from almodules.engine.config import RunConfig
-from almodules.engine.experiment import load_inputs, run_experiment
+from almodules.engine.experiment import execute_run, load_inputs, run_experiment
 
 TIMINGS = ("fit_s", "infer_s", "select_s")
 
@@ -103,6 +104,22 @@ def test_cycle_rows_follow_the_protocol():
 def test_ips_picks_are_shared_by_strategies_with_the_same_seed():
     a, b = run(config(strategy="margin", cycles=3)), run(config(strategy="entropy", cycles=3))
     assert a.cycles[0]["selected"] == b.cycles[0]["selected"]
+
+
+@pytest.mark.parametrize("ips", ["typiclust", "kmeans", "random"])
+def test_a_shared_initial_pool_changes_no_bit_and_is_drawn_once(monkeypatch, ips):
+    data, emb = blobs()
+    inputs = load_inputs("blobs", EMBEDDER, data=data, embeddings=emb)
+    configs = [config(ips=ips, strategy=s, cycles=2, seed=seed) for seed in (0, 1) for s in ("margin", "badge")]
+    alone = [execute_run(c, inputs) for c in configs]
+    draws, real = [], experiment.select_batch
+    monkeypatch.setattr(experiment, "select_batch",
+                        lambda name, *a, role="strategy", **kw: draws.append(role) or real(name, *a, role=role, **kw))
+    pools: dict = {}
+    shared = [execute_run(c, inputs, initial_pools=pools) for c in configs]
+    assert draws.count("ips") == 2 and len(pools) == 2  # one draw per seed, reused by the second strategy
+    assert [without_timings(r) for r in shared] == [without_timings(r) for r in alone]
+    assert shared[0].cycles[0]["select_s"] == shared[1].cycles[0]["select_s"]  # the draw's own time
 
 
 def spy_on(monkeypatch, name):

@@ -112,6 +112,22 @@ def test_local_processes_equal_in_process_and_load_once_per_group(tmp_path, monk
     assert len(log.read_text().splitlines()) == 6
 
 
+def test_runs_of_a_cell_draw_each_initial_pool_once_and_store_the_same_bits(tmp_path, monkeypatch):
+    from almodules.engine import experiment
+
+    configs = expand_grid(small_grid(ips="typiclust", strategy=["random", "margin", "badge"]))
+    alone = ResultStore(tmp_path / "alone")
+    for config in configs:  # one run at a time: each draws its own initial pool
+        alone.write(experiment.execute_run(config, load_blobs("blobs", EMBEDDER)))
+    draws, real = [], experiment.select_batch
+    monkeypatch.setattr(experiment, "select_batch",
+                        lambda name, *a, role="strategy", **kw: draws.append(role) or real(name, *a, role=role, **kw))
+    shared = ResultStore(tmp_path / "shared")
+    assert len(run_grid(configs, workers=1, store=shared, progress=False, loader=load_blobs)) == 6
+    assert draws.count("ips") == 2  # one per seed, not one per run
+    assert comparable(shared.cycles()).equals(comparable(alone.cycles()))
+
+
 @pytest.mark.slow
 def test_dask_local_cluster_equals_the_local_executor(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
