@@ -26,7 +26,7 @@ from almodules.engine.strategies import STRATEGIES
 __all__ = [
     "BOOK_RENDERER", "STRATEGY_COLORS", "PALETTE", "CLASS_PALETTE", "TEMPLATE", "PANEL_HEIGHT", "MAX_PANELS",
     "WRAP", "setup_plotly_for_book", "strategy_color", "rgba", "ordered", "facet_grid", "panel_groups",
-    "faceted", "dataset_menu", "band_lines",
+    "faceted", "dataset_menu", "MAX_BAND_CURVES", "band_lines",
 ]
 
 BOOK_RENDERER = "book"
@@ -214,14 +214,22 @@ def _hidden_axis(name: str) -> dict:
     return {"visible": False, "anchor": partner, "domain": [0.0, 0.001]}
 
 
+MAX_BAND_CURVES = 200
+"""Above this many curves in one figure, the seed spread is drawn as error bars on each curve, not
+as a shaded band: a band is a second trace as large as its curve, and a chapter holding every cell
+of the study (a thousand curves and more) must stay a page a browser loads at once."""
+
+
 def band_lines(frame: pd.DataFrame, *, x: str, color: str, title: str, y_title: str, x_title: str,
                 dash: str | None, row: str | None, col: str | None, zero_line: bool = False,
                 log_x: bool = False) -> go.Figure:
-    """Mean lines with ±std bands, one legend group per (colour, dash) label across panels."""
+    """Mean lines with their ±std spread (bands; error bars past :data:`MAX_BAND_CURVES` curves), one
+    legend group per (colour, dash) label across panels."""
     require_columns(frame, [x, color, "mean", "std"], title)
+    as_bands = len(frame.groupby([k for k in (row, col, color, dash) if k], sort=False)) <= MAX_BAND_CURVES
     return faceted(frame, row, col, lambda f, r, c: _band_lines(
         f, r, c, x=x, color=color, title=title, y_title=y_title, x_title=x_title, dash=dash, zero_line=zero_line,
-        log_x=log_x))
+        log_x=log_x, as_bands=as_bands))
 
 
 def _compact(values: np.ndarray) -> np.ndarray:
@@ -237,7 +245,8 @@ def _compact(values: np.ndarray) -> np.ndarray:
 
 
 def _band_lines(frame: pd.DataFrame, row: str | None, col: str | None, *, x: str, color: str, title: str,
-                y_title: str, x_title: str, dash: str | None, zero_line: bool, log_x: bool) -> go.Figure:
+                y_title: str, x_title: str, dash: str | None, zero_line: bool, log_x: bool,
+                as_bands: bool) -> go.Figure:
     fig, panels = facet_grid(frame, row, col, x_title=x_title, y_title=y_title)
     labels = ordered(frame[color])
     dashes = ordered(frame[dash]) if dash else [None]
@@ -258,21 +267,23 @@ def _band_lines(frame: pd.DataFrame, row: str | None, col: str | None, *, x: str
                 # a chapter with a thousand curves stays a page a browser loads at once.
                 xs = _compact(sub[x].to_numpy())
                 mean, std = sub["mean"].to_numpy(np.float32), sub["std"].to_numpy(np.float32)
-                fig.add_trace(go.Scatter(
-                    x=np.concatenate([xs, xs[::-1]]), y=np.concatenate([mean + std, (mean - std)[::-1]]),
-                    fill="toself", fillcolor=rgba(hue, 0.15), line=dict(width=0), hoverinfo="skip", legendgroup=name,
-                    showlegend=False, name=name), row=i, col=j)
+                if as_bands:
+                    fig.add_trace(go.Scatter(
+                        x=np.concatenate([xs, xs[::-1]]), y=np.concatenate([mean + std, (mean - std)[::-1]]),
+                        fill="toself", fillcolor=rgba(hue, 0.15), line=dict(width=0), hoverinfo="skip",
+                        legendgroup=name, showlegend=False, name=name), row=i, col=j)
                 fig.add_trace(go.Scatter(
                     x=xs, y=mean, mode="lines+markers", name=name, legendgroup=name,
                     showlegend=name not in shown, line=dict(color=hue, dash=dash_styles[k % len(dash_styles)]),
-                    customdata=std), row=i, col=j)
+                    customdata=std, error_y=None if as_bands else dict(array=std, color=rgba(hue, 0.35))),
+                    row=i, col=j)
                 shown.add(name)
     # What every curve shares is said once, in the figure's template, not on each of up to a thousand traces.
     seeds = sorted(frame["n_seeds"].dropna().unique()) if "n_seeds" in frame else []
     seeds_text = f"<br>seeds {seeds[0]:g}" if len(seeds) == 1 else (
         f"<br>seeds {seeds[0]:g}-{seeds[-1]:g}" if seeds else "")
     fig.layout.template.data.scatter = [go.Scatter(
-        marker=dict(size=4), hovertemplate=(f"<b>%{{fullData.name}}</b><br>{x_title} %{{x}}<br>{y_title} %{{y:.4f}} "
+        marker=dict(size=4), error_y=dict(thickness=1, width=0), hovertemplate=(f"<b>%{{fullData.name}}</b><br>{x_title} %{{x}}<br>{y_title} %{{y:.4f}} "
                                             f"± %{{customdata:.4f}}{seeds_text}<extra></extra>"))]
     if zero_line:
         fig.add_hline(y=0, line=dict(color="black", width=1, dash="dot"), row="all", col="all")

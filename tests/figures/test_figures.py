@@ -1,10 +1,13 @@
 """almodules.figures.study: each function returns a figure that shows what it promises."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
+from plotly.utils import PlotlyJSONEncoder
 from synthetic_cycles import random_grid, run_rows, table
 
 from almodules.figures import embeddings as embedding_figures
@@ -59,6 +62,16 @@ def test_learning_curve_figure_has_bands_panels_and_one_legend_entry_per_strateg
     margin = [t for t in fig.data if t.name == "margin" and t.mode]
     assert len({t.legendgroup for t in margin}) == 1 and len({t.line.color for t in margin}) == 1
     assert len(fig.layout.annotations) == 4  # panel titles
+
+
+def test_past_many_curves_the_seed_spread_becomes_error_bars(grid, monkeypatch):
+    curves = analysis.learning_curves(grid[grid["ips"] == "random"])
+    with_bands = json.dumps([t.to_plotly_json() for t in figures.learning_curve_figure(curves).data], cls=PlotlyJSONEncoder)
+    monkeypatch.setattr(plot_style, "MAX_BAND_CURVES", 11)  # the figure holds 12 curves
+    fig = figures.learning_curve_figure(curves)
+    assert len(fig.data) == 12 and not any(t.fill == "toself" for t in fig.data)
+    assert all(np.array_equal(np.asarray(t.error_y.array), np.asarray(t.customdata)) for t in fig.data)
+    assert len(json.dumps([t.to_plotly_json() for t in fig.data], cls=PlotlyJSONEncoder)) < 0.75 * len(with_bands)  # the traces, which grow with the cells
 
 
 def test_learning_curve_figure_distinguishes_ips_by_line_style(grid):
