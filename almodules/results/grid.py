@@ -186,7 +186,10 @@ def run_grid(configs: Iterable[RunConfig], *, executor: str = "local", scheduler
 
     Every config is first checked against its real data and keyed (:func:`plan_runs`), so a bad
     config stops the grid before any run. Runs that another live grid on the same store has
-    claimed are left to it (:mod:`almodules.results.claim_files`).
+    claimed are left to it (:mod:`almodules.results.claim_files`). The local executor runs a cell's
+    runs that share an initial pool together and draws the pool once (the same bits as drawing it
+    per run); with several processes such a batch is written when it ends, so a killed grid
+    recomputes the batches it had in flight, and nothing twice.
 
     Parameters
     ----------
