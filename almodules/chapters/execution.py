@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -43,11 +44,17 @@ from almodules.chapters.preflight import build_report, chapter_needs, check_need
 from almodules.core.paths import repo_root
 from almodules.core.validation import check_choice
 
-__all__ = ["KERNEL_CONFIG", "run_notebooks", "chapter_parameters", "build_book"]
+__all__ = ["kernel_config", "run_notebooks", "chapter_parameters", "build_book"]
 
-KERNEL_CONFIG = Config({"KernelManager": {"transport": "ipc"}})
-"""The chapters' kernels talk to papermill over local sockets, not TCP: nothing else on the machine can
-listen in, and the kernel has no TCP-without-encryption warning to print into every build's output."""
+
+def kernel_config(socket_dir: Path) -> Config:
+    """The chapters' kernels talk to papermill over local sockets in ``socket_dir``, not TCP.
+
+    Nothing else on the machine can listen in, and the kernel has no TCP-without-encryption warning
+    to print into every build's output. The sockets go to a private temporary folder, not the
+    kernel's working directory (the notebooks' folder): a killed build would leave them there.
+    """
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(Path(socket_dir) / "kernel")}})
 
 @contextlib.contextmanager
 def _this_interpreters_kernels() -> Iterator[None]:
@@ -133,10 +140,11 @@ def _execute(name: str, params: Mapping[str, Any], out_dir: Path, timeout: int |
     out = out_dir / f"{name}.ipynb"
     trial = out_dir / f".{name}.running.ipynb"
     try:
-        with _this_interpreters_kernels():
+        with _this_interpreters_kernels(), tempfile.TemporaryDirectory(prefix="almodules-kernel-") as sockets:
             papermill.execute_notebook(
                 nb, str(trial), parameters=params, kernel_name=nb.metadata["kernelspec"]["name"],
-                cwd=str(notebooks_dir()), progress_bar=False, execution_timeout=timeout, config=KERNEL_CONFIG)
+                cwd=str(notebooks_dir()), progress_bar=False, execution_timeout=timeout,
+                config=kernel_config(Path(sockets)))
     except PapermillExecutionError as exc:
         first = next((line for line in exc.source.splitlines() if line.strip()), "")
         failed = trial.replace(out_dir / f"{name}.failed.ipynb")

@@ -333,3 +333,19 @@ def test_executing_a_chapter_prints_one_line_and_no_kernel_warnings(tmp_path, mo
     out, err = capfd.readouterr()
     assert out.strip().splitlines() == [out.strip()] and out.startswith(f"[1/1] {name}: executed in")
     assert "WARNING" not in err and "IPKernelApp" not in err, err
+
+
+def test_kernel_sockets_live_in_their_own_folder_not_beside_the_notebooks(tmp_path):
+    # A killed build would otherwise leave kernel-ipc-* sockets in the notebooks' folder.
+    import papermill
+
+    cwd, sockets = tmp_path / "notebooks", tmp_path / "sockets"
+    cwd.mkdir()
+    sockets.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"import os\nprint(sorted(os.listdir({str(sockets)!r})))")]
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    out = papermill.execute_notebook(nb, str(tmp_path / "out.ipynb"), cwd=str(cwd), progress_bar=False,
+                                     kernel_name="python3", config=notebooks.kernel_config(sockets))
+    assert out.cells[0].outputs[0]["text"].strip() == str([f"kernel-{i}" for i in range(1, 6)])
+    assert list(cwd.iterdir()) == []
