@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -56,7 +57,28 @@ def canonical_hash(value: Any) -> str:
 
 
 def text_digest(texts: Sequence[str], pairs: Sequence[str] | None = None) -> str:
-    """SHA-256 of a sequence of texts (and optional pairs), order and boundaries included."""
+    """SHA-256 of a sequence of texts (and optional pairs), order and boundaries included.
+
+    Tuples are immutable, so the digest of a tuple (a loaded dataset's split) is kept for as long as
+    the tuple lives in :data:`_TEXT_DIGESTS`: planning hashes each split many times.
+    """
+    if type(texts) is not tuple or not (pairs is None or type(pairs) is tuple):
+        return _text_digest(texts, pairs)
+    key = (id(texts), id(pairs))
+    if key in _TEXT_DIGESTS:
+        _TEXT_DIGESTS.move_to_end(key)
+    else:  # the entry holds the tuples, so their ids cannot be reused while it is there
+        _TEXT_DIGESTS[key] = (texts, pairs, _text_digest(texts, pairs))
+        while len(_TEXT_DIGESTS) > _TEXT_DIGESTS_MAX:
+            _TEXT_DIGESTS.popitem(last=False)
+    return _TEXT_DIGESTS[key][2]
+
+
+_TEXT_DIGESTS: OrderedDict = OrderedDict()
+_TEXT_DIGESTS_MAX = 64
+
+
+def _text_digest(texts: Sequence[str], pairs: Sequence[str] | None) -> str:
     h = hashlib.sha256()
     for part, seq in (("texts", texts), ("pairs", pairs)):
         if seq is None:

@@ -9,7 +9,8 @@ from almodules.datasets.hub import HUB_OPTIONS, find_hub_dataset, hub_dataset
 from almodules.datasets.local import (CLASSES_FILE, FOLDER_CONFIG, LOCAL_FORMATS, find_dataset, folder_config,
                                       local_datasets, local_files, local_spec, read_local)
 from almodules.datasets.checks import CONFLICT_WARNING_SHARE, DataWarning, check_content, dataset_fingerprint
-from almodules.datasets.loading import TextDataset, available_sources, load_dataset, subsample_indices
+from almodules.datasets.loading import TextDataset, available_sources, load_dataset
+from almodules.datasets.sampling import subsample_indices
 
 __all__ = ['DATASETS', 'DEFAULT_DATASET', 'GROUPS', 'DatasetSpec', 'register_dataset', 'unregister_dataset',
            'DatasetUnavailableError', 'HUB_TIMEOUT_S', 'PACKAGE_READERS', 'load_hub_splits', 'RawSplits',

@@ -57,12 +57,12 @@ def check_content(spec: DatasetSpec, source: str, train: pd.DataFrame, test: pd.
     if absent:
         shown = ", ".join(map(repr, absent[:10])) + (" ..." if len(absent) > 10 else "")
         warnings.warn(f"dataset {spec.name!r}: {len(absent)} of {spec.n_classes} classes have no train rows "
-                      f"({shown}); no run can predict them", DataWarning, stacklevel=3)
+                      f"({shown}); no run can predict them", DataWarning, stacklevel=4)
     for split, frame in (("train", train), ("test", test)):
         empty = int((frame["text"].str.strip() == "").sum())
         if empty:
             warnings.warn(f"dataset {spec.name!r}: {empty} empty or blank texts in the {split} split",
-                          DataWarning, stacklevel=3)
+                          DataWarning, stacklevel=4)
     if n_rows and n_dropped / n_rows > CONFLICT_WARNING_SHARE:
         warnings.warn(f"dataset {spec.name!r}: {n_dropped} of {n_rows} rows ({n_dropped / n_rows:.1%}) dropped as "
-                      "label conflicts (the same text with different labels)", DataWarning, stacklevel=3)
+                      "label conflicts (the same text with different labels)", DataWarning, stacklevel=4)

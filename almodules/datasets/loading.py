@@ -33,6 +33,9 @@ What loading does to the data
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +47,7 @@ from almodules.core.validation import ConfigError, check_choice, check_int
 from almodules.datasets.checks import check_content
 from almodules.datasets.local import find_dataset, local_files, read_local
 from almodules.datasets.registry import DATASETS, DatasetSpec
+from almodules.datasets.sampling import derived_seed, subsample_indices
 from almodules.datasets.sources import (
     DatasetUnavailableError,
     RawSplits,
@@ -53,7 +57,7 @@ from almodules.datasets.sources import (
     read_package,
 )
 
-__all__ = ["DatasetUnavailableError", "TextDataset", "available_sources", "load_dataset", "subsample_indices"]
+__all__ = ["DatasetUnavailableError", "TextDataset", "available_sources", "load_dataset"]
 
 # Stream number that separates the validation draw from the pool draw of the same seed.
 _VAL_STREAM = 1
@@ -107,57 +111,6 @@ class TextDataset:
     def pair(self) -> bool:
         """Whether examples are text pairs."""
         return self.train_pair is not None
-
-
-# ------------------------------------------------------------------------------------- sampling
-
-def subsample_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Stratified random subsample: ``n`` sorted, distinct row indices of ``labels``.
-
-    Each class gets its proportional share (largest remainders), and at least one row when
-    ``n >= #classes``, so every class is kept when possible. Rows within a class are drawn with
-    ``numpy.random.default_rng(seed)``; the same labels, ``n`` and seed give the same indices.
-
-    Parameters
-    ----------
-    labels : array of int, shape (N,)
-    n : int
-        Sample size, ``0 <= n <= N``.
-    seed : int
-        Non-negative seed.
-
-    Returns
-    -------
-    numpy.ndarray of int64, shape (n,), ascending.
-    """
-    labels = np.asarray(labels)
-    if labels.ndim != 1:
-        raise ConfigError(f"labels must be 1-D, got shape {labels.shape}")
-    n = check_int("n", n, minimum=0, maximum=len(labels))
-    seed = check_int("seed", seed, minimum=0)
-    classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
-    quota = n * counts / max(len(labels), 1)
-    alloc = np.floor(quota).astype(np.int64)
-    if n >= len(classes):
-        alloc = np.maximum(alloc, 1)
-    # Settle the rounding one row at a time: add where the quota is most under-served, take where
-    # it is most over-served (never below one row); ties go to the lower class index.
-    while alloc.sum() < n:
-        room = np.where(alloc < counts, quota - alloc, -np.inf)
-        alloc[np.argmax(room)] += 1
-    while alloc.sum() > n:
-        excess = np.where(alloc > 1, alloc - quota, -np.inf)
-        alloc[np.argmax(excess)] -= 1
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(labels))
-    order = order[np.argsort(inverse[order], kind="stable")]  # by class, random within a class
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    picked = [order[s:s + a] for s, a in zip(starts, alloc)]
-    return np.sort(np.concatenate(picked)).astype(np.int64) if picked else np.zeros(0, np.int64)
-
-
-def _derived_seed(seed: int, stream: int) -> int:
-    return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0])
 
 
 # -------------------------------------------------------------------------------------- loading
@@ -275,16 +228,60 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, pool_size: in
         No source could provide the dataset (the message lists each source tried and the fixes).
     """
     spec = DATASETS[check_choice("dataset", find_dataset(name, data_dir), DATASETS)]
-    name = spec.name
     if pool_size is not None:
         check_int("pool_size", pool_size, minimum=1)
     if val_size is not None:
         check_int("val_size", val_size, minimum=1)
     seed = check_int("seed", seed, minimum=0)
     folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-
-    origin = DATASETS[check_choice(f"subset_of of dataset {name!r}", spec.subset_of, DATASETS)] \
+    origin = DATASETS[check_choice(f"subset_of of dataset {spec.name!r}", spec.subset_of, DATASETS)] \
         if spec.subset_of else spec
+    signature = _source_signature(origin, folder)
+    key = (spec, origin, pool_size, val_size, seed, signature)
+    if signature is not None and key in _LOADED:
+        _LOADED.move_to_end(key)
+        return _LOADED[key]
+    data = _load(spec, origin, folder, pool_size, val_size, seed)
+    if signature is not None and data.source.startswith(("local:", "package:")):
+        _LOADED[key] = data
+        while len(_LOADED) > _LOADED_MAX:
+            _LOADED.popitem(last=False)
+    return data
+
+
+_LOADED: OrderedDict = OrderedDict()
+_LOADED_MAX = 24
+"""Datasets loaded in this process, the most recent last: planning a book reads each dataset many times,
+and a loaded dataset is immutable (tuples of texts, read-only label arrays). Keyed by what decides its
+content, :func:`_source_signature` included, so an edited file or another installed package is read again."""
+
+
+def _source_signature(spec: DatasetSpec, folder: Path | None) -> tuple | None:
+    """The name, size and modification time of every file of the spec's local folder and the installed
+    package's version and place, for the sources in the spec's order; ``None`` where the hub would be
+    asked first (its data cannot be checked without reading them)."""
+    signature = []
+    for source in spec.sources:
+        if source == "local":
+            local = Path(spec.folder) if spec.folder else (folder / spec.name if folder is not None else None)
+            if local is not None and local.is_dir():
+                files = tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns)
+                                     for e in os.scandir(local) if e.is_file()))
+                signature.append(("local", str(local.resolve()), files))
+        elif source == "package":
+            try:
+                dist = importlib.metadata.distribution(spec.package.partition("==")[0])
+            except importlib.metadata.PackageNotFoundError:
+                continue
+            signature.append(("package", dist.version, str(dist.locate_file(""))))
+        elif not signature:
+            return None
+    return tuple(signature)
+
+
+def _load(spec: DatasetSpec, origin: DatasetSpec, folder: Path | None, pool_size: int | None,
+          val_size: int | None, seed: int) -> TextDataset:
+    name = spec.name
     raw, source = _read_first_available(origin, folder)
     train, n_dropped = _drop_conflicts(raw.train)
     if raw.test is not None:
@@ -310,7 +307,7 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, pool_size: in
     if val_size is not None:
         if val_size >= len(pool):
             raise ConfigError(f"val_size must be < {len(pool)} (the pool it is carved from), got {val_size}")
-        val_rows = pool[subsample_indices(train_labels[pool], val_size, _derived_seed(seed, _VAL_STREAM))]
+        val_rows = pool[subsample_indices(train_labels[pool], val_size, derived_seed(seed, _VAL_STREAM))]
         pool = np.setdiff1d(pool, val_rows, assume_unique=True)
     subsampled = pool_size is not None or val_size is not None
 

@@ -5,7 +5,7 @@ cached embeddings of its dataset and returns a :class:`RunResult` (one record pe
 provenance). The protocol is the paper's:
 
 * the pool is the train split, or its stratified ``pool_size`` subsample
-  (:func:`almodules.datasets.loading.subsample_indices`, keyed by the run's seed);
+  (:func:`almodules.datasets.sampling.subsample_indices`, keyed by the run's seed);
 * the IPS strategy labels ``k0`` pool points; then for cycle ``t = 0 .. T`` the linear probe
   (:class:`~almodules.engine.probe.LinearProbe`, ``LogisticRegression`` lbfgs, ``max_iter=1000``) is
   refit on the whole labeled pool and evaluated on the **test split**, and, except after the
@@ -35,7 +35,8 @@ from almodules.core.atomic import array_digest, canonical_json
 from almodules.core.provenance import git_commit, library_versions, package_version
 from almodules.core.validation import ConfigError, check_finite_matrix, check_int
 from almodules.datasets.checks import dataset_fingerprint
-from almodules.datasets.loading import DatasetUnavailableError, load_dataset, subsample_indices
+from almodules.datasets.loading import DatasetUnavailableError, load_dataset
+from almodules.datasets.sampling import subsample_indices
 from almodules.embeddings.compute import embed_dataset, embedding_fingerprint
 from almodules.engine.config import RunConfig
 from almodules.engine.fingerprints import Fingerprints, recorded_fingerprints

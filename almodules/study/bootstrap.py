@@ -20,6 +20,8 @@ from almodules.core.validation import check_int, require_columns
 __all__ = ["bootstrap_interval", "cluster_bootstrap_interval", "nested_bootstrap_interval", "replicate_means"]
 
 Statistic = Callable[[pd.DataFrame], float]
+"""``statistic(resample) -> float``; ``None``: the mean of the ``value`` column, computed for every resample
+at once (the same numbers as ``lambda f: f["value"].mean()`` up to rounding, without a frame per resample)."""
 
 
 def _percentiles(stats, level: float) -> tuple[float, float]:
@@ -46,7 +48,7 @@ def bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, n_boot: int
     return _percentiles([statistic(frame.iloc[rows]) for rows in draws], level)
 
 
-def cluster_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, cluster: str = "dataset",
+def cluster_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic | None, *, cluster: str = "dataset",
                                n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile interval of ``statistic`` over resamples of whole clusters (all rows of a drawn cluster).
 
@@ -61,12 +63,32 @@ def cluster_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, clu
     members = [np.flatnonzero(frame[cluster].to_numpy() == c) for c in frame[cluster].unique()]
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(members), size=(n_boot, len(members)))
+    if statistic is None:
+        return _percentiles(_mean_of_draws(frame["value"].to_numpy(float)[None, :], members, draws), level)
     stats = []
     for row in draws:
         drawn = frame.iloc[np.concatenate([members[j] for j in row])].copy()
         drawn[cluster] = _draw_labels(members, row)
         stats.append(statistic(drawn))
     return _percentiles(stats, level)
+
+
+def _mean_of_draws(values: np.ndarray, members: list[np.ndarray], draws: np.ndarray) -> np.ndarray:
+    """Every resample's mean of the finite ``values`` of its drawn clusters' rows, without a frame per resample.
+
+    ``values`` is ``(1, rows)`` (the same values in every resample) or ``(n_boot, rows)`` (resampled
+    replicate means); ``draws`` ``(n_boot, drawn clusters)``. NaN where a resample holds no finite value,
+    as ``DataFrame.mean`` gives.
+    """
+    finite = np.isfinite(values)
+    sums = np.stack([np.where(finite, values, 0.0)[:, rows].sum(axis=1) for rows in members], axis=1)
+    counts = np.stack([finite[:, rows].sum(axis=1) for rows in members], axis=1)
+    if len(sums) == 1:
+        sums, counts = sums[0][draws], counts[0][draws]
+    else:
+        sums, counts = np.take_along_axis(sums, draws, axis=1), np.take_along_axis(counts, draws, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums.sum(axis=1) / counts.sum(axis=1)
 
 
 def _draw_labels(members: list[np.ndarray], row: np.ndarray) -> np.ndarray:
@@ -86,7 +108,7 @@ def replicate_means(frame: pd.DataFrame, unit: Sequence[str], replicate: str = "
     return frame.groupby(list(unit), sort=True, observed=True)[values].mean().reset_index()
 
 
-def nested_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, unit: Sequence[str] = ("dataset", "embedder"),
+def nested_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic | None, *, unit: Sequence[str] = ("dataset", "embedder"),
                               cluster: str = "dataset", replicate: str = "seed", n_boot: int = 2000,
                               level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile interval of ``statistic`` under a two-level bootstrap: clusters, then replicates in units.
@@ -101,8 +123,8 @@ def nested_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, unit
     frame : DataFrame
         ``unit`` columns (``cluster`` among them), ``replicate`` and numeric value columns, one row per
         replicate of a unit.
-    statistic : callable
-        ``statistic(units) -> float``.
+    statistic : callable or None
+        ``statistic(units) -> float``; ``None``: the mean of ``value`` (:data:`Statistic`).
     unit, cluster, replicate : str
         The unit (a cell), the independent cluster (a dataset) and the replicate (a seed).
     n_boot, level, seed : int, float, int
@@ -126,6 +148,8 @@ def nested_bootstrap_interval(frame: pd.DataFrame, statistic: Statistic, *, unit
     clusters = template[cluster].to_numpy()
     members = [np.flatnonzero(clusters == c) for c in pd.unique(clusters)]
     draws = rng.integers(0, len(members), size=(n_boot, len(members)))
+    if statistic is None:
+        return _percentiles(_mean_of_draws(means[:, :, values.index("value")], members, draws), level)
     keys = {u: template[u].to_numpy() for u in unit}
     stats = []
     for b, row in enumerate(draws):

@@ -26,7 +26,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from almodules.core.atomic import canonical_hash, write_atomic
 from almodules.core.paths import results_dir
 from almodules.core.validation import check_choice, check_int
-from almodules.datasets.loading import load_dataset, subsample_indices
+from almodules.datasets.loading import load_dataset
+from almodules.datasets.sampling import subsample_indices
 from almodules.engine.experiment import load_inputs, registered_fingerprints
 from almodules.engine.fingerprints import record_fingerprints
 from almodules.engine.probe import LinearProbe

@@ -58,21 +58,21 @@ def seed_win_rates(al: pd.DataFrame, strategy: str, against: Sequence[str] | Non
     al = al[al["cycle"] >= 1]
     if against is not None:
         al = al[al["strategy"].isin([strategy, *against])]
-    rows = []
-    for (cell_ips, grp) in al.groupby([*CELL, "ips"]):
-        wide = paired(grp, "strategy", "accuracy", [*SETTING, "ips", "seed", "cycle"])
-        if strategy not in wide.columns or wide.shape[1] < 2:
-            continue
-        own = wide[strategy].to_numpy()[:, None]
-        others = wide.drop(columns=strategy).to_numpy()
-        both = ~np.isnan(own) & ~np.isnan(others)
-        score = ((own > others) & both) + 0.5 * ((own == others) & both)
-        seeds = wide.index.get_level_values("seed").to_numpy()
-        for s in np.unique(seeds):
-            mine = seeds == s
-            if both[mine].sum():
-                rows.append((*cell_ips, int(s), score[mine].sum() / both[mine].sum()))
-    return pd.DataFrame(rows, columns=[*CELL, "ips", "seed", "value"])
+    columns = [*CELL, "ips", "seed", "value"]
+    if al.empty or strategy not in set(al["strategy"]):
+        return pd.DataFrame(columns=columns)
+    # One wide table for every cell: a strategy a cell lacks is NaN there and never counted.
+    wide = paired(al, "strategy", "accuracy", [*SETTING, "ips", "seed", "cycle"])
+    own = wide[strategy].to_numpy()[:, None]
+    others = wide.drop(columns=strategy).to_numpy()
+    both = ~np.isnan(own) & ~np.isnan(others)
+    score = ((own > others) & both) + 0.5 * ((own == others) & both)  # halves: sums are exact in any order
+    counts = wide.index.to_frame(index=False)[[*CELL, "ips", "seed"]].assign(
+        score=score.sum(axis=1), n=both.sum(axis=1))
+    counts = counts.groupby([*CELL, "ips", "seed"], sort=True)[["score", "n"]].sum().reset_index()
+    counts = counts[counts["n"] > 0]
+    return counts.assign(seed=counts["seed"].astype(int), value=counts["score"] / counts["n"])[columns] \
+        .reset_index(drop=True)
 
 
 def win_rate_of(strategy: str) -> Callable[[Evidence], pd.DataFrame]:

@@ -315,12 +315,13 @@ def claim_table(al_runs: pd.DataFrame, ips_only: pd.DataFrame, latency: pd.DataF
         frame = claim.values(evidence)
         n_units = int(frame["dataset"].nunique()) if len(frame) else 0
         n_cells = len(frame[list(CELL)].drop_duplicates()) if len(frame) and "embedder" in frame else n_units
+        statistic = claim.effect if claim.statistic else None  # None: the mean, for all resamples at once
         if "seed" in frame:  # one row per seed of a cell: datasets, then seeds within cells
             effect = claim.effect(replicate_means(frame, CELL)) if len(frame) else np.nan
-            low, high = nested_bootstrap_interval(frame, claim.effect, unit=CELL, n_boot=n_boot, seed=seed)
+            low, high = nested_bootstrap_interval(frame, statistic, unit=CELL, n_boot=n_boot, seed=seed)
         else:
             effect = claim.effect(frame) if len(frame) else np.nan
-            low, high = cluster_bootstrap_interval(frame, claim.effect, n_boot=n_boot, seed=seed)
+            low, high = cluster_bootstrap_interval(frame, statistic, n_boot=n_boot, seed=seed)
         judged = verdict(low, high, claim.threshold, claim.direction, n_units, min_datasets)
         if claim.unit == "cell" and n_cells < min_cells:
             judged = "inconclusive"

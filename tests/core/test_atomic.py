@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from almodules.core.atomic import canonical_hash, canonical_json, write_atomic
+from almodules.core.atomic import canonical_hash, canonical_json, text_digest, write_atomic
 
 
 def test_write_atomic_replaces_whole_files_and_leaves_no_temporary_file(tmp_path):
@@ -44,3 +44,13 @@ def test_canonical_hash_ignores_key_order_and_refuses_nan():
     assert canonical_hash({"a": 1, "b": 2}) == canonical_hash({"b": 2, "a": 1})
     with pytest.raises(ValueError):
         canonical_hash({"a": float("nan")})
+
+
+def test_text_digests_of_tuples_are_kept_and_of_lists_recomputed():
+    texts = tuple(f"text {i}" for i in range(5))
+    assert text_digest(texts) == text_digest(tuple(texts)) == text_digest(list(texts))
+    mutable = list(texts)
+    before = text_digest(mutable)
+    mutable[0] = "changed"
+    assert text_digest(mutable) != before  # a list can change under the same id: never kept
+    assert text_digest(texts, texts) != text_digest(texts)

@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 from almodules.cli import main as cli_main
 from almodules.commands import dataset_records
 from almodules.core import paths
-from almodules.datasets.loading import DatasetUnavailableError, TextDataset, load_dataset, subsample_indices
+from almodules.datasets.checks import dataset_fingerprint
+from almodules.datasets.loading import DatasetUnavailableError, TextDataset, load_dataset
 from almodules.datasets.registry import DATASETS, DEFAULT_DATASET
+from almodules.datasets.sampling import subsample_indices
 from almodules.datasets.sources import PACKAGE_READERS, hub_frame
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -486,3 +488,16 @@ def _load_cut(base: str, max_train: int, max_test: int):
         return load_dataset(spec.name)
     finally:
         unregister_dataset(spec.name)
+
+
+def test_a_dataset_is_read_once_per_process_until_its_files_change(trec_dir):
+    first = load_dataset("trec6", data_dir=trec_dir)
+    assert load_dataset("trec6", data_dir=trec_dir) is first  # planning a book loads each dataset many times
+    assert load_dataset("trec6", data_dir=trec_dir, pool_size=100, seed=1) is not first
+    folder = trec_dir / "trec6"
+    test = pd.read_parquet(folder / "test.parquet")
+    test.loc[0, "text"] = "an edited text"
+    test.to_parquet(folder / "test.parquet", index=False)
+    edited = load_dataset("trec6", data_dir=trec_dir)
+    assert edited.test_text[0] == "an edited text" != first.test_text[0]
+    assert dataset_fingerprint(edited) != dataset_fingerprint(first)

@@ -144,7 +144,7 @@ def test_strategies_and_ips_see_only_the_pool(monkeypatch):
     result = run_experiment(cfg, emb, data, blas_threads=1)
     pool = np.unique(np.concatenate([r["selected"] for r in result.cycles]))
     assert len(seen_ips) == 1 and len(seen) == 4
-    from almodules.datasets.loading import subsample_indices
+    from almodules.datasets.sampling import subsample_indices
     pool_idx = subsample_indices(data.train_labels, 120, cfg.seed)
     assert np.isin(pool, pool_idx).all()  # selected: indices into the full train split
     test_rows = {row.tobytes() for row in emb.test}
@@ -186,7 +186,7 @@ def test_pool_subsample_is_stratified_and_indices_refer_to_the_train_split():
     data, emb = blobs()
     cfg = config(strategy="margin", pool_size=100, cycles=4, budget=20)
     result = run_experiment(cfg, emb, data, blas_threads=1)
-    from almodules.datasets.loading import subsample_indices
+    from almodules.datasets.sampling import subsample_indices
     pool = subsample_indices(data.train_labels, 100, cfg.seed)
     chosen = np.concatenate([r["selected"] for r in result.cycles])
     assert result.n_pool == 100 and np.isin(chosen, pool).all()

@@ -224,6 +224,25 @@ def test_seeds_are_a_second_level_of_the_bootstrap():
     assert (low_n, high_n) == verdicts.nested_bootstrap_interval(frame, mean, n_boot=800)  # seeded
 
 
+def test_the_mean_without_a_statistic_is_the_mean_statistic_for_every_resample_at_once():
+    # statistic=None takes a vectorised path: the same interval as the mean computed resample by resample,
+    # NaN values skipped as DataFrame.mean skips them, with uneven clusters and units.
+    rng = np.random.default_rng(2)
+    rows = [{"dataset": d, "embedder": e, "seed": k, "value": rng.normal(0.01, 0.05), "other": 1.0}
+            for d in DATASETS for e in EMBEDDERS[:1 + DATASETS.index(d) % 3] for k in range(1 + DATASETS.index(d) % 4)]
+    frame = pd.DataFrame(rows)
+    frame.loc[frame.index[::7], "value"] = np.nan
+    mean = lambda f: float(f["value"].mean())  # noqa: E731
+    for n_boot, seed in ((300, 0), (200, 5)):
+        fast = verdicts.nested_bootstrap_interval(frame, None, n_boot=n_boot, seed=seed)
+        assert fast == pytest.approx(verdicts.nested_bootstrap_interval(frame, mean, n_boot=n_boot, seed=seed),
+                                     rel=1e-12, abs=1e-15)
+        cells = verdicts.replicate_means(frame, ["dataset", "embedder"])
+        fast = verdicts.cluster_bootstrap_interval(cells, None, n_boot=n_boot, seed=seed)
+        assert fast == pytest.approx(verdicts.cluster_bootstrap_interval(cells, mean, n_boot=n_boot, seed=seed),
+                                     rel=1e-12, abs=1e-15)
+
+
 def test_a_measure_no_resample_can_move_is_flagged_degenerate():
     al = al_grid(lambda i, e: 0.0, lambda i, e: 0.0, seeds=(0,))
     constant = verdicts.Claim("constant", "x", "y", "a claim", "always 1", "cell", 0.5, 1,
