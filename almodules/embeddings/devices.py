@@ -1,9 +1,12 @@
 """Where an embedder runs: the torch device, and the numeric precision it implies.
 
-torch is imported when a function runs, so choosing nothing costs nothing.
+torch is imported when a function runs, so choosing nothing costs nothing; with PyTorch's CPU-only
+build installed, finding the default device imports nothing (fingerprinting a book's runs needs it).
 """
 
 from __future__ import annotations
+
+import importlib.metadata
 
 from almodules.core.validation import ConfigError
 from almodules.embeddings.spec import EmbedderSpec
@@ -13,6 +16,8 @@ __all__ = ["resolve_device", "precision_name"]
 
 def resolve_device(device: str | None) -> str:
     """``device`` checked, or ``"cuda"`` when a GPU is present and ``"cpu"`` otherwise."""
+    if device is None and _cpu_only_build():
+        return "cpu"
     import torch
 
     if device is None:
@@ -36,3 +41,11 @@ def precision_name(spec: EmbedderSpec, device: str) -> str:
     import torch
 
     return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+
+
+def _cpu_only_build() -> bool:
+    """Whether the installed torch is a CPU-only wheel (local version ``+cpu``), which has no CUDA."""
+    try:
+        return importlib.metadata.version("torch").endswith("+cpu")
+    except importlib.metadata.PackageNotFoundError:
+        return False

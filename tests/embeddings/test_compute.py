@@ -184,6 +184,21 @@ def test_cuda_request_without_a_gpu_is_refused():
         resolve_device("cuda")
 
 
+def test_the_default_device_of_a_cpu_only_torch_is_found_without_importing_torch():
+    # Fingerprinting a chapter's runs asks for the default device; importing torch for it cost every
+    # chapter a second or two.
+    import importlib.metadata
+    import subprocess
+    import sys
+
+    if not importlib.metadata.version("torch").endswith("+cpu"):
+        pytest.skip("the installed torch is not the CPU-only build")
+    code = ("import sys; from almodules.embeddings.devices import resolve_device; "
+            "print(resolve_device(None), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["cpu", "False"]
+
+
 def test_a_spec_with_the_wrong_dim_fails_loudly(bert_spec):
     with pytest.raises(RuntimeError, match=r"'tiny-bert' produced shape \(5, 32\), expected \(5, 64\)"):
         embed_texts(TEXTS, get_embedder(bert_spec, dim=64), progress=False)
