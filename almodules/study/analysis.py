@@ -122,11 +122,8 @@ def area_under_curve(cycles: pd.DataFrame, metric: str = "accuracy") -> pd.DataF
     x = cycles["n_labeled"].to_numpy(dtype=float)[order]
     y = cycles[metric].to_numpy(dtype=float)[order]
     starts = np.flatnonzero(np.r_[True, run[order][1:] != run[order][:-1]]) if len(order) else np.zeros(0, int)
-    auc = []
-    for start, stop in zip(starts, [*starts[1:], len(order)]):
-        xs, ys = x[start:stop], y[start:stop]
-        auc.append(float(ys.mean()) if len(xs) == 1 or xs[-1] == xs[0]
-                   else float(np.trapezoid(ys, xs) / (xs[-1] - xs[0])))
+    auc = [float(ys.mean()) if len(xs) == 1 or xs[-1] == xs[0] else float(np.trapezoid(ys, xs) / (xs[-1] - xs[0]))
+           for xs, ys in ((x[a:b], y[a:b]) for a, b in zip(starts, [*starts[1:], len(order)]))]
     first = cycles.iloc[order[starts]]
     return pd.DataFrame(list(zip(*(first[k].tolist() for k in keys), auc)), columns=[*keys, "auc"])
 
