@@ -99,23 +99,119 @@ def dataset_regrets(cells: pd.DataFrame, picks: Sequence[str], strategies: Seque
     return pd.Series(regret, index=cells.index).groupby(cells["dataset"].to_numpy()).mean()
 
 
-def _lodo_regret(table: pd.DataFrame, policy: tuple, measures: Sequence[str], strategies: Sequence[str]) -> float:
-    """Leave-one-dataset-out mean regret of ``policy`` on ``table`` (each dataset weighs the same)."""
-    per = []
-    for dataset, held in table.groupby("dataset", sort=True):
-        others = table[table["dataset"] != dataset]
-        rule = _best_rule(others, strategies) if policy[0] == "rule_unless" else None
-        picks = [pick(policy, cell, others, measures, strategies, rule) for _, cell in held.iterrows()]
-        per.append(dataset_regrets(held, picks, strategies).mean())
-    return float(np.mean(per))
+class _Arrays:
+    """A cell table as arrays, for the thousands of picks of a nested evaluation.
+
+    Gives the numbers :func:`pick` and :func:`dataset_regrets` give (the same neighbours, means and
+    Kahan-summed per-dataset regrets as pandas' grouped mean), without a frame per pick; neighbour
+    orders are computed once per reference set and shared by every candidate that uses them.
+    """
+
+    def __init__(self, table: pd.DataFrame, measures: Sequence[str], strategies: Sequence[str]) -> None:
+        self.strategies = list(strategies)
+        self.codes, self.names = pd.factorize(table["dataset"], sort=True)
+        aucs = table[[f"auc_{s}" for s in strategies]].to_numpy(float)
+        self.regret = aucs.max(axis=1)[:, None] - aucs
+        self.gains = np.column_stack([table[f"gain_{s}"].to_numpy(float) if s != "random" else np.zeros(len(table))
+                                      for s in strategies])
+        self.features = {"nearest": table[list(measures)].to_numpy(float)}
+        if set(TASK_FEATURES) <= set(table.columns):
+            self.features["nearest_task"] = table[[*measures, *TASK_FEATURES]].to_numpy(float)
+        self.features["rule_unless"] = self.features["nearest"]
+        self._orders: dict = {}
+
+    def rows(self, without: frozenset) -> np.ndarray:
+        return np.flatnonzero(~np.isin(self.codes, list(without)))
+
+    def dataset_means(self, rows: np.ndarray, picks: np.ndarray) -> np.ndarray:
+        """Per dataset of ``rows`` (sorted by name), the mean regret of ``picks`` (strategy columns)."""
+        values, codes = self.regret[rows, picks], self.codes[rows]
+        return np.array([_kahan_mean(values[codes == c]) for c in np.unique(codes)])
+
+    def best_rule(self, rows: np.ndarray) -> int:
+        """The strategy column with the least mean regret over the datasets of ``rows`` (ties: by name)."""
+        means = {s: _series_mean(self.dataset_means(rows, np.full(len(rows), j)))
+                 for j, s in enumerate(self.strategies)}
+        return self.strategies.index(min(means, key=lambda s: (means[s], s)))
+
+    def _order(self, without: frozenset, held: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of dataset ``held`` and, for each, the reference rows (all but ``without``) by distance."""
+        key = (without, held, kind)
+        if key not in self._orders:
+            reference, cells = self.rows(without), np.flatnonzero(self.codes == held)
+            values = self.features[kind][reference]
+            centre, spread = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+            spread[~(spread > 0)] = 1.0
+            z = (values - centre) / spread
+            q = (self.features[kind][cells] - centre) / spread
+            distance = np.sqrt(np.nansum((z[None, :, :] - q[:, None, :]) ** 2, axis=2))
+            self._orders[key] = cells, reference[np.argsort(distance, axis=1, kind="stable")]
+        return self._orders[key]
+
+    def picks(self, policy: tuple, without: frozenset, held: int, rule: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of dataset ``held`` and the strategy column ``policy`` picks for each, knowing the
+        cells of every dataset but ``without`` (``rule``: the best fixed rule there, for ``rule_unless``)."""
+        kind, value = policy
+        if kind == "always":
+            cells = np.flatnonzero(self.codes == held)
+            return cells, np.full(len(cells), self.strategies.index(value))
+        cells, order = self._order(without, held, kind)
+        near = self.gains[order[:, :3 if kind == "rule_unless" else value]]
+        missing = np.isnan(near)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gains = np.where(missing, 0.0, near).sum(axis=1) / (~missing).sum(axis=1)
+        chosen = []
+        for row in gains.tolist():
+            by_name = dict(zip(self.strategies, row))
+            best = max(by_name, key=lambda s: (by_name[s], s == "random"))
+            if kind == "rule_unless" and not by_name[best] - row[rule] > value:
+                best = self.strategies[rule]
+            chosen.append(self.strategies.index(best))
+        return cells, np.array(chosen, dtype=int)
+
+    def lodo_regret(self, policy: tuple, without: frozenset) -> float:
+        """Leave-one-dataset-out mean regret of ``policy`` over the datasets but ``without``."""
+        per = []
+        for held in np.unique(self.codes[self.rows(without)]):
+            others = without | {held}
+            rule = self.best_rule(self.rows(others)) if policy[0] == "rule_unless" else None
+            cells, chosen = self.picks(policy, others, held, rule)
+            per.append(self.dataset_means(cells, chosen)[0])
+        return float(np.mean(per))
+
+    def choose(self, without: frozenset) -> tuple[tuple, pd.Series]:
+        task = "nearest_task" in self.features
+        scores = pd.Series({policy: self.lodo_regret(policy, without)
+                            for policy in candidates(self.strategies, task=task)})
+        return min(scores.index, key=lambda p: (scores[p], p[0] != "always", str(p))), scores
+
+
+def _kahan_mean(values: np.ndarray) -> float:
+    """The mean of the finite ``values`` as pandas' grouped mean sums them (Kahan-compensated, in order)."""
+    total = compensation = 0.0
+    count = 0
+    for value in values.tolist():
+        if value != value:
+            continue
+        count += 1
+        y = value - compensation
+        t = total + y
+        compensation = t - total - y
+        if compensation != compensation:
+            compensation = 0.0
+        total = t
+    return total / count if count else np.nan
+
+
+def _series_mean(values: np.ndarray) -> float:
+    """``Series.mean`` of ``values``: the sum of the non-NaN ones over their count."""
+    missing = np.isnan(values)
+    return float(np.where(missing, 0.0, values).sum() / (~missing).sum()) if (~missing).any() else np.nan
 
 
 def choose_policy(table: pd.DataFrame, measures: Sequence[str], strategies: Sequence[str]) -> tuple[tuple, pd.Series]:
     """The candidate with the least leave-one-dataset-out regret on ``table``, and every candidate's."""
-    task = set(TASK_FEATURES) <= set(table.columns)
-    scores = pd.Series({policy: _lodo_regret(table, policy, measures, strategies)
-                        for policy in candidates(strategies, task=task)})
-    return min(scores.index, key=lambda p: (scores[p], p[0] != "always", str(p))), scores
+    return _Arrays(table, measures, strategies).choose(frozenset())
 
 
 def nested_evaluation(table: pd.DataFrame, measures: Sequence[str], strategies: Sequence[str]) -> pd.DataFrame:
@@ -131,12 +227,16 @@ def nested_evaluation(table: pd.DataFrame, measures: Sequence[str], strategies: 
                             *(f"gain_{s}" for s in strategies if s != "random")], "nested_evaluation")
     if table["dataset"].nunique() < 3:
         raise ConfigError(f"the nested evaluation needs cells of at least 3 datasets, got {table['dataset'].nunique()}")
+    arrays = _Arrays(table, measures, strategies)
     rows = []
-    for dataset, held in table.groupby("dataset", sort=True):
-        train = table[table["dataset"] != dataset]
-        policy, _ = choose_policy(train, measures, strategies)
-        rule = _best_rule(train, strategies)
-        picks = [pick(policy, cell, train, measures, strategies, rule) for _, cell in held.iterrows()]
+    for code, dataset in enumerate(arrays.names):
+        held = table[table["dataset"] == dataset]
+        without = frozenset({code})
+        policy, _ = arrays.choose(without)
+        rule = arrays.best_rule(arrays.rows(without))
+        _, chosen = arrays.picks(policy, without, code, rule)
+        picks = [strategies[j] for j in chosen]
+        rule = strategies[rule]
         row = {"dataset": dataset, "n_cells": len(held), "advisor_policy": f"{policy[0]} {policy[1]}",
                "advisor": dataset_regrets(held, picks, strategies).mean(), "best_rule": rule,
                "best_rule_regret": dataset_regrets(held, [rule] * len(held), strategies).mean()}
