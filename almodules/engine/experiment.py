@@ -213,7 +213,8 @@ def initial_pool_key(config: RunConfig) -> tuple:
 
 
 def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
-                blas_threads: int | None = 1, initial_pools: dict | None = None) -> RunResult:
+                blas_threads: int | None = 1, initial_pools: dict | None = None,
+                pool_cache: dict | None = None) -> RunResult:
     """Run ``config`` on already loaded and validated ``inputs``.
 
     Parameters
@@ -233,10 +234,15 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
         whose pool is there takes it (and the seconds it took to draw) instead of drawing it again,
         and a new one is added. A grid shares one between the runs of a cell that differ only in
         their query strategy: a TypiClust initial pool costs seconds, as much as a cheap run.
+    pool_cache : dict, optional
+        What strategies derive from the pool alone (:attr:`PoolState.shared`: ProbCover's radius
+        and ball graph), kept here per pool for other runs on these same ``inputs``: ProbCover's
+        graph costs about two seconds on a 10k pool, far more than a ProbCover initial pool.
     """
     if blas_threads is not None:
         with threadpool_limits(limits=check_int("blas_threads", blas_threads, minimum=1)):
-            return execute_run(config, inputs, progress=progress, blas_threads=None, initial_pools=initial_pools)
+            return execute_run(config, inputs, progress=progress, blas_threads=None, initial_pools=initial_pools,
+                               pool_cache=pool_cache)
     start = time.perf_counter()
     pool = _pool_indices(config, inputs.train_labels)
     if config.budget > len(pool):
@@ -244,8 +250,11 @@ def execute_run(config: RunConfig, inputs: RunInputs, *, progress: bool = False,
                           f"{config.dataset!r}); budget must be <= {len(pool)}")
     X = inputs.train if len(pool) == len(inputs.train_labels) else inputs.train[pool]
     y_pool = inputs.train_labels[pool]
+    # A subsampled pool depends on the seed: runs share pool-only values only on the same pool.
+    pool_token = (config.pool_size, config.seed if len(pool) < len(inputs.train_labels) else None)
+    shared = {} if pool_cache is None else pool_cache.setdefault(pool_token, {})
     state = PoolState(X=X, labeled=np.zeros(len(pool), dtype=bool),
-                      y=np.full(len(pool), -1, dtype=np.int64), n_classes=inputs.n_classes)
+                      y=np.full(len(pool), -1, dtype=np.int64), n_classes=inputs.n_classes, shared=shared)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(config.cycles + 1)]
     probe = LinearProbe(inputs.n_classes, config.probe)
     signals = StopSignals(len(pool), inputs.n_classes, config.seed)

@@ -60,7 +60,8 @@ class LabelingSession:
 
     def __init__(self, path: Path, plan: SessionPlan, inputs: SessionInputs, header: dict, events: list[dict]):
         self.path, self.plan, self._inputs, self.header = path, plan, inputs, header
-        self._pool_cache: dict = {}
+        self._run_cache: dict = {}
+        self._shared_cache: dict = {}
         self._events: list[dict] = []
         self._reset()
         for event in events:
@@ -256,10 +257,11 @@ class LabelingSession:
 
     def _state(self) -> PoolState:
         rows, labels = self._labeled()
-        # One scratch cache for the whole session, as execute_run keeps one per run: what strategies
-        # store there (row norms, neighbour graphs) depends only on the pool, not on the labels.
+        # One scratch cache for the whole session, as execute_run keeps one per run (the session is
+        # one run), and one pool-only cache beside it (neighbour graphs).
         state = PoolState(X=self._inputs.X, labeled=self._seen.copy(), y=np.full(len(self._seen), -1, dtype=np.int64),
-                          n_classes=len(self.classes), cache=self._pool_cache, cycle=self._round + 1)
+                          n_classes=len(self.classes), cache=self._run_cache, cycle=self._round + 1,
+                          shared=self._shared_cache)
         state.y[rows] = labels
         return state
 

@@ -55,18 +55,28 @@ def _default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _sharing_initial_pools(configs: list[RunConfig]) -> list[list[RunConfig]]:
-    """The runs of one pair in batches that draw the same initial pool (plan order kept within each)."""
+def _batch_key(config: RunConfig) -> tuple:
+    """Runs with one key go to one process together. Runs with cycles share their initial pool;
+    initial-pool-only runs of one IPS share what it derives from the pool (ProbCover's graph), over
+    every k0 and seed: each is a fraction of a second once that is built."""
+    if config.cycles == 0:
+        return "ips-only", config.ips, config.ips_params, config.pool_size
+    return initial_pool_key(config)
+
+
+def _batches(configs: list[RunConfig]) -> list[list[RunConfig]]:
+    """The runs of one pair in batches (plan order kept within each), by :func:`_batch_key`."""
     batches: dict[tuple, list[RunConfig]] = {}
     for config in configs:
-        batches.setdefault(initial_pool_key(config), []).append(config)
+        batches.setdefault(_batch_key(config), []).append(config)
     return list(batches.values())
 
 
 def _run_batch(configs: list[RunConfig], inputs) -> list[RunResult]:
-    """Runs sharing one initial pool, in one process: the pool is drawn once."""
+    """One batch in one process: each initial pool is drawn once, pool-only values built once."""
     pools: dict = {}
-    return [execute_run(c, inputs, blas_threads=1, initial_pools=pools) for c in configs]
+    shared: dict = {}
+    return [execute_run(c, inputs, blas_threads=1, initial_pools=pools, pool_cache=shared) for c in configs]
 
 
 def _run_local(groups, workers: int, loader: Loader, loaded: dict) -> Iterator[RunResult]:
@@ -74,16 +84,17 @@ def _run_local(groups, workers: int, loader: Loader, loaded: dict) -> Iterator[R
     if workers == 1 or n_runs == 1:
         for (dataset, embedder), configs in groups.items():
             inputs = loaded.get((dataset, embedder)) or loader(dataset, embedder)
-            for batch in _sharing_initial_pools(configs):
+            shared: dict = {}  # one process: a pair's pool-only values serve all its batches
+            for batch in _batches(configs):
                 pools: dict = {}
                 for config in batch:  # each result is stored as soon as it ends
-                    yield execute_run(config, inputs, blas_threads=1, initial_pools=pools)
+                    yield execute_run(config, inputs, blas_threads=1, initial_pools=pools, pool_cache=shared)
         return
     with Parallel(n_jobs=min(workers, n_runs), backend="loky", batch_size=1,
                   return_as="generator_unordered") as parallel:
         for (dataset, embedder), configs in groups.items():
             inputs = loaded.get((dataset, embedder)) or loader(dataset, embedder)
-            for results in parallel(delayed(_run_batch)(b, inputs) for b in _sharing_initial_pools(configs)):
+            for results in parallel(delayed(_run_batch)(b, inputs) for b in _batches(configs)):
                 yield from results
 
 

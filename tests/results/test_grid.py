@@ -128,6 +128,27 @@ def test_runs_of_a_cell_draw_each_initial_pool_once_and_store_the_same_bits(tmp_
     assert comparable(shared.cycles()).equals(comparable(alone.cycles()))
 
 
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_probcover_builds_its_graph_once_per_pool_and_stores_the_same_bits(tmp_path, monkeypatch, workers):
+    from almodules.engine import experiment
+    import importlib
+
+    probcover = importlib.import_module("almodules.engine.strategies.probcover")
+    ips_only = [{"dataset": "blobs", "embedder": EMBEDDER, "ips": "probcover", "strategy": "random",
+                 "k0": k0, "budget": k0, "cycles": 0, "seed": [0, 1]} for k0 in (4, 8, 12)]
+    configs = expand_grid([*ips_only, small_grid(strategy="probcover", pool_size=[None, 40])])
+    alone = ResultStore(tmp_path / "alone")
+    for config in configs:  # one run at a time, each with its own graph
+        alone.write(experiment.execute_run(config, load_blobs("blobs", EMBEDDER)))
+    built, real = [], probcover.ball_graph
+    monkeypatch.setattr(probcover, "ball_graph", lambda *a, **kw: built.append(1) or real(*a, **kw))
+    shared = ResultStore(tmp_path / "shared")
+    assert len(run_grid(configs, workers=workers, store=shared, progress=False, loader=load_blobs)) == len(configs)
+    if workers == 1:  # the graph of the whole pool once; the 40-point pools differ by seed
+        assert len(built) == 1 + 2
+    assert comparable(shared.cycles()).equals(comparable(alone.cycles()))
 @pytest.mark.slow
 def test_dask_local_cluster_equals_the_local_executor(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")

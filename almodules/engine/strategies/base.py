@@ -36,8 +36,13 @@ class PoolState:
     proba : ndarray of shape (N, n_classes) or None
         ``probe.predict_proba(X)``; ``None`` when there is no probe.
     cache : dict
-        Per-run scratch space shared by every cycle of one run (row norms, neighbour graphs).
-        Anything stored here must depend only on ``X`` and the strategy's parameters.
+        Per-run scratch space shared by every cycle of one run (row norms, the bounds and
+        coverage a strategy extends as points are labeled).
+    shared : dict
+        Values derived from ``X`` and a strategy's parameters alone (ProbCover's radius and ball
+        graph), shared by every run on the same pool: a grid hands the same dict to the runs of
+        one pool, so such a value is computed once for all of them. Nothing that depends on the
+        labels, a seed or a run's history may go here.
     cycle : int
         The query's AL cycle: 1 for the first query after the initial pool, 0 for the initial pool
         (read by the ``schedule`` strategy, which switches strategies by cycle).
@@ -51,6 +56,7 @@ class PoolState:
     proba: np.ndarray | None = None
     cache: dict = field(default_factory=dict)
     cycle: int = 0
+    shared: dict = field(default_factory=dict)
 
     @property
     def n_pool(self) -> int:

@@ -30,7 +30,8 @@ distance blocks, never an N x N matrix. It may hold at most ``max_edges`` entrie
 about 0.6 GB of indices, 1.2 GB while it is built; an average of 3,000 neighbours at 50k points,
 270 at 560k): when the purity rule's δ would exceed that (estimated from the sample),
 the largest grid δ that fits is used instead; an explicit ``delta`` whose graph exceeds the budget
-raises ``ValueError``. The graph and δ are kept in ``state.cache`` for the whole run.
+raises ``ValueError``. The graph and δ are kept in ``state.shared``: computed once per pool, for
+every run and cycle on it.
 
 After the first cycle a query only walks the graph: the coverage by the labeled points is kept
 per run and extended by the newly labeled ones. No normalised copy of the pool is made (rows are
@@ -245,22 +246,23 @@ def probcover(state: PoolState, b: int, rng: np.random.Generator, *, delta: floa
         Pool indices in the order they were picked.
     """
     run_key = (max_edges, max_points)
-    nodes = state.cache.get(("probcover/nodes", max_points))
+    shared = state.shared  # the sample, the radius and the graph depend on the pool alone
+    nodes = shared.get(("probcover/nodes", max_points))
     if nodes is None:
-        nodes = state.cache[("probcover/nodes", max_points)] = _Nodes(state.n_pool, max_points)
+        nodes = shared[("probcover/nodes", max_points)] = _Nodes(state.n_pool, max_points)
     X = state.X if nodes.whole_pool else None
     if delta is None:
         k = n_clusters or max(2, state.n_classes)
         key = ("probcover/delta", purity, k) + run_key
-        if key not in state.cache:
+        if key not in shared:
             X = state.X[nodes.index] if X is None else X
-            state.cache[key] = choose_delta(X, _pseudo_labels(X, _row_norms(X), k), purity, max_edges)
-        delta = state.cache[key]
+            shared[key] = choose_delta(X, _pseudo_labels(X, _row_norms(X), k), purity, max_edges)
+        delta = shared[key]
     graph_key = ("probcover/graph", float(delta)) + run_key
-    if graph_key not in state.cache:
+    if graph_key not in shared:
         X = state.X[nodes.index] if X is None else X
-        state.cache[graph_key] = ball_graph(X, float(delta), max_edges)
-    graph = state.cache[graph_key]
+        shared[graph_key] = ball_graph(X, float(delta), max_edges)
+    graph = shared[graph_key]
 
     covered, gain = _labeled_coverage(state, nodes, graph, graph_key, float(delta))
     covered, gain = covered.copy(), gain.copy()
