@@ -132,9 +132,11 @@ def test_runs_of_a_cell_draw_each_initial_pool_once_and_store_the_same_bits(tmp_
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_probcover_builds_its_graph_once_per_pool_and_stores_the_same_bits(tmp_path, monkeypatch, workers):
-    from almodules.engine import experiment
     import importlib
 
+    from almodules.engine import experiment
+
+    # the module, not the function the strategies package exports under the same name
     probcover = importlib.import_module("almodules.engine.strategies.probcover")
     ips_only = [{"dataset": "blobs", "embedder": EMBEDDER, "ips": "probcover", "strategy": "random",
                  "k0": k0, "budget": k0, "cycles": 0, "seed": [0, 1]} for k0 in (4, 8, 12)]
