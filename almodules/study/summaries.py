@@ -8,17 +8,25 @@ notebooks, lets the tests check what a chapter claims about its own results.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from almodules.core.validation import require_columns
+from almodules.datasets.registry import DATASETS
 from almodules.study.analysis import acquisition_latency
 from almodules.study.rankings import top_strategy_frequency, win_rate_matrix, win_rates
 from almodules.study.verdicts import VERDICTS
 
-__all__ = ["Summary", "embedder_ranking", "ips_wins", "al_cycles", "strategy_tops", "tyrogue_costs", "claim_verdicts",
-           "seed_noise", "show"]
+__all__ = ["Summary", "PAPER_SEEDS", "MORE_SEEDS", "study_description", "embedder_ranking", "ips_wins", "al_cycles",
+           "strategy_tops", "tyrogue_costs", "claim_verdicts", "seeds_to_compare", "seed_noise", "show"]
+
+PAPER_SEEDS = 5
+"""Seeds per setting in Rauch et al. 2025."""
+
+MORE_SEEDS = 50
+"""Repetitions per setting in CDALBench, the comparison once a study has the paper's seeds."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,39 @@ class Summary:
     def markdown(self) -> str:
         """The lines as a Markdown list."""
         return "\n".join(f"* {line}" for line in self.lines)
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _title(dataset: str) -> str:
+    return DATASETS[dataset].title if dataset in DATASETS else dataset
+
+
+def study_description(pairs: Sequence[tuple[str, str]], seeds: Sequence[int]) -> Summary:
+    """What a chapter ran on, in one sentence: its datasets, the embedders of each, the derived
+    (``+pca``, ``+noise``) ladder and the seeds. Written from the parameters, never typed."""
+    datasets = list(dict.fromkeys(d for d, _ in pairs))
+    natural = [(d, e) for d, e in pairs if "+" not in e]
+    derived = [(d, e) for d, e in pairs if "+" in e]
+    on = {e: [d for d, x in natural if x == e] for e in dict.fromkeys(e for _, e in natural)}
+    everywhere = [e for e, ds in on.items() if len(ds) == len(datasets)]
+    parts = []
+    if everywhere:
+        parts.append(f"{_listed(everywhere)} on every dataset")
+    parts += [f"{e} on {len(ds)} of them ({_listed([_title(d) for d in ds])})"
+              for e, ds in on.items() if e not in everywhere]
+    if derived:
+        bases = _listed(list(dict.fromkeys(e.split("+", 1)[0] for _, e in derived)))
+        steps = _listed(list(dict.fromkeys(e.split("+", 1)[1] for _, e in derived)))
+        ladder = list(dict.fromkeys(_title(d) for d, _ in derived))
+        parts.append(f"a controlled ladder of {bases} ({steps}) on {_listed(ladder)}")
+    many = [d for d in datasets if d in DATASETS and DATASETS[d].n_classes >= 8]
+    line = (f"{len(pairs)} dataset × embedder cells, {len(seeds)} paired seeds each (the paper: {PAPER_SEEDS}): "
+            f"{len(datasets)} datasets ({_listed([_title(d) for d in datasets])}; {len(many)} of them with 8 or more "
+            f"classes); " + "; ".join(parts) + ".")
+    return Summary((line,), {"study_description": line})
 
 
 def embedder_ranking(quality: pd.DataFrame) -> Summary:
@@ -159,15 +200,20 @@ def claim_verdicts(claims: pd.DataFrame) -> Summary:
     return Summary(lines, values, {"claims_table": table})
 
 
-def seed_noise(noise: pd.DataFrame) -> Summary:
-    """Chapter 6: how much of the between-cell spread is seed noise, and what five seeds would buy."""
+def seeds_to_compare(n_seeds: int) -> int:
+    """The seed count a study of ``n_seeds`` is compared with: the paper's, or CDALBench's once it has those."""
+    return PAPER_SEEDS if n_seeds < PAPER_SEEDS else MORE_SEEDS
+
+
+def seed_noise(noise: pd.DataFrame, seeds_then: int) -> Summary:
+    """Chapter 6: how much of the between-cell spread is seed noise, and what ``seeds_then`` seeds would buy."""
     require_columns(noise, ["seed_share", "width_ratio"], "seed_noise")
     share, ratio = noise["seed_share"].dropna(), noise["width_ratio"].dropna()
     if share.empty:
         line = "Seed noise cannot be measured here: it needs two seeds or more in a cell and two cells or more."
         return Summary((line,), {"seed_noise": line})
     line = (f"Seed noise is {share.min():.0%}–{share.max():.0%} of the variance of a cell's mean gain "
-            f"(median {share.median():.0%}); five seeds would make the intervals over cells "
+            f"(median {share.median():.0%}); {seeds_then} seeds would make the intervals over cells "
             f"{1 - ratio.max():.0%}–{1 - ratio.min():.0%} narrower.")
     return Summary((line,), {"seed_noise": line})
 

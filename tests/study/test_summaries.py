@@ -58,11 +58,27 @@ def test_tyrogue_costs_lists_label_costs_and_latency_ratio():
 
 def test_seed_noise_reports_the_share_and_the_narrowing():
     noise = pd.DataFrame({"strategy": ["a", "b"], "seed_share": [0.05, 0.2], "width_ratio": [0.98, 0.9]})
-    s = summaries.seed_noise(noise)
+    s = summaries.seed_noise(noise, 5)
     assert s.values["seed_noise"] == ("Seed noise is 5%–20% of the variance of a cell's mean gain (median 12%); "
-                                      "five seeds would make the intervals over cells 2%–10% narrower.")
+                                      "5 seeds would make the intervals over cells 2%–10% narrower.")
+
+
+def test_a_study_with_the_papers_seeds_is_compared_with_more():
+    assert summaries.seeds_to_compare(3) == summaries.PAPER_SEEDS == 5
+    assert summaries.seeds_to_compare(5) == summaries.seeds_to_compare(8) == summaries.MORE_SEEDS
 
 
 def test_seed_noise_says_when_one_seed_cannot_measure_it():
     noise = pd.DataFrame({"strategy": ["a"], "seed_share": [float("nan")], "width_ratio": [float("nan")]})
-    assert "cannot be measured" in summaries.seed_noise(noise).values["seed_noise"]
+    assert "cannot be measured" in summaries.seed_noise(noise, 5).values["seed_noise"]
+
+
+def test_the_study_description_is_written_from_the_cells():
+    pairs = [("trec6", "glove-50d"), ("trec6", "e5-small-4bit"), ("banking77", "glove-50d"),
+             ("banking77", "e5-small-4bit"), ("trec6", "all-mpnet-base-v2"), ("trec6", "all-mpnet-base-v2+pca8"),
+             ("trec6", "all-mpnet-base-v2+noise0.5")]
+    line = summaries.study_description(pairs, [0, 1, 2]).values["study_description"]
+    assert line == ("7 dataset × embedder cells, 3 paired seeds each (the paper: 5): 2 datasets (TREC-6 and "
+                    "Banking77; 1 of them with 8 or more classes); glove-50d and e5-small-4bit on every dataset; "
+                    "all-mpnet-base-v2 on 1 of them (TREC-6); a controlled ladder of all-mpnet-base-v2 (pca8 and "
+                    "noise0.5) on TREC-6.")
