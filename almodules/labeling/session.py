@@ -257,8 +257,7 @@ class LabelingSession:
 
     def _state(self) -> PoolState:
         rows, labels = self._labeled()
-        # One scratch cache for the whole session, as execute_run keeps one per run (the session is
-        # one run), and one pool-only cache beside it (neighbour graphs).
+        # The session is one run: one scratch cache for all of it, as execute_run keeps per run.
         state = PoolState(X=self._inputs.X, labeled=self._seen.copy(), y=np.full(len(self._seen), -1, dtype=np.int64),
                           n_classes=len(self.classes), cache=self._run_cache, cycle=self._round + 1,
                           shared=self._shared_cache)
