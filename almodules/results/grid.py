@@ -38,6 +38,7 @@ from almodules.datasets.loading import DatasetUnavailableError
 from almodules.engine.config import RunConfig
 from almodules.engine.experiment import RunResult, execute_run, initial_pool_key, load_inputs
 from almodules.engine.fingerprints import record_fingerprints
+from almodules.engine.strategies import STRATEGIES
 from almodules.results.claim_files import release, try_claim
 from almodules.results.planning import Loader, PlannedRun, groups, plan_runs
 from almodules.results.store import ResultStore
@@ -57,9 +58,9 @@ def _default_workers() -> int:
 
 def _batch_key(config: RunConfig) -> tuple:
     """Runs with one key go to one process together. Runs with cycles share their initial pool;
-    initial-pool-only runs of one IPS share what it derives from the pool (ProbCover's graph), over
-    every k0 and seed: each is a fraction of a second once that is built."""
-    if config.cycles == 0:
+    initial-pool-only runs of an IPS with :attr:`~.StrategySpec.pool_work` share what it builds from
+    the pool (ProbCover's graph), over every k0 and seed: each is a fraction of a second once built."""
+    if config.cycles == 0 and STRATEGIES[config.ips].pool_work:
         return "ips-only", config.ips, config.ips_params, config.pool_size
     return initial_pool_key(config)
 
@@ -79,6 +80,15 @@ def _run_batch(configs: list[RunConfig], inputs) -> list[RunResult]:
     return [execute_run(c, inputs, blas_threads=1, initial_pools=pools, pool_cache=shared) for c in configs]
 
 
+def _batch_tasks(groups, loader: Loader, loaded: dict) -> Iterator:
+    """Every pair's batches as joblib tasks, pair after pair: one stream keeps every worker busy
+    across pairs (a pair's inputs are loaded when its first batch is dispatched)."""
+    for (dataset, embedder), configs in groups.items():
+        inputs = loaded.get((dataset, embedder)) or loader(dataset, embedder)
+        for batch in _batches(configs):
+            yield delayed(_run_batch)(batch, inputs)
+
+
 def _run_local(groups, workers: int, loader: Loader, loaded: dict) -> Iterator[RunResult]:
     n_runs = sum(map(len, groups.values()))
     if workers == 1 or n_runs == 1:
@@ -92,10 +102,8 @@ def _run_local(groups, workers: int, loader: Loader, loaded: dict) -> Iterator[R
         return
     with Parallel(n_jobs=min(workers, n_runs), backend="loky", batch_size=1,
                   return_as="generator_unordered") as parallel:
-        for (dataset, embedder), configs in groups.items():
-            inputs = loaded.get((dataset, embedder)) or loader(dataset, embedder)
-            for results in parallel(delayed(_run_batch)(b, inputs) for b in _batches(configs)):
-                yield from results
+        for results in parallel(_batch_tasks(groups, loader, loaded)):
+            yield from results
 
 
 def _run_dask(groups, workers: int, scheduler, loader: Loader, loaded: dict) -> Iterator[RunResult]:

@@ -54,7 +54,7 @@ STRATEGIES: dict[str, StrategySpec] = {s.name: s for s in [
                  rules={"delta": NumberRule(above=0, maximum=2, optional=True),
                         "purity": NumberRule(above=0, maximum=1),
                         "n_clusters": NumberRule(integer=True, minimum=2, optional=True),
-                        "max_edges": _INT, "max_points": _OPTIONAL_INT}),
+                        "max_edges": _INT, "max_points": _OPTIONAL_INT}, pool_work=True),
     StrategySpec("typiclust", typiclust, False, "diversity",
                  "most typical point of the largest uncovered cluster", "hacohen2022typiclust",
                  rules={"max_clusters": _INT, "knn": _INT, "min_cluster_size": NumberRule(integer=True, minimum=0),

@@ -154,6 +154,9 @@ class StrategySpec:
     version : int
         Bumped when a change of the implementation changes its picks: part of every run key, so
         runs stored before the change are recomputed rather than served.
+    pool_work : bool
+        Builds costly structures from the pool alone (kept in :attr:`PoolState.shared`): a grid runs
+        its initial-pool-only runs on one pool together, so they are built once for all of them.
     """
 
     name: str
@@ -168,6 +171,7 @@ class StrategySpec:
     ips_rules: Mapping[str, NumberRule | ChoiceRule] = field(default_factory=dict)
     at_least_batch: tuple[str, ...] = ()
     version: int = 1
+    pool_work: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rules", MappingProxyType(dict(self.rules)))
