@@ -275,7 +275,10 @@ def _band_lines(frame: pd.DataFrame, row: str | None, col: str | None, *, x: str
                 fig.add_trace(go.Scatter(
                     x=xs, y=mean, mode="lines+markers", name=name, legendgroup=name,
                     showlegend=name not in shown, line=dict(color=hue, dash=dash_styles[k % len(dash_styles)]),
-                    customdata=std, error_y=None if as_bands else dict(array=std, color=rgba(hue, 0.35))),
+                    # With bands the hover tells the std; error bars show it themselves, and a copy of it
+                    # on each of up to a thousand curves would be a sixth of the page.
+                    customdata=std if as_bands else None,
+                    error_y=None if as_bands else dict(array=std, color=rgba(hue, 0.35))),
                     row=i, col=j)
                 shown.add(name)
     # What every curve shares is said once, in the figure's template, not on each of up to a thousand traces.
@@ -283,8 +286,9 @@ def _band_lines(frame: pd.DataFrame, row: str | None, col: str | None, *, x: str
     seeds_text = f"<br>seeds {seeds[0]:g}" if len(seeds) == 1 else (
         f"<br>seeds {seeds[0]:g}-{seeds[-1]:g}" if seeds else "")
     fig.layout.template.data.scatter = [go.Scatter(
-        marker=dict(size=4), error_y=dict(thickness=1, width=0), hovertemplate=(f"<b>%{{fullData.name}}</b><br>{x_title} %{{x}}<br>{y_title} %{{y:.4f}} "
-                                            f"± %{{customdata:.4f}}{seeds_text}<extra></extra>"))]
+        marker=dict(size=4), error_y=dict(thickness=1, width=0), hovertemplate=(
+            f"<b>%{{fullData.name}}</b><br>{x_title} %{{x}}<br>{y_title} %{{y:.4f}}"
+            + (" ± %{customdata:.4f}" if as_bands else "") + f"{seeds_text}<extra></extra>"))]
     if zero_line:
         fig.add_hline(y=0, line=dict(color="black", width=1, dash="dot"), row="all", col="all")
     if log_x:  # ticks at the values shown, not plotly's "2 5 100 2 5 1000"

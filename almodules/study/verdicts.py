@@ -42,7 +42,7 @@ from almodules.study.claim_measures import CELL, PAPER_STRATEGIES, Evidence
 
 __all__ = [
     "PAPER_STRATEGIES", "MINCELLS", "MIN_DATASETS", "VERDICTS", "Claim", "CLAIMS", "bootstrap_interval",
-    "cluster_bootstrap_interval", "natural_cells", "seed_variance", "verdict", "claim_table",
+    "cluster_bootstrap_interval", "natural_cells", "ladder_cells", "seed_variance", "verdict", "claim_table",
 ]
 
 MINCELLS = 8
@@ -207,6 +207,17 @@ CLAIMS: tuple[Claim, ...] = (
 def natural_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` without the controlled ladder's cells (derived embedders, named ``<base>+<transform>``)."""
     return frame[~frame["embedder"].astype(str).str.contains(DERIVED_SEPARATOR, regex=False)] if len(frame) else frame
+
+
+def ladder_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """The controlled ladder's rows of ``frame``: its derived cells and, on the same dataset, the cell of
+    the embedding each derives from (empty without a ladder)."""
+    if not len(frame):
+        return frame
+    embedder = frame["embedder"].astype(str)
+    derived = embedder.str.contains(DERIVED_SEPARATOR, regex=False)
+    bases = set(zip(frame.loc[derived, "dataset"], embedder[derived].str.split(DERIVED_SEPARATOR, n=1).str[0]))
+    return frame[derived | pd.Series([c in bases for c in zip(frame["dataset"], embedder)], index=frame.index)]
 
 
 def seed_variance(frame: pd.DataFrame, value: str, unit: Sequence[str], *, by: Sequence[str] = (),

@@ -395,3 +395,12 @@ def test_the_small_k0_gain_is_one_row_per_cell_whatever_the_seeds():
     per_seed, per_cell = claim_measures.ips_small_k0(ev), claim_measures.small_k0_gain(ev)
     assert len(per_seed) == 3 * len(per_cell) and not per_cell.duplicated(["dataset", "embedder"]).any()
     assert per_cell["value"].to_numpy() == pytest.approx(0.04)
+
+
+def test_the_ladder_is_its_derived_cells_and_the_cells_they_derive_from():
+    frame = pd.DataFrame({"dataset": ["a", "a", "a", "a", "b", "b"],
+                          "embedder": ["m", "m+pca8", "m+noise0.5", "g", "m", "g"]})
+    ladder = verdicts.ladder_cells(frame)
+    assert list(zip(ladder["dataset"], ladder["embedder"])) == [("a", "m"), ("a", "m+pca8"), ("a", "m+noise0.5")]
+    assert verdicts.ladder_cells(verdicts.natural_cells(frame)).empty
+    assert list(verdicts.natural_cells(frame)["embedder"]) == ["m", "g", "m", "g"]
